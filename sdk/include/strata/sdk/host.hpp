@@ -34,7 +34,7 @@ class Host {
   }
 
   void Log(int32_t level, const char* plugin, const std::string& message) const {
-    if (Has<&strata_host_api::log>()) api_->log(level, plugin, message.c_str());
+    if (Has<&strata_host_api::log>()) api_->log(api_, level, plugin, message.c_str());
   }
 
   // Runs fn(i) for i in [0, n) on the host's pool (or inline without a host).
@@ -48,7 +48,7 @@ class Host {
     auto thunk = [](void* ctx, uint32_t i) {
       (*static_cast<const std::function<void(uint32_t)>*>(ctx))(i);
     };
-    int32_t rc = api_->parallel_for(n, thunk, const_cast<std::function<void(uint32_t)>*>(&fn),
+    int32_t rc = api_->parallel_for(api_, n, thunk, const_cast<std::function<void(uint32_t)>*>(&fn),
                                     max_threads, &err);
     return Status::FromAbi(rc, &err);
   }
@@ -60,7 +60,7 @@ class Host {
     for (int attempt = 0; attempt < 2; ++attempt) {
       size_t needed = 0;
       strata_error err{};
-      int32_t rc = api_->config_get(key.c_str(), buf.data(), buf.size(), &needed, &err);
+      int32_t rc = api_->config_get(api_, key.c_str(), buf.data(), buf.size(), &needed, &err);
       if (rc == STRATA_OK) return std::string(buf.data());
       if (rc != STRATA_OUT_OF_RANGE) return Status::FromAbi(rc, &err);
       buf.resize(needed);

@@ -3,7 +3,6 @@
 // Provides logging (kept for assertions), parallel_for on real threads, submit, cancellation,
 // configuration from a map, an in-memory storage backend, and a pluggable call handler.
 // Timers are not provided (the slots are NULL, so Host::Has<> reports them absent).
-// One FakeHost at a time per process.
 #ifndef STRATA_SDK_TESTING_FAKE_HOST_HPP_
 #define STRATA_SDK_TESTING_FAKE_HOST_HPP_
 
@@ -27,7 +26,6 @@ class FakeHost {
   using CallHandler = std::function<void(const strata_call*, strata_call_done, void*)>;
 
   FakeHost() {
-    Current() = this;
     storage_ = MemFsVtable();
     strata_error err{};
     storage_->open_fs("", nullptr, &fs_, &err);
@@ -36,6 +34,7 @@ class FakeHost {
     api_.abi_minor = STRATA_ABI_MINOR;
     api_.build_id = "fake-host";
     api_.version = "0.0.0-fake";
+    api_.host_ctx = this;
     api_.log = &LogThunk;
     api_.metric_add = &MetricThunk;
     api_.call = &CallThunk;
@@ -49,7 +48,6 @@ class FakeHost {
   ~FakeHost() {
     for (std::thread& t : submitted_) t.join();
     storage_->close_fs(fs_);
-    Current() = nullptr;
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -69,38 +67,37 @@ class FakeHost {
   uint32_t max_parallelism_seen() const { return max_parallel_.load(); }
 
  private:
-  static FakeHost*& Current() {
-    static FakeHost* current = nullptr;
-    return current;
+  static FakeHost* Self(const strata_host_api* host) {
+    return static_cast<FakeHost*>(host->host_ctx);
   }
-  static void LogThunk(int32_t level, const char* plugin, const char* message) {
-    std::lock_guard<std::mutex> lock(Current()->mu_);
-    Current()->logs_.push_back(std::to_string(level) + " " + (plugin ? plugin : "?") + ": " +
+  static void LogThunk(const strata_host_api* host, int32_t level, const char* plugin, const char* message) {
+    std::lock_guard<std::mutex> lock(Self(host)->mu_);
+    Self(host)->logs_.push_back(std::to_string(level) + " " + (plugin ? plugin : "?") + ": " +
                                (message ? message : ""));
   }
-  static void MetricThunk(const char*, const char*, double) {}
-  static void CallThunk(const strata_call* call, strata_call_done done, void* user) {
-    if (Current()->handler_) {
-      Current()->handler_(call, done, user);
+  static void MetricThunk(const strata_host_api*, const char*, const char*, double) {}
+  static void CallThunk(const strata_host_api* host, const strata_call* call, strata_call_done done, void* user) {
+    if (Self(host)->handler_) {
+      Self(host)->handler_(call, done, user);
     } else {
       done(user, STRATA_UNIMPLEMENTED, "fake host: no call handler", nullptr, 0);
     }
   }
-  static void SubmitThunk(uint32_t, void (*fn)(void*), void* arg) {
-    std::lock_guard<std::mutex> lock(Current()->mu_);
-    Current()->submitted_.emplace_back([fn, arg] { fn(arg); });
+  static void SubmitThunk(const strata_host_api* host, uint32_t, void (*fn)(void*), void* arg) {
+    std::lock_guard<std::mutex> lock(Self(host)->mu_);
+    Self(host)->submitted_.emplace_back([fn, arg] { fn(arg); });
   }
-  static int32_t ParallelForThunk(uint32_t n, void (*fn)(void*, uint32_t), void* ctx,
+  static int32_t ParallelForThunk(const strata_host_api* host, uint32_t n, void (*fn)(void*, uint32_t), void* ctx,
                                   uint32_t max_threads, strata_error*) {
-    uint32_t threads = Current()->threads_;
+    uint32_t threads = Self(host)->threads_;
     if (max_threads != 0) threads = std::min(threads, max_threads);
     threads = std::max<uint32_t>(1, std::min(threads, n));
     std::atomic<uint32_t> next{0};
     std::atomic<uint32_t> active{0};
     auto worker = [&] {
       uint32_t now = ++active;
-      uint32_t seen = Current()->max_parallel_.load();
-      while (now > seen && !Current()->max_parallel_.compare_exchange_weak(seen, now)) {
+      uint32_t seen = Self(host)->max_parallel_.load();
+      while (now > seen && !Self(host)->max_parallel_.compare_exchange_weak(seen, now)) {
       }
       for (uint32_t i = next++; i < n; i = next++) fn(ctx, i);
       --active;
@@ -111,13 +108,13 @@ class FakeHost {
     for (std::thread& t : pool) t.join();
     return STRATA_OK;
   }
-  static uint8_t IsCancelledThunk(const strata_cancel* c) {
+  static uint8_t IsCancelledThunk(const strata_host_api*, const strata_cancel* c) {
     return c != nullptr && c->is_cancelled != nullptr && c->is_cancelled(c->ctx) ? 1 : 0;
   }
-  static int32_t ConfigThunk(const char* key, char* buf, size_t cap, size_t* needed,
+  static int32_t ConfigThunk(const strata_host_api* host, const char* key, char* buf, size_t cap, size_t* needed,
                              strata_error* err) {
-    auto it = Current()->config_.find(key);
-    if (it == Current()->config_.end()) {
+    auto it = Self(host)->config_.find(key);
+    if (it == Self(host)->config_.end()) {
       return SetError(err, STRATA_NOT_FOUND, (std::string("no config key ") + key).c_str());
     }
     if (needed != nullptr) *needed = it->second.size() + 1;

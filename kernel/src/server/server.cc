@@ -1,0 +1,159 @@
+#include "server/server.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "common/logging.h"
+#include "plugin/abi_check.h"
+#include "plugin/builtin.h"
+#include "plugin/host_api.h"
+#include "plugin/registry.h"
+#include "server/build_info.h"
+#include "server/config.h"
+#include "service/kernel_service.h"
+#include "strata/abi/strata_frontend.h"
+#include "strata/sdk/params.hpp"
+
+namespace strata::kernel {
+namespace {
+
+constexpr const char* kTarget = "strata";
+constexpr const char* kLockFile = ".lock";
+
+std::unique_ptr<PluginRegistry> LoadPlugins(const ServerSettings& s, const ServerOptions& o) {
+  auto registry = std::make_unique<PluginRegistry>(StrataBuildId());
+  registry->AddStatic("<built-in>", &strata_plugin_manifest_builtin);
+  std::vector<std::string> dirs = s.plugin_dirs;
+  if (dirs.empty() && !o.exe_dir.empty()) dirs.push_back(o.exe_dir + "/../lib/strata/plugins");
+  for (const std::string& d : dirs) registry->ScanDir(d);
+  std::vector<std::string> files = s.plugin_files;
+  files.insert(files.end(), o.extra_plugin_files.begin(), o.extra_plugin_files.end());
+  for (const std::string& f : files) (void)registry->LoadFile(f);  // refusals are recorded
+  for (const PluginRecord& r : registry->records()) {
+    if (r.state == PluginState::kRefused) LogWarn(kTarget, r.reason);
+  }
+  return registry;
+}
+
+// A running frontend plugin instance.
+struct Frontend {
+  const PluginRecord* record;
+  const strata_frontend_vtable* vt;
+  strata_frontend* instance;
+};
+
+}  // namespace
+
+std::string StrataVersion() { return STRATA_VERSION; }
+std::string StrataBuildId() { return STRATA_BUILD_ID; }
+
+int RunServer(const ServerOptions& options) {
+  Result<Config> config = Config::Load(options.config_file, Config::ProcessEnvironment());
+  if (!config.ok()) {
+    LogError(kTarget, "configuration: " + config.status().message());
+    return 2;
+  }
+  Result<ServerSettings> settings = ReadServerSettings(*config);
+  if (!settings.ok()) {
+    LogError(kTarget, "configuration: " + settings.status().message());
+    return 2;
+  }
+  Logger::Configure(*ParseLogLevel(settings->log_level), settings->log_json);
+
+  KernelService service(ServiceInfo{"strata - vector search engine (Qdrant API compatible)",
+                                    STRATA_QDRANT_API_VERSION, STRATA_GIT_SHA});
+  HostServices host(&*config, &service, StrataBuildId(), StrataVersion(), 0);
+  std::unique_ptr<PluginRegistry> registry = LoadPlugins(*settings, options);
+  Status init = registry->Init(settings->plugin_enable, host.api());
+
+  if (options.list_plugins) {
+    std::fputs(registry->FormatTable().c_str(), stdout);
+    if (!init.ok()) std::fprintf(stdout, "error: %s\n", init.message().c_str());
+    return init.ok() ? 0 : 1;
+  }
+  if (!init.ok()) {
+    LogError(kTarget, init.message());
+    return 1;
+  }
+
+  // Storage: the configured backend, holding the directory's lock for the server's life.
+  const PluginRecord* backend = registry->Find(STRATA_KIND_STORAGE, settings->storage_backend);
+  if (backend == nullptr) {
+    LogError(kTarget, "storage.backend: no active storage plugin named '" +
+                          settings->storage_backend + "' (see `strata --plugins`)");
+    return 1;
+  }
+  auto* storage = static_cast<const strata_storage_vtable*>(backend->vtable);
+  strata_error err{};
+  strata_fs* fs = nullptr;
+  if (storage->open_fs(settings->storage_path.c_str(), nullptr, &fs, &err) != STRATA_OK) {
+    LogError(kTarget, "cannot open storage directory " + settings->storage_path + ": " +
+                          err.message);
+    return 1;
+  }
+  void* lock = nullptr;
+  if (storage->lock(fs, kLockFile, &lock, &err) != STRATA_OK) {
+    LogError(kTarget, "storage directory " + settings->storage_path +
+                          " is in use by another Strata server (" + err.message +
+                          "); stop that server or set storage.storage_path to another directory");
+    storage->close_fs(fs);
+    return 1;
+  }
+  host.SetStorage(storage, fs);
+  LogInfo(kTarget, "Strata " + StrataVersion() + " (Qdrant API " + STRATA_QDRANT_API_VERSION +
+                       ") storage " + settings->storage_path + " via storage/" +
+                       settings->storage_backend);
+
+  // Block the shutdown signals before any plugin starts threads, so only sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::vector<Frontend> frontends;
+  int exit_code = 0;
+  for (const PluginRecord* r : registry->OfKind(STRATA_KIND_FRONTEND)) {
+    auto* vt = static_cast<const strata_frontend_vtable*>(r->vtable);
+    sdk::OwnedParams cfg;
+    for (const auto& [k, v] : config->Section("service")) cfg.Set("service." + k, v);
+    for (const auto& [k, v] : config->Section("cluster")) cfg.Set("cluster." + k, v);
+    strata_frontend* fe = nullptr;
+    if (vt->create(host.api(), cfg.Get(), &fe, &err) != STRATA_OK ||
+        vt->start(fe, &err) != STRATA_OK) {
+      LogError(kTarget, r->Id() + " failed to start: " + err.message);
+      if (fe != nullptr) vt->destroy(fe);
+      exit_code = 1;
+      break;
+    }
+    frontends.push_back({r, vt, fe});
+    LogInfo(kTarget, r->Id() + " started");
+  }
+  if (exit_code == 0) {
+    if (frontends.empty()) {
+      LogWarn(kTarget, "no frontend plugin is active: the server answers no API request");
+    }
+    LogInfo(kTarget, "ready; send SIGINT or SIGTERM to stop");
+    int sig = 0;
+    sigwait(&signals, &sig);
+    LogInfo(kTarget, std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                         ", shutting down");
+  }
+
+  // Reverse order: frontends (drain, join), plugins' shutdown hooks, storage.
+  const int64_t deadline = sdk::UnixMillisNow() + settings->shutdown_timeout_sec * 1000;
+  for (auto it = frontends.rbegin(); it != frontends.rend(); ++it) {
+    it->vt->stop(it->instance, deadline);
+    it->vt->destroy(it->instance);
+    LogInfo(kTarget, it->record->Id() + " stopped");
+  }
+  registry->Shutdown();
+  storage->unlock(fs, lock);
+  storage->close_fs(fs);
+  LogInfo(kTarget, "stopped");
+  return exit_code;
+}
+
+}  // namespace strata::kernel
