@@ -54,6 +54,8 @@
   X(225, Points, Facet, FacetCounts, FacetResponse) \
   X(226, Points, SearchMatrixPairs, SearchMatrixPoints, SearchMatrixPairsResponse) \
   X(227, Points, SearchMatrixOffsets, SearchMatrixPoints, SearchMatrixOffsetsResponse) \
+  X(228, Points, CreateVectorName, CreateVectorNameRequest, PointsOperationResponse) \
+  X(229, Points, DeleteVectorName, DeleteVectorNameRequest, PointsOperationResponse) \
   X(300, Snapshots, Create, CreateSnapshotRequest, CreateSnapshotResponse) \
   X(301, Snapshots, List, ListSnapshotsRequest, ListSnapshotsResponse) \
   X(302, Snapshots, Delete, DeleteSnapshotRequest, DeleteSnapshotResponse) \
