@@ -71,7 +71,8 @@ TEST(CancelTest, DeadlineAndFlag) {
 TEST(HostTest, HasRespectsStructSizeAndNullSlots) {
   strata_host_api api{};
   api.log = [](const strata_host_api*, int32_t, const char*, const char*) {};
-  api.timer_start = [](const strata_host_api*, uint64_t, uint64_t, void (*)(void*), void*) -> uint64_t { return 1; };
+  api.timer_start = [](const strata_host_api*, uint64_t, uint64_t, void (*)(void*),
+                       void*) -> uint64_t { return 1; };
   // A host built against an older minor: its table ends before timer_start.
   api.struct_size = offsetof(strata_host_api, timer_start);
   sdk::Host old_host(&api);

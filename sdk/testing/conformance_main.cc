@@ -71,8 +71,8 @@ int Load(const std::string& path, const std::string& params, double min_recall) 
   size_t start = 0;
   while (start < params.size()) {
     size_t comma = params.find(',', start);
-    std::string kv = params.substr(start, comma == std::string::npos ? std::string::npos
-                                                                       : comma - start);
+    std::string kv =
+        params.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     size_t eq = kv.find('=');
     if (eq != std::string::npos) owned.Set(kv.substr(0, eq), kv.substr(eq + 1));
     if (comma == std::string::npos) break;
@@ -84,8 +84,7 @@ int Load(const std::string& path, const std::string& params, double min_recall) 
       IndexTargets().push_back({info.name, static_cast<const strata_index_vtable*>(info.vtable),
                                 info.capabilities, owned, min_recall});
     } else if (info.kind == STRATA_KIND_STORAGE) {
-      StorageTargets().push_back({info.name,
-                                  static_cast<const strata_storage_vtable*>(info.vtable),
+      StorageTargets().push_back({info.name, static_cast<const strata_storage_vtable*>(info.vtable),
                                   info.capabilities, &TempRoot});
     }
   }

@@ -47,8 +47,8 @@ TEST_F(LoaderTest, LoadsAGoodPluginAndItsVtableWorks) {
   EXPECT_EQ(r->tier, STRATA_TIER_STABLE);
   auto* vt = static_cast<const strata_index_vtable*>(r->vtable);
   float v[2] = {1, 2};
-  strata_vector_source src{sizeof(src), STRATA_DTYPE_F32, 2, STRATA_METRIC_L2, 1, 0, v, 8,
-                           nullptr, nullptr, nullptr};
+  strata_vector_source src{sizeof(src), STRATA_DTYPE_F32, 2,       STRATA_METRIC_L2, 1, 0, v,
+                           8,           nullptr,          nullptr, nullptr};
   strata_index* idx = nullptr;
   strata_error err{};
   ASSERT_EQ(vt->create(host_.api(), nullptr, &src, &idx, &err), STRATA_OK) << err.message;
@@ -86,11 +86,10 @@ TEST_F(LoaderTest, RefusesNewerMinor) {
 
 TEST_F(LoaderTest, RefusesLibraryWithoutManifest) {
   std::string path = Fixture("libstrata_index_fixture_nomanifest.so");
-  ExpectMentions(RefusalOf(registry_, path),
-                 {path, "plugin ABI 1.0", "server ABI 1.0",
-                  "exports no strata_plugin_manifest_<kind>_<name>",
-                  "strata_plugin_manifest_index_fixture_nomanifest",
-                  "strata_add_plugin() and STRATA_PLUGIN_MANIFEST"});
+  ExpectMentions(RefusalOf(registry_, path), {path, "plugin ABI 1.0", "server ABI 1.0",
+                                              "exports no strata_plugin_manifest_<kind>_<name>",
+                                              "strata_plugin_manifest_index_fixture_nomanifest",
+                                              "strata_add_plugin() and STRATA_PLUGIN_MANIFEST"});
 }
 
 TEST_F(LoaderTest, RefusesDuplicateName) {
@@ -121,10 +120,10 @@ TEST_F(LoaderTest, RefusesUndefinedSymbolWithDlerrorText) {
 
 TEST_F(LoaderTest, RefusesBundleFromAnotherBuild) {
   std::string path = Fixture("libstrata_index_fixture_bundle.so");
-  ExpectMentions(RefusalOf(registry_, path),
-                 {path, "plugin ABI 1.0", "server ABI 1.0", "built for strata-0.0.0-otherbuild",
-                  std::string("this server is ") + KERNEL_BUILD_ID,
-                  "rebuild it together with the server"});
+  ExpectMentions(
+      RefusalOf(registry_, path),
+      {path, "plugin ABI 1.0", "server ABI 1.0", "built for strata-0.0.0-otherbuild",
+       std::string("this server is ") + KERNEL_BUILD_ID, "rebuild it together with the server"});
 }
 
 TEST_F(LoaderTest, EnablingAMissingPluginNamesItAndTheRefusals) {
@@ -170,8 +169,7 @@ TEST(StrataBinaryTest, PluginsFlagPrintsTheTableWithReasons) {
   while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
   ExpectMentions(out, {"STATUS", "KIND", "CAPS", "active    storage    posix",
                        "active    index      flat", "active    index      fixture",
-                       "libstrata_index_fixture_good.so", "refused",
-                       "needs plugin ABI 1.9"});
+                       "libstrata_index_fixture_good.so", "refused", "needs plugin ABI 1.9"});
 }
 
 }  // namespace

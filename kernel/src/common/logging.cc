@@ -16,10 +16,14 @@ std::mutex g_write_mu;
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kInfo: return "INFO";
-    case LogLevel::kWarn: return "WARN";
-    case LogLevel::kError: return "ERROR";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarn:
+      return "WARN";
+    case LogLevel::kError:
+      return "ERROR";
   }
   return "INFO";
 }
@@ -60,11 +64,21 @@ std::string JsonQuote(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -81,8 +95,8 @@ std::string JsonQuote(const std::string& s) {
 std::string Logger::Format(LogLevel level, const std::string& target, const std::string& message,
                            bool json) {
   if (json) {
-    return "{\"timestamp\":" + JsonQuote(Timestamp()) + ",\"level\":" +
-           JsonQuote(LevelName(level)) + ",\"target\":" + JsonQuote(target) +
+    return "{\"timestamp\":" + JsonQuote(Timestamp()) +
+           ",\"level\":" + JsonQuote(LevelName(level)) + ",\"target\":" + JsonQuote(target) +
            ",\"message\":" + JsonQuote(message) + "}";
   }
   char head[80];

@@ -16,10 +16,11 @@ std::string Version(uint32_t major, uint32_t minor) {
 
 // Every slot named here must be non-NULL.
 template <class Vtable>
-Status CheckSlots(const Vtable* vt, std::initializer_list<std::pair<const char*, const void*>>
-                                        slots) {
+Status CheckSlots(const Vtable* vt,
+                  std::initializer_list<std::pair<const char*, const void*>> slots) {
   for (auto& [name, ptr] : slots) {
-    if (ptr == nullptr) return FailedPrecondition(std::string("mandatory slot ") + name + " is NULL");
+    if (ptr == nullptr)
+      return FailedPrecondition(std::string("mandatory slot ") + name + " is NULL");
   }
   return Status::Ok();
 }
@@ -39,46 +40,59 @@ Status CheckSize(const void* vtable, const char* kind) {
 
 const char* KindName(uint32_t kind) {
   switch (kind) {
-    case STRATA_KIND_INDEX: return "index";
-    case STRATA_KIND_STORAGE: return "storage";
-    case STRATA_KIND_FRONTEND: return "frontend";
-    case STRATA_KIND_CONSENSUS: return "consensus";
-    default: return "unknown";
+    case STRATA_KIND_INDEX:
+      return "index";
+    case STRATA_KIND_STORAGE:
+      return "storage";
+    case STRATA_KIND_FRONTEND:
+      return "frontend";
+    case STRATA_KIND_CONSENSUS:
+      return "consensus";
+    default:
+      return "unknown";
   }
 }
 
 const char* TierName(uint32_t tier) {
   switch (tier) {
-    case STRATA_TIER_STABLE: return "stable";
-    case STRATA_TIER_BUNDLE: return "bundle";
-    default: return "unknown";
+    case STRATA_TIER_STABLE:
+      return "stable";
+    case STRATA_TIER_BUNDLE:
+      return "bundle";
+    default:
+      return "unknown";
   }
 }
 
 int KindInitRank(uint32_t kind) {
   switch (kind) {
-    case STRATA_KIND_STORAGE: return 0;
-    case STRATA_KIND_INDEX: return 1;
-    case STRATA_KIND_CONSENSUS: return 2;
-    case STRATA_KIND_FRONTEND: return 3;
-    default: return 4;
+    case STRATA_KIND_STORAGE:
+      return 0;
+    case STRATA_KIND_INDEX:
+      return 1;
+    case STRATA_KIND_CONSENSUS:
+      return 2;
+    case STRATA_KIND_FRONTEND:
+      return 3;
+    default:
+      return 4;
   }
 }
 
 Status CheckAbiVersion(uint32_t plugin_major, uint32_t plugin_minor) {
   const std::string mine = Version(STRATA_ABI_MAJOR, STRATA_ABI_MINOR);
   if (plugin_major != STRATA_ABI_MAJOR) {
-    return FailedPrecondition("built for plugin ABI " + Version(plugin_major, plugin_minor) +
-                              ", this server implements ABI " + mine +
-                              " (major versions must match); rebuild the plugin against StrataSdk " +
-                              std::to_string(STRATA_ABI_MAJOR) + ".x");
+    return FailedPrecondition(
+        "built for plugin ABI " + Version(plugin_major, plugin_minor) +
+        ", this server implements ABI " + mine +
+        " (major versions must match); rebuild the plugin against StrataSdk " +
+        std::to_string(STRATA_ABI_MAJOR) + ".x");
   }
   if (plugin_minor > STRATA_ABI_MINOR) {
-    return FailedPrecondition("needs plugin ABI " + Version(plugin_major, plugin_minor) +
-                              ", this server implements ABI " + mine + " (accepts " +
-                              Version(STRATA_ABI_MAJOR, 0) + " to " + mine +
-                              "); upgrade the server or rebuild the plugin against StrataSdk <= " +
-                              mine);
+    return FailedPrecondition(
+        "needs plugin ABI " + Version(plugin_major, plugin_minor) +
+        ", this server implements ABI " + mine + " (accepts " + Version(STRATA_ABI_MAJOR, 0) +
+        " to " + mine + "); upgrade the server or rebuild the plugin against StrataSdk <= " + mine);
   }
   return Status::Ok();
 }
@@ -102,7 +116,8 @@ Status CheckTier(uint32_t tier, const char* plugin_build_id, const std::string& 
 Status CheckPluginName(const char* name) {
   if (name == nullptr || *name == '\0') return FailedPrecondition("plugin name is empty");
   size_t n = std::strlen(name);
-  if (n > 32) return FailedPrecondition(std::string("plugin name '") + name + "' is longer than 32");
+  if (n > 32)
+    return FailedPrecondition(std::string("plugin name '") + name + "' is longer than 32");
   for (size_t i = 0; i < n; ++i) {
     char c = name[i];
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
@@ -164,15 +179,15 @@ Status CheckPluginInfo(const strata_plugin_info& info) {
     case STRATA_KIND_CONSENSUS: {
       STRATA_RETURN_IF_ERROR(CheckSize<strata_consensus_vtable>(info.vtable, "consensus"));
       auto* vt = static_cast<const strata_consensus_vtable*>(info.vtable);
-      return CheckSlots(vt, {{"create", reinterpret_cast<const void*>(vt->create)},
-                             {"destroy", reinterpret_cast<const void*>(vt->destroy)},
-                             {"start", reinterpret_cast<const void*>(vt->start)},
-                             {"stop", reinterpret_cast<const void*>(vt->stop)},
-                             {"propose", reinterpret_cast<const void*>(vt->propose)},
-                             {"step", reinterpret_cast<const void*>(vt->step)},
-                             {"change_membership",
-                              reinterpret_cast<const void*>(vt->change_membership)},
-                             {"status", reinterpret_cast<const void*>(vt->status)}});
+      return CheckSlots(
+          vt, {{"create", reinterpret_cast<const void*>(vt->create)},
+               {"destroy", reinterpret_cast<const void*>(vt->destroy)},
+               {"start", reinterpret_cast<const void*>(vt->start)},
+               {"stop", reinterpret_cast<const void*>(vt->stop)},
+               {"propose", reinterpret_cast<const void*>(vt->propose)},
+               {"step", reinterpret_cast<const void*>(vt->step)},
+               {"change_membership", reinterpret_cast<const void*>(vt->change_membership)},
+               {"status", reinterpret_cast<const void*>(vt->status)}});
     }
     default:
       return FailedPrecondition("unknown plugin kind " + std::to_string(info.kind) +

@@ -20,7 +20,7 @@ INSTANTIATE_TEST_SUITE_P(Posix, StorageConformance,
                          ::testing::Values(StorageTarget{"posix", kernel::PosixStorageVtable(),
                                                          kernel::kPosixStorageCaps, &TempRoot}));
 INSTANTIATE_TEST_SUITE_P(Flat, IndexConformance,
-                         ::testing::Values(IndexTarget{"flat", kernel::FlatIndexVtable(),
-                                                       kernel::kFlatIndexCaps, {}, 1.0}));
+                         ::testing::Values(IndexTarget{
+                             "flat", kernel::FlatIndexVtable(), kernel::kFlatIndexCaps, {}, 1.0}));
 
 }  // namespace strata::sdk::testing

@@ -23,8 +23,8 @@ HostServices& HostServices::Self(const strata_host_api* host) {
   return *static_cast<HostServices*>(host->host_ctx);
 }
 
-HostServices::HostServices(const Config* config, const KernelService* service,
-                           std::string build_id, std::string version, uint32_t threads)
+HostServices::HostServices(const Config* config, const KernelService* service, std::string build_id,
+                           std::string version, uint32_t threads)
     : config_(config),
       service_(service),
       build_id_(std::move(build_id)),
@@ -69,7 +69,8 @@ HostServices::HostServices(const Config* config, const KernelService* service,
   };
   api_.parallel_for = [](const strata_host_api* host, uint32_t n, void (*fn)(void*, uint32_t),
                          void* ctx, uint32_t max_threads, strata_error*) -> int32_t {
-    Self(host).pool_.ParallelFor(n, [fn, ctx](uint32_t i) { fn(ctx, i); }, max_threads);
+    Self(host).pool_.ParallelFor(
+        n, [fn, ctx](uint32_t i) { fn(ctx, i); }, max_threads);
     return STRATA_OK;
   };
   api_.is_cancelled = [](const strata_host_api*, const strata_cancel* c) -> uint8_t {
@@ -87,8 +88,9 @@ HostServices::HostServices(const Config* config, const KernelService* service,
     const Config* config = Self(host).config_;
     std::optional<std::string> v = config ? config->Get(key ? key : "") : std::nullopt;
     if (!v) {
-      return SetError(err, STRATA_NOT_FOUND,
-                      (std::string("configuration key ") + (key ? key : "") + " is not set").c_str());
+      return SetError(
+          err, STRATA_NOT_FOUND,
+          (std::string("configuration key ") + (key ? key : "") + " is not set").c_str());
     }
     if (needed != nullptr) *needed = v->size() + 1;
     if (buf == nullptr || cap < v->size() + 1) {

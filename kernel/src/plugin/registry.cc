@@ -11,10 +11,10 @@
 // Boost.DLL 1.74: define before including so dll::fs is std::filesystem (no Boost.Filesystem),
 // and include <string>/<vector> first (library_info.hpp is not self-contained under g++ 12).
 #define BOOST_DLL_USE_STD_FS
-#include <string>
-#include <vector>
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
+#include <string>
+#include <vector>
 
 #include "plugin/abi_check.h"
 #include "plugin/elf_marker.h"
@@ -62,22 +62,27 @@ std::string AbiText(uint32_t major, uint32_t minor) {
 
 const char* PluginStateName(PluginState s) {
   switch (s) {
-    case PluginState::kLoaded: return "loaded";
-    case PluginState::kInitialised: return "active";
-    case PluginState::kDisabled: return "disabled";
-    case PluginState::kRefused: return "refused";
+    case PluginState::kLoaded:
+      return "loaded";
+    case PluginState::kInitialised:
+      return "active";
+    case PluginState::kDisabled:
+      return "disabled";
+    case PluginState::kRefused:
+      return "refused";
   }
   return "?";
 }
 
 std::string PluginRecord::Id() const { return std::string(KindName(kind)) + "/" + name; }
 
-PluginRegistry::PluginRegistry(std::string kernel_build_id) : build_id_(std::move(kernel_build_id)) {}
+PluginRegistry::PluginRegistry(std::string kernel_build_id)
+    : build_id_(std::move(kernel_build_id)) {}
 
 PluginRegistry::~PluginRegistry() { Shutdown(); }
 
 static std::string RefusalText(const std::string& path, const std::string& plugin_abi,
-                        const std::string& why) {
+                               const std::string& why) {
   return "refusing " + path + " (plugin ABI " + plugin_abi + ", server ABI " +
          std::to_string(STRATA_ABI_MAJOR) + "." + std::to_string(STRATA_ABI_MINOR) + "): " + why;
 }
@@ -148,10 +153,9 @@ Status PluginRegistry::LoadFile(const std::string& raw_path) {
 Status PluginRegistry::AddManifest(const std::string& path, const strata_plugin_manifest* m) {
   if (m == nullptr) return FailedPrecondition("its manifest function returned NULL");
   if (m->struct_size < sizeof(strata_plugin_manifest)) {
-    return FailedPrecondition("its manifest is " + std::to_string(m->struct_size) +
-                              " bytes, smaller than ABI 1.0's " +
-                              std::to_string(sizeof(strata_plugin_manifest)) +
-                              "; rebuild it with the StrataSdk");
+    return FailedPrecondition(
+        "its manifest is " + std::to_string(m->struct_size) + " bytes, smaller than ABI 1.0's " +
+        std::to_string(sizeof(strata_plugin_manifest)) + "; rebuild it with the StrataSdk");
   }
   STRATA_RETURN_IF_ERROR(CheckAbiVersion(m->abi_major, m->abi_minor));
   STRATA_RETURN_IF_ERROR(CheckTier(m->tier, m->build_id, build_id_));
@@ -305,14 +309,13 @@ std::string PluginRegistry::FormatTable() const {
     char caps[24];
     std::snprintf(caps, sizeof(caps), "0x%016llx", static_cast<unsigned long long>(r.capabilities));
     char line[512];
-    std::snprintf(line, sizeof(line), "%-9s %-10s %-16s %-9s %-5s %-7s %-19s %s\n",
-                  PluginStateName(r.state), r.name.empty() ? "-" : KindName(r.kind),
-                  r.name.empty() ? "-" : r.name.c_str(), r.version.empty() ? "-" : r.version.c_str(),
-                  r.name.empty() ? "-"
-                                 : (std::to_string(r.abi_major) + "." + std::to_string(r.abi_minor))
-                                       .c_str(),
-                  r.name.empty() ? "-" : TierName(r.tier), r.name.empty() ? "-" : caps,
-                  r.path.c_str());
+    std::snprintf(
+        line, sizeof(line), "%-9s %-10s %-16s %-9s %-5s %-7s %-19s %s\n", PluginStateName(r.state),
+        r.name.empty() ? "-" : KindName(r.kind), r.name.empty() ? "-" : r.name.c_str(),
+        r.version.empty() ? "-" : r.version.c_str(),
+        r.name.empty() ? "-"
+                       : (std::to_string(r.abi_major) + "." + std::to_string(r.abi_minor)).c_str(),
+        r.name.empty() ? "-" : TierName(r.tier), r.name.empty() ? "-" : caps, r.path.c_str());
     out << line;
     if (!r.reason.empty()) out << "          reason: " << r.reason << "\n";
   }

@@ -68,7 +68,8 @@ void Flatten(const YAML::Node& node, const std::string& prefix,
       scalars->erase(prefix);
     } else {
       int i = 0;
-      for (const auto& item : node) Flatten(item, prefix + "." + std::to_string(i++), scalars, lists);
+      for (const auto& item : node)
+        Flatten(item, prefix + "." + std::to_string(i++), scalars, lists);
     }
   } else if (node.IsScalar()) {
     (*scalars)[prefix] = node.as<std::string>();

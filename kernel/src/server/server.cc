@@ -89,8 +89,8 @@ int RunServer(const ServerOptions& options) {
   strata_error err{};
   strata_fs* fs = nullptr;
   if (storage->open_fs(settings->storage_path.c_str(), nullptr, &fs, &err) != STRATA_OK) {
-    LogError(kTarget, "cannot open storage directory " + settings->storage_path + ": " +
-                          err.message);
+    LogError(kTarget,
+             "cannot open storage directory " + settings->storage_path + ": " + err.message);
     return 1;
   }
   void* lock = nullptr;
@@ -138,8 +138,8 @@ int RunServer(const ServerOptions& options) {
     LogInfo(kTarget, "ready; send SIGINT or SIGTERM to stop");
     int sig = 0;
     sigwait(&signals, &sig);
-    LogInfo(kTarget, std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                         ", shutting down");
+    LogInfo(kTarget,
+            std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   }
 
   // Reverse order: frontends (drain, join), plugins' shutdown hooks, storage.

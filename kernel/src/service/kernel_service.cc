@@ -8,7 +8,7 @@ namespace strata::kernel {
 std::string MethodName(uint32_t method) {
   switch (method) {
 #define STRATA_METHOD_NAME_CASE(id, service, rpc, req, resp) \
-  case id:                                                    \
+  case id:                                                   \
     return #service "/" #rpc;
     STRATA_METHOD_LIST(STRATA_METHOD_NAME_CASE)
 #undef STRATA_METHOD_NAME_CASE

@@ -90,7 +90,8 @@ class FlatExample : public sdk::IndexPlugin<FlatExample> {
     }
     uint64_t sum = 0;
     std::memcpy(&sum, blob.data() + blob.size() - 8, 8);
-    if (sum != Fnv1a(blob.data(), blob.size() - 8)) return strata::DataLoss(where + ": bad checksum");
+    if (sum != Fnv1a(blob.data(), blob.size() - 8))
+      return strata::DataLoss(where + ": bad checksum");
     uint32_t dim = 0, count = 0;
     std::memcpy(&dim, blob.data() + 8, 4);
     std::memcpy(&count, blob.data() + 12, 4);
@@ -111,9 +112,15 @@ class FlatExample : public sdk::IndexPlugin<FlatExample> {
     float s = 0;
     for (uint32_t d = 0; d < dim_; ++d) {
       switch (metric_) {
-        case STRATA_METRIC_L2: s -= (a[d] - b[d]) * (a[d] - b[d]); break;
-        case STRATA_METRIC_L1: s -= a[d] > b[d] ? a[d] - b[d] : b[d] - a[d]; break;
-        default: s += a[d] * b[d]; break;  // cosine (unit vectors) and dot
+        case STRATA_METRIC_L2:
+          s -= (a[d] - b[d]) * (a[d] - b[d]);
+          break;
+        case STRATA_METRIC_L1:
+          s -= a[d] > b[d] ? a[d] - b[d] : b[d] - a[d];
+          break;
+        default:
+          s += a[d] * b[d];
+          break;  // cosine (unit vectors) and dot
       }
     }
     return s;
@@ -126,12 +133,10 @@ class FlatExample : public sdk::IndexPlugin<FlatExample> {
 
 }  // namespace
 
-STRATA_PLUGIN_MANIFEST(STRATA_TIER_STABLE,
-                       STRATA_INDEX_PLUGIN("flat_example", "1.0.0",
-                                           "example out-of-tree exact index", FlatExample,
-                                           STRATA_INDEX_CAP_F32 | STRATA_INDEX_CAP_COSINE |
-                                               STRATA_INDEX_CAP_DOT | STRATA_INDEX_CAP_L2 |
-                                               STRATA_INDEX_CAP_L1 |
-                                               STRATA_INDEX_CAP_FILTER_BITSET |
-                                               STRATA_INDEX_CAP_FILTER_PREDICATE |
-                                               STRATA_INDEX_CAP_EXACT))
+STRATA_PLUGIN_MANIFEST(
+    STRATA_TIER_STABLE,
+    STRATA_INDEX_PLUGIN("flat_example", "1.0.0", "example out-of-tree exact index", FlatExample,
+                        STRATA_INDEX_CAP_F32 | STRATA_INDEX_CAP_COSINE | STRATA_INDEX_CAP_DOT |
+                            STRATA_INDEX_CAP_L2 | STRATA_INDEX_CAP_L1 |
+                            STRATA_INDEX_CAP_FILTER_BITSET | STRATA_INDEX_CAP_FILTER_PREDICATE |
+                            STRATA_INDEX_CAP_EXACT))

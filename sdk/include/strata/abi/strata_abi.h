@@ -35,7 +35,8 @@ extern "C" {
 
 /* True when the struct at `p` (which starts with struct_size) is large enough to hold `field`. */
 #define STRATA_HAS(p, field) \
-  ((p) != NULL && (size_t)(p)->struct_size >= offsetof(__typeof__(*(p)), field) + sizeof((p)->field))
+  ((p) != NULL &&            \
+   (size_t)(p)->struct_size >= offsetof(__typeof__(*(p)), field) + sizeof((p)->field))
 /* Portable variant for compilers without __typeof__: the caller names the type. */
 #define STRATA_HAS_T(T, p, field) \
   ((p) != NULL && (size_t)(p)->struct_size >= offsetof(T, field) + sizeof(((const T*)0)->field))

@@ -33,8 +33,8 @@ typedef struct strata_consensus strata_consensus; /* opaque, plugin-owned */
 #define STRATA_MEMBERSHIP_PROMOTE 2u
 #define STRATA_MEMBERSHIP_REMOVE 3u
 
-typedef void (*strata_propose_done)(void* user, int32_t code, const char* message,
-                                    uint64_t index, uint64_t leader_hint);
+typedef void (*strata_propose_done)(void* user, int32_t code, const char* message, uint64_t index,
+                                    uint64_t leader_hint);
 
 /* Host callbacks given to create(); valid until destroy. */
 typedef struct strata_consensus_host {
@@ -45,8 +45,8 @@ typedef struct strata_consensus_host {
                    strata_error* err);
   int32_t (*snapshot_write)(void* ctx, int32_t (*emit)(void* sink, const uint8_t* p, size_t n),
                             void* sink, strata_error* err);
-  int32_t (*snapshot_install)(void* ctx, const uint8_t* p, size_t n, uint64_t index,
-                              uint64_t term, strata_error* err);
+  int32_t (*snapshot_install)(void* ctx, const uint8_t* p, size_t n, uint64_t index, uint64_t term,
+                              strata_error* err);
   void (*send)(void* ctx, uint64_t peer_id, const uint8_t* msg, size_t n);
   void (*on_role_change)(void* ctx, uint32_t role, uint64_t leader_id, uint64_t term);
   const strata_host_api* host;

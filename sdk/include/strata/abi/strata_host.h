@@ -37,8 +37,8 @@ typedef void (*strata_call_done)(void* user, int32_t code, const char* message,
 /* One request to the kernel service. Borrowed for the duration of call(). */
 typedef struct strata_call {
   uint32_t struct_size;
-  uint32_t method;          /* STRATA_METHOD_* (strata_methods.h) */
-  const uint8_t* request;   /* serialized protobuf of the method's request type */
+  uint32_t method;        /* STRATA_METHOD_* (strata_methods.h) */
+  const uint8_t* request; /* serialized protobuf of the method's request type */
   uint64_t request_len;
   const char* principal;    /* authenticated identity, or NULL */
   int64_t deadline_unix_ms; /* 0 = none */
@@ -77,9 +77,8 @@ struct strata_host_api {
                       int32_t (*on_chunk)(void* user, const uint8_t* p, size_t n),
                       strata_call_done done, void* user);
   /* Peer transport, inbound: a PEER_TRANSPORT frontend hands received messages here. */
-  int32_t (*deliver_peer_message)(const strata_host_api* host, uint32_t channel,
-                                  uint64_t from_peer, const uint8_t* p, size_t n,
-                                  strata_error* err);
+  int32_t (*deliver_peer_message)(const strata_host_api* host, uint32_t channel, uint64_t from_peer,
+                                  const uint8_t* p, size_t n, strata_error* err);
 
   /* Executors. */
   void (*submit)(const strata_host_api* host, uint32_t pool, void (*fn)(void* arg), void* arg);

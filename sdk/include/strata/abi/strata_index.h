@@ -76,7 +76,7 @@ typedef struct strata_filter {
  * destroyed; `count` may grow between calls (appendable segments), never shrink. */
 typedef struct strata_vector_source {
   uint32_t struct_size;
-  uint32_t dtype;  /* STRATA_DTYPE_* */
+  uint32_t dtype; /* STRATA_DTYPE_* */
   uint32_t dim;
   uint32_t metric; /* STRATA_METRIC_* */
   uint32_t count;  /* offsets 0 .. count-1 exist (some may be deleted: see the filter) */
@@ -87,8 +87,7 @@ typedef struct strata_vector_source {
   /* Always available: copies vector `offset` (dim elements of dtype) into out. */
   int32_t (*get)(void* ctx, uint32_t offset, void* out, strata_error* err);
   /* Optional batched scorer: out[i] = score(query, offsets[i]) with the host's SIMD kernels. */
-  void (*score_batch)(void* ctx, const void* query, const uint32_t* offsets, size_t n,
-                      float* out);
+  void (*score_batch)(void* ctx, const void* query, const uint32_t* offsets, size_t n, float* out);
   void* ctx;
 } strata_vector_source;
 

@@ -64,8 +64,7 @@
   X(305, Snapshots, DeleteFull, DeleteFullSnapshotRequest, DeleteSnapshotResponse)
 /* clang-format on */
 
-#define STRATA_METHOD_ENUM_ENTRY(id, service, rpc, req, resp) \
-  STRATA_METHOD_##service##_##rpc = id,
+#define STRATA_METHOD_ENUM_ENTRY(id, service, rpc, req, resp) STRATA_METHOD_##service##_##rpc = id,
 enum strata_method_id { STRATA_METHOD_LIST(STRATA_METHOD_ENUM_ENTRY) STRATA_METHOD_MAX_ };
 #undef STRATA_METHOD_ENUM_ENTRY
 

@@ -36,10 +36,10 @@ struct strata_host_api;
 
 /* The marker record placed in the "strata_plugin" section. Frozen forever: 16 bytes. */
 typedef struct strata_plugin_marker {
-  char magic[10];     /* STRATA_PLUGIN_MARKER_MAGIC */
-  uint8_t abi_major;  /* ABI the library was built against */
+  char magic[10];    /* STRATA_PLUGIN_MARKER_MAGIC */
+  uint8_t abi_major; /* ABI the library was built against */
   uint8_t abi_minor;
-  uint8_t tier;       /* STRATA_TIER_* */
+  uint8_t tier; /* STRATA_TIER_* */
   uint8_t reserved[3];
 } strata_plugin_marker;
 

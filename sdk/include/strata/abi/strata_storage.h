@@ -82,8 +82,7 @@ typedef struct strata_storage_vtable {
   /* Optional (BATCH_READ): NULL slot means the caller loops over read_at. */
   int32_t (*read_batch)(strata_file* f, strata_read_req* reqs, size_t n, size_t elem_size,
                         strata_error* err);
-  int32_t (*write_at)(strata_file* f, uint64_t off, const void* p, uint64_t len,
-                      strata_error* err);
+  int32_t (*write_at)(strata_file* f, uint64_t off, const void* p, uint64_t len, strata_error* err);
   /* Writes at the current end of file; *at (may be NULL) receives the offset written at. */
   int32_t (*append)(strata_file* f, const void* p, uint64_t len, uint64_t* at, strata_error* err);
   int32_t (*truncate)(strata_file* f, uint64_t len, strata_error* err);

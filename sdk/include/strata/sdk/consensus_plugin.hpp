@@ -25,9 +25,15 @@ class ConsensusPlugin {
  public:
   static const strata_consensus_vtable* Vtable() noexcept {
     static const strata_consensus_vtable table = {
-        sizeof(strata_consensus_vtable), 0,          &CreateThunk,
-        &DestroyThunk,                   &StartThunk, &StopThunk,
-        &ProposeThunk,                   &StepThunk,  &ChangeMembershipThunk,
+        sizeof(strata_consensus_vtable),
+        0,
+        &CreateThunk,
+        &DestroyThunk,
+        &StartThunk,
+        &StopThunk,
+        &ProposeThunk,
+        &StepThunk,
+        &ChangeMembershipThunk,
         &StatusThunk,
     };
     return &table;

@@ -27,8 +27,8 @@ class Host {
     if (api_ == nullptr) return false;
     static const strata_host_api probe{};
     const char* base = reinterpret_cast<const char*>(&probe);
-    const size_t end = static_cast<size_t>(reinterpret_cast<const char*>(&(probe.*M)) - base) +
-                       sizeof(probe.*M);
+    const size_t end =
+        static_cast<size_t>(reinterpret_cast<const char*>(&(probe.*M)) - base) + sizeof(probe.*M);
     if (api_->struct_size < end) return false;
     return (api_->*M) != decltype(probe.*M){};
   }

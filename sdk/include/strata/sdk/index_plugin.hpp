@@ -173,9 +173,7 @@ class IndexPlugin {
 
  private:
   static Impl& Self(strata_index* idx) { return *reinterpret_cast<Impl*>(idx); }
-  static const Impl& Self(const strata_index* idx) {
-    return *reinterpret_cast<const Impl*>(idx);
-  }
+  static const Impl& Self(const strata_index* idx) { return *reinterpret_cast<const Impl*>(idx); }
 
   static int32_t CreateThunk(const strata_host_api* host, const strata_kv* params,
                              const strata_vector_source* src, strata_index** out,

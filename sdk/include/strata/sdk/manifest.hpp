@@ -38,22 +38,22 @@
 #define STRATA_MANIFEST_SYMBOL STRATA_CONCAT_(strata_plugin_manifest_, STRATA_PLUGIN_ID)
 
 #define STRATA_PLUGIN_INFO_(KIND, NAME, VERSION, DESCRIPTION, CAPS, VTABLE) \
-  strata_plugin_info {                                                     \
-    sizeof(strata_plugin_info), KIND, NAME, VERSION, DESCRIPTION, CAPS,    \
-        static_cast<const void*>(VTABLE)                                   \
+  strata_plugin_info {                                                      \
+    sizeof(strata_plugin_info), KIND, NAME, VERSION, DESCRIPTION, CAPS,     \
+        static_cast<const void*>(VTABLE)                                    \
   }
 
-#define STRATA_INDEX_PLUGIN(NAME, VERSION, DESCRIPTION, IMPL, CAPS)                  \
-  STRATA_PLUGIN_INFO_(STRATA_KIND_INDEX, NAME, VERSION, DESCRIPTION, CAPS,          \
+#define STRATA_INDEX_PLUGIN(NAME, VERSION, DESCRIPTION, IMPL, CAPS)        \
+  STRATA_PLUGIN_INFO_(STRATA_KIND_INDEX, NAME, VERSION, DESCRIPTION, CAPS, \
                       ::strata::sdk::IndexPlugin<IMPL>::Vtable())
-#define STRATA_STORAGE_PLUGIN(NAME, VERSION, DESCRIPTION, FS_IMPL, FILE_IMPL, CAPS)  \
+#define STRATA_STORAGE_PLUGIN(NAME, VERSION, DESCRIPTION, FS_IMPL, FILE_IMPL, CAPS) \
   STRATA_PLUGIN_INFO_(STRATA_KIND_STORAGE, NAME, VERSION, DESCRIPTION, CAPS,        \
                       (::strata::sdk::StoragePlugin<FS_IMPL, FILE_IMPL>::Vtable()))
-#define STRATA_FRONTEND_PLUGIN(NAME, VERSION, DESCRIPTION, IMPL, CAPS)               \
-  STRATA_PLUGIN_INFO_(STRATA_KIND_FRONTEND, NAME, VERSION, DESCRIPTION, CAPS,       \
+#define STRATA_FRONTEND_PLUGIN(NAME, VERSION, DESCRIPTION, IMPL, CAPS)        \
+  STRATA_PLUGIN_INFO_(STRATA_KIND_FRONTEND, NAME, VERSION, DESCRIPTION, CAPS, \
                       ::strata::sdk::FrontendPlugin<IMPL>::Vtable())
-#define STRATA_CONSENSUS_PLUGIN(NAME, VERSION, DESCRIPTION, IMPL, CAPS)              \
-  STRATA_PLUGIN_INFO_(STRATA_KIND_CONSENSUS, NAME, VERSION, DESCRIPTION, CAPS,      \
+#define STRATA_CONSENSUS_PLUGIN(NAME, VERSION, DESCRIPTION, IMPL, CAPS)        \
+  STRATA_PLUGIN_INFO_(STRATA_KIND_CONSENSUS, NAME, VERSION, DESCRIPTION, CAPS, \
                       ::strata::sdk::ConsensusPlugin<IMPL>::Vtable())
 
 namespace strata::sdk::detail {
@@ -61,43 +61,43 @@ inline ::strata::Status NoInitHook(const Host&) { return ::strata::Status::Ok();
 inline void NoShutdownHook() {}
 }  // namespace strata::sdk::detail
 
-#define STRATA_PLUGIN_MANIFEST(TIER, ...)                                             \
-  STRATA_PLUGIN_MANIFEST_WITH_HOOKS(TIER, ::strata::sdk::detail::NoInitHook,          \
+#define STRATA_PLUGIN_MANIFEST(TIER, ...)                                    \
+  STRATA_PLUGIN_MANIFEST_WITH_HOOKS(TIER, ::strata::sdk::detail::NoInitHook, \
                                     ::strata::sdk::detail::NoShutdownHook, __VA_ARGS__)
 
-#define STRATA_PLUGIN_MANIFEST_WITH_HOOKS(TIER, INIT_FN, SHUTDOWN_FN, ...)                     \
-  extern "C" {                                                                                  \
-  __attribute__((section(STRATA_PLUGIN_SECTION), used, aligned(1))) const strata_plugin_marker \
-      STRATA_CONCAT_(strata_plugin_marker_, STRATA_PLUGIN_ID) = {                               \
-          {'S', 'T', 'R', 'A', 'T', 'A', 'P', 'L', 'G', '1'},                                   \
-          STRATA_PLUGIN_ABI_MAJOR,                                                              \
-          STRATA_PLUGIN_ABI_MINOR,                                                              \
-          static_cast<uint8_t>(TIER),                                                           \
-          {0, 0, 0}};                                                                           \
-  STRATA_EXPORT const strata_plugin_manifest* STRATA_MANIFEST_SYMBOL(void);                     \
-  }                                                                                             \
-  namespace {                                                                                   \
-  int32_t StrataManifestInit(const strata_host_api* host, strata_error* err) noexcept {         \
-    return ::strata::sdk::Guard(err, [&]() -> ::strata::Status {                                \
-      ::strata::sdk::PluginHost() = ::strata::sdk::Host(host);                                  \
-      return INIT_FN(::strata::sdk::PluginHost());                                              \
-    });                                                                                         \
-  }                                                                                             \
-  void StrataManifestShutdown(void) noexcept { SHUTDOWN_FN(); }                                 \
-  }                                                                                             \
-  const strata_plugin_manifest* STRATA_MANIFEST_SYMBOL(void) {                                  \
-    static const strata_plugin_info infos[] = {__VA_ARGS__};                                    \
-    static const strata_plugin_manifest manifest = {                                           \
-        sizeof(strata_plugin_manifest),                                                         \
-        STRATA_PLUGIN_ABI_MAJOR,                                                                \
-        STRATA_PLUGIN_ABI_MINOR,                                                                \
-        TIER,                                                                                   \
-        static_cast<uint32_t>(sizeof(infos) / sizeof(infos[0])),                                \
-        STRATA_PLUGIN_BUILD_ID,                                                                 \
-        infos,                                                                                  \
-        &StrataManifestInit,                                                                    \
-        &StrataManifestShutdown};                                                               \
-    return &manifest;                                                                           \
+#define STRATA_PLUGIN_MANIFEST_WITH_HOOKS(TIER, INIT_FN, SHUTDOWN_FN, ...)               \
+  extern "C" {                                                                           \
+  __attribute__((section(STRATA_PLUGIN_SECTION), used, aligned(1)))                      \
+  const strata_plugin_marker STRATA_CONCAT_(strata_plugin_marker_, STRATA_PLUGIN_ID) = { \
+      {'S', 'T', 'R', 'A', 'T', 'A', 'P', 'L', 'G', '1'},                                \
+      STRATA_PLUGIN_ABI_MAJOR,                                                           \
+      STRATA_PLUGIN_ABI_MINOR,                                                           \
+      static_cast<uint8_t>(TIER),                                                        \
+      {0, 0, 0}};                                                                        \
+  STRATA_EXPORT const strata_plugin_manifest* STRATA_MANIFEST_SYMBOL(void);              \
+  }                                                                                      \
+  namespace {                                                                            \
+  int32_t StrataManifestInit(const strata_host_api* host, strata_error* err) noexcept {  \
+    return ::strata::sdk::Guard(err, [&]() -> ::strata::Status {                         \
+      ::strata::sdk::PluginHost() = ::strata::sdk::Host(host);                           \
+      return INIT_FN(::strata::sdk::PluginHost());                                       \
+    });                                                                                  \
+  }                                                                                      \
+  void StrataManifestShutdown(void) noexcept { SHUTDOWN_FN(); }                          \
+  }                                                                                      \
+  const strata_plugin_manifest* STRATA_MANIFEST_SYMBOL(void) {                           \
+    static const strata_plugin_info infos[] = {__VA_ARGS__};                             \
+    static const strata_plugin_manifest manifest = {                                     \
+        sizeof(strata_plugin_manifest),                                                  \
+        STRATA_PLUGIN_ABI_MAJOR,                                                         \
+        STRATA_PLUGIN_ABI_MINOR,                                                         \
+        TIER,                                                                            \
+        static_cast<uint32_t>(sizeof(infos) / sizeof(infos[0])),                         \
+        STRATA_PLUGIN_BUILD_ID,                                                          \
+        infos,                                                                           \
+        &StrataManifestInit,                                                             \
+        &StrataManifestShutdown};                                                        \
+    return &manifest;                                                                    \
   }
 
 #endif  // STRATA_SDK_MANIFEST_HPP_

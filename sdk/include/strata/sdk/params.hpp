@@ -43,8 +43,8 @@ class Params {
     char* end = nullptr;
     long long n = std::strtoll(v->c_str(), &end, 10);
     if (v->empty() || *end != '\0') {
-      return InvalidArgument(std::string("parameter '") + key + "' must be an integer, got '" +
-                             *v + "'");
+      return InvalidArgument(std::string("parameter '") + key + "' must be an integer, got '" + *v +
+                             "'");
     }
     return static_cast<int64_t>(n);
   }
@@ -54,8 +54,8 @@ class Params {
     char* end = nullptr;
     double d = std::strtod(v->c_str(), &end);
     if (v->empty() || *end != '\0') {
-      return InvalidArgument(std::string("parameter '") + key + "' must be a number, got '" +
-                             *v + "'");
+      return InvalidArgument(std::string("parameter '") + key + "' must be a number, got '" + *v +
+                             "'");
     }
     return d;
   }

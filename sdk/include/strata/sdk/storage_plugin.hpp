@@ -56,15 +56,14 @@ namespace detail {
 template <class T, class = void>
 struct HasMap : std::false_type {};
 template <class T>
-struct HasMap<T, std::void_t<decltype(std::declval<T&>().Map(0ull, 0ull, false,
-                                                             static_cast<strata_mapping*>(0)))>>
-    : std::true_type {};
+struct HasMap<T, std::void_t<decltype(std::declval<T&>().Map(
+                     0ull, 0ull, false, static_cast<strata_mapping*>(0)))>> : std::true_type {};
 template <class T, class = void>
 struct HasAtomicSave : std::false_type {};
 template <class T>
 struct HasAtomicSave<T, std::void_t<decltype(std::declval<T&>().AtomicSave(
-                            std::string(), static_cast<const void*>(0), 0ull))>>
-    : std::true_type {};
+                            std::string(), static_cast<const void*>(0), 0ull))>> : std::true_type {
+};
 }  // namespace detail
 
 template <class FsImpl, class FileImpl>
@@ -138,8 +137,7 @@ class StoragePlugin {
     return Guard(err, [&]() -> Status {
       Status first;
       for (size_t i = 0; i < n; ++i) {
-        auto* r = reinterpret_cast<strata_read_req*>(reinterpret_cast<char*>(reqs) +
-                                                     i * elem_size);
+        auto* r = reinterpret_cast<strata_read_req*>(reinterpret_cast<char*>(reqs) + i * elem_size);
         Result<uint64_t> got = File(f).ReadAt(r->offset, r->buf, r->len);
         r->code = got.ok() ? STRATA_OK : got.status().raw_code();
         r->done = got.ok() ? *got : 0;

@@ -70,13 +70,15 @@ class FakeHost {
   static FakeHost* Self(const strata_host_api* host) {
     return static_cast<FakeHost*>(host->host_ctx);
   }
-  static void LogThunk(const strata_host_api* host, int32_t level, const char* plugin, const char* message) {
+  static void LogThunk(const strata_host_api* host, int32_t level, const char* plugin,
+                       const char* message) {
     std::lock_guard<std::mutex> lock(Self(host)->mu_);
     Self(host)->logs_.push_back(std::to_string(level) + " " + (plugin ? plugin : "?") + ": " +
-                               (message ? message : ""));
+                                (message ? message : ""));
   }
   static void MetricThunk(const strata_host_api*, const char*, const char*, double) {}
-  static void CallThunk(const strata_host_api* host, const strata_call* call, strata_call_done done, void* user) {
+  static void CallThunk(const strata_host_api* host, const strata_call* call, strata_call_done done,
+                        void* user) {
     if (Self(host)->handler_) {
       Self(host)->handler_(call, done, user);
     } else {
@@ -87,8 +89,9 @@ class FakeHost {
     std::lock_guard<std::mutex> lock(Self(host)->mu_);
     Self(host)->submitted_.emplace_back([fn, arg] { fn(arg); });
   }
-  static int32_t ParallelForThunk(const strata_host_api* host, uint32_t n, void (*fn)(void*, uint32_t), void* ctx,
-                                  uint32_t max_threads, strata_error*) {
+  static int32_t ParallelForThunk(const strata_host_api* host, uint32_t n,
+                                  void (*fn)(void*, uint32_t), void* ctx, uint32_t max_threads,
+                                  strata_error*) {
     uint32_t threads = Self(host)->threads_;
     if (max_threads != 0) threads = std::min(threads, max_threads);
     threads = std::max<uint32_t>(1, std::min(threads, n));
@@ -111,8 +114,8 @@ class FakeHost {
   static uint8_t IsCancelledThunk(const strata_host_api*, const strata_cancel* c) {
     return c != nullptr && c->is_cancelled != nullptr && c->is_cancelled(c->ctx) ? 1 : 0;
   }
-  static int32_t ConfigThunk(const strata_host_api* host, const char* key, char* buf, size_t cap, size_t* needed,
-                             strata_error* err) {
+  static int32_t ConfigThunk(const strata_host_api* host, const char* key, char* buf, size_t cap,
+                             size_t* needed, strata_error* err) {
     auto it = Self(host)->config_.find(key);
     if (it == Self(host)->config_.end()) {
       return SetError(err, STRATA_NOT_FOUND, (std::string("no config key ") + key).c_str());

@@ -72,9 +72,15 @@ class TestVectors {
     float s = 0;
     for (uint32_t d = 0; d < dim_; ++d) {
       switch (metric_) {
-        case STRATA_METRIC_L2: s -= (q[d] - v[d]) * (q[d] - v[d]); break;
-        case STRATA_METRIC_L1: s -= std::fabs(q[d] - v[d]); break;
-        default: s += q[d] * v[d]; break;
+        case STRATA_METRIC_L2:
+          s -= (q[d] - v[d]) * (q[d] - v[d]);
+          break;
+        case STRATA_METRIC_L1:
+          s -= std::fabs(q[d] - v[d]);
+          break;
+        default:
+          s += q[d] * v[d];
+          break;
       }
     }
     return s;
@@ -375,8 +381,7 @@ TEST_P(IndexConformance, SaveLoadRoundTripReproducesResults) {
     ASSERT_EQ(vt()->list_files(b.index, emit, &files, &err), STRATA_OK);
     for (const std::string& f : files) {
       std::string path = std::string("seg0/index/") + f;
-      EXPECT_EQ(host_.storage()->stat(host_.fs(), path.c_str(), nullptr, nullptr, &err),
-                STRATA_OK)
+      EXPECT_EQ(host_.storage()->stat(host_.fs(), path.c_str(), nullptr, nullptr, &err), STRATA_OK)
           << "list_files names " << f << " but save() did not write it";
     }
   }

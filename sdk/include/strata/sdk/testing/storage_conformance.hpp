@@ -63,7 +63,8 @@ class StorageConformance : public ::testing::TestWithParam<StorageTarget> {
     return out;
   }
   void Write(const std::string& path, const std::string& data) {
-    strata_file* f = OpenOrFail(path, STRATA_OPEN_WRITE | STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE);
+    strata_file* f =
+        OpenOrFail(path, STRATA_OPEN_WRITE | STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE);
     ASSERT_NE(f, nullptr);
     ASSERT_EQ(vt_->write_at(f, 0, data.data(), data.size(), &err_), STRATA_OK) << err_.message;
     ASSERT_EQ(vt_->sync(f, 0, &err_), STRATA_OK) << err_.message;
