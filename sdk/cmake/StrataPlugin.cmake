@@ -33,6 +33,10 @@ function(strata_add_plugin name)
   set_target_properties(${target} PROPERTIES
     PREFIX "lib" OUTPUT_NAME ${target}
     CXX_VISIBILITY_PRESET hidden C_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  # In-tree builds collect plugins where the server looks by default (<bin>/../lib/strata/plugins).
+  if(DEFINED STRATA_PLUGIN_OUTPUT_DIR)
+    set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${STRATA_PLUGIN_OUTPUT_DIR})
+  endif()
   set(map "${CMAKE_CURRENT_BINARY_DIR}/${target}.exports.map")
   file(WRITE "${map}" "{\n  global: strata_plugin_manifest_*;\n  local: *;\n};\n")
   target_link_options(${target} PRIVATE "-Wl,--version-script=${map}" "-Wl,--exclude-libs,ALL")

@@ -114,6 +114,7 @@ TEST_F(ServerProcessTest, StartsHoldsTheLockAndStopsCleanlyOnSigterm) {
   ServerProcess first({}, {StorageEnv()}, Log("first"));
   ASSERT_TRUE(first.WaitForLog("ready")) << first.log();
   EXPECT_NE(first.log().find("Qdrant API 1.19.0"), std::string::npos) << first.log();
+  EXPECT_NE(first.log().find("via storage/mmap"), std::string::npos) << "default backend";
 
   ServerProcess second({}, {StorageEnv()}, Log("second"));
   EXPECT_EQ(second.Wait(std::chrono::seconds(20)), 1) << second.log();

@@ -104,7 +104,8 @@ void PluginRegistry::AddStatic(const std::string& label, strata_plugin_manifest_
 
 Status PluginRegistry::LoadFile(const std::string& raw_path) {
   std::error_code fs_ec;
-  std::string path = std::filesystem::absolute(raw_path, fs_ec).string();
+  std::string path =
+      std::filesystem::weakly_canonical(std::filesystem::absolute(raw_path, fs_ec), fs_ec).string();
   std::string plugin_abi = "unknown";
   auto refuse = [&](const Status& s) {
     Refuse(path, plugin_abi, s);

@@ -22,7 +22,7 @@ logger:
 storage:
   storage_path: ./storage
   snapshots_path: ./snapshots
-  backend: posix          # "posix" is built in; or a storage plugin's name, e.g. mmap
+  backend: mmap           # storage plugin holding the data; "posix" is built in
   wal:
     wal_capacity_mb: 32
     wal_segments_ahead: 0
