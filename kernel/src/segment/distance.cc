@@ -41,18 +41,24 @@ SimdLevel DetectSimdLevel() {
 
 const char* SimdLevelName(SimdLevel level) {
   switch (level) {
-    case SimdLevel::kAvx512: return "avx512";
-    case SimdLevel::kAvx2: return "avx2";
-    case SimdLevel::kScalar: return "scalar";
+    case SimdLevel::kAvx512:
+      return "avx512";
+    case SimdLevel::kAvx2:
+      return "avx2";
+    case SimdLevel::kScalar:
+      return "scalar";
   }
   return "scalar";
 }
 
 const DistanceKernels& KernelsFor(SimdLevel level) {
   switch (level) {
-    case SimdLevel::kAvx512: return kAvx512Kernels;
-    case SimdLevel::kAvx2: return kAvx2Kernels;
-    case SimdLevel::kScalar: return kScalarKernels;
+    case SimdLevel::kAvx512:
+      return kAvx512Kernels;
+    case SimdLevel::kAvx2:
+      return kAvx2Kernels;
+    case SimdLevel::kScalar:
+      return kScalarKernels;
   }
   return kScalarKernels;
 }
@@ -62,13 +68,15 @@ const DistanceKernels& ActiveKernels() {
   return active;
 }
 
-float Score(const DistanceKernels& k, Metric metric, const float* a, const float* b,
-            size_t dim) {
+float Score(const DistanceKernels& k, Metric metric, const float* a, const float* b, size_t dim) {
   switch (metric) {
-    case Metric::kEuclid: return -k.l2sq(a, b, dim);
-    case Metric::kManhattan: return -k.l1(a, b, dim);
+    case Metric::kEuclid:
+      return -k.l2sq(a, b, dim);
+    case Metric::kManhattan:
+      return -k.l1(a, b, dim);
     case Metric::kCosine:
-    case Metric::kDot: return k.dot(a, b, dim);
+    case Metric::kDot:
+      return k.dot(a, b, dim);
   }
   return 0;
 }
@@ -79,17 +87,23 @@ float Score(Metric metric, const float* a, const float* b, size_t dim) {
 
 float ToApiScore(Metric metric, float internal) {
   switch (metric) {
-    case Metric::kEuclid: return std::sqrt(std::max(0.0f, -internal));
-    case Metric::kManhattan: return -internal;
-    default: return internal;
+    case Metric::kEuclid:
+      return std::sqrt(std::max(0.0f, -internal));
+    case Metric::kManhattan:
+      return -internal;
+    default:
+      return internal;
   }
 }
 
 float FromApiScore(Metric metric, float api) {
   switch (metric) {
-    case Metric::kEuclid: return -(api * api);
-    case Metric::kManhattan: return -api;
-    default: return api;
+    case Metric::kEuclid:
+      return -(api * api);
+    case Metric::kManhattan:
+      return -api;
+    default:
+      return api;
   }
 }
 

@@ -51,8 +51,8 @@ float L1Avx512(const float* a, const float* b, size_t n) {
   __m512 acc = _mm512_setzero_ps();
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    acc = _mm512_add_ps(acc, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i),
-                                                         _mm512_loadu_ps(b + i))));
+    acc = _mm512_add_ps(
+        acc, _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i))));
   }
   if (i < n) {
     __mmask16 m = TailMask(n - i);

@@ -93,8 +93,7 @@ Status FileSystem::SyncDir(const std::string& dir) const {
 
 Status FileSystem::AtomicSave(const std::string& path, const std::string& data) const {
   strata_error err{};
-  return Status::FromAbi(vt_->atomic_save(fs_, path.c_str(), data.data(), data.size(), &err),
-                         &err);
+  return Status::FromAbi(vt_->atomic_save(fs_, path.c_str(), data.data(), data.size(), &err), &err);
 }
 
 Result<std::string> FileSystem::ReadAll(const std::string& path) const {

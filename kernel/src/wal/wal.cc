@@ -60,8 +60,7 @@ bool AnyValidRecordAfter(const std::string& data, uint64_t from, uint64_t after_
 }
 
 bool ParseSegmentName(const std::string& name, uint64_t* first_seq) {
-  if (name.size() != 4 + 20 + 4 || name.rfind("wal-", 0) != 0 ||
-      name.compare(24, 4, ".log") != 0) {
+  if (name.size() != 4 + 20 + 4 || name.rfind("wal-", 0) != 0 || name.compare(24, 4, ".log") != 0) {
     return false;
   }
   uint64_t v = 0;
@@ -192,10 +191,9 @@ Status Wal::Recover(WalRecovery* rec) {
 
 Status Wal::StartSegment(uint64_t first_seq) {
   const std::string path = SegmentPath(first_seq);
-  STRATA_ASSIGN_OR_RETURN(
-      std::unique_ptr<File> f,
-      fs_.Open(path, STRATA_OPEN_READ | STRATA_OPEN_WRITE | STRATA_OPEN_CREATE |
-                         STRATA_OPEN_TRUNCATE));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
+                          fs_.Open(path, STRATA_OPEN_READ | STRATA_OPEN_WRITE | STRATA_OPEN_CREATE |
+                                             STRATA_OPEN_TRUNCATE));
   std::string header = EncodeHeader(first_seq);
   STRATA_RETURN_IF_ERROR(f->WriteAt(0, header.data(), header.size()));
   STRATA_RETURN_IF_ERROR(f->Sync(false));

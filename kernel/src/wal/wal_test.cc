@@ -52,7 +52,9 @@ class WalTest : public ::testing::Test {
     std::sort(files.begin(), files.end());
     return files;
   }
-  static std::string Payload(int i) { return "record-" + std::to_string(i) + std::string(i % 13, 'x'); }
+  static std::string Payload(int i) {
+    return "record-" + std::to_string(i) + std::string(i % 13, 'x');
+  }
 
   std::string root_;
   std::unique_ptr<OwnedFs> fs_;
