@@ -12,9 +12,9 @@ namespace {
 using qdrant::Value;
 
 struct PathPart {
-  std::string key;     // empty for a pure index/flatten step
+  std::string key;  // empty for a pure index/flatten step
   bool flatten = false;
-  int index = -1;      // >= 0 for [N]
+  int index = -1;  // >= 0 for [N]
 };
 
 bool ParsePath(const std::string& path, std::vector<PathPart>* parts) {
@@ -143,7 +143,8 @@ bool TextMatch(const qdrant::Match& m, const std::string& text) {
       }
       return false;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -203,7 +204,8 @@ bool MatchValue(const qdrant::Match& m, const std::vector<const Value*>& values)
         if (v->has_string_value() && TextMatch(m, v->string_value())) return true;
       }
       return false;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -239,9 +241,9 @@ double HaversineMeters(double lon1, double lat1, double lon2, double lat2) {
   constexpr double kEarthRadius = 6371008.8;
   constexpr double kRad = M_PI / 180.0;
   double dlat = (lat2 - lat1) * kRad, dlon = (lon2 - lon1) * kRad;
-  double a = std::sin(dlat / 2) * std::sin(dlat / 2) +
-             std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) *
-                 std::sin(dlon / 2);
+  double a = std::sin(dlat / 2) * std::sin(dlat / 2) + std::cos(lat1 * kRad) *
+                                                           std::cos(lat2 * kRad) *
+                                                           std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * kEarthRadius * std::asin(std::min(1.0, std::sqrt(a)));
 }
 
@@ -379,7 +381,8 @@ bool FilterMatches(const qdrant::Filter& f, const PointView& p) {
 
 bool ConditionMatches(const qdrant::Condition& c, const PointView& p) {
   switch (c.condition_one_of_case()) {
-    case qdrant::Condition::kField: return FieldMatches(c.field(), p);
+    case qdrant::Condition::kField:
+      return FieldMatches(c.field(), p);
     case qdrant::Condition::kIsEmpty: {
       std::vector<const Value*> values;
       if (p.payload) ValuesAt(*p.payload, c.is_empty().key(), &values);
@@ -395,7 +398,8 @@ bool ConditionMatches(const qdrant::Condition& c, const PointView& p) {
       }
       return false;
     }
-    case qdrant::Condition::kFilter: return FilterMatches(c.filter(), p);
+    case qdrant::Condition::kFilter:
+      return FilterMatches(c.filter(), p);
     case qdrant::Condition::kHasVector:
       return p.has_vector && p.has_vector(c.has_vector().has_vector());
     case qdrant::Condition::kNested: {
@@ -413,7 +417,8 @@ bool ConditionMatches(const qdrant::Condition& c, const PointView& p) {
       if (p.id == nullptr || c.slice().total() == 0) return false;
       return SliceHash(*p.id) % c.slice().total() == c.slice().index();
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -458,12 +463,13 @@ Status ValidateCondition(const qdrant::Condition& c, const std::string& where) {
     }
     case qdrant::Condition::kHasId:
       for (int i = 0; i < c.has_id().has_id_size(); ++i) {
-        STRATA_RETURN_IF_ERROR(
-            ExternalId::FromProto(c.has_id().has_id(i), where + ".has_id[" + std::to_string(i) + "]")
-                .status());
+        STRATA_RETURN_IF_ERROR(ExternalId::FromProto(c.has_id().has_id(i),
+                                                     where + ".has_id[" + std::to_string(i) + "]")
+                                   .status());
       }
       return Status::Ok();
-    case qdrant::Condition::kFilter: return ValidateFilter(c.filter(), where + ".filter");
+    case qdrant::Condition::kFilter:
+      return ValidateFilter(c.filter(), where + ".filter");
     case qdrant::Condition::kNested: {
       std::vector<PathPart> parts;
       if (!ParsePath(c.nested().key(), &parts)) {
@@ -471,13 +477,15 @@ Status ValidateCondition(const qdrant::Condition& c, const std::string& where) {
       }
       return ValidateFilter(c.nested().filter(), where + ".nested.filter");
     }
-    case qdrant::Condition::kHasVector: return Status::Ok();
+    case qdrant::Condition::kHasVector:
+      return Status::Ok();
     case qdrant::Condition::kSlice:
       if (c.slice().total() == 0 || c.slice().index() >= c.slice().total()) {
         return InvalidArgument(where + ".slice: index must be < total and total > 0");
       }
       return Status::Ok();
-    default: return InvalidArgument(where + ": empty condition");
+    default:
+      return InvalidArgument(where + ": empty condition");
   }
 }
 
@@ -494,7 +502,8 @@ void ValuesAt(const PayloadMap& payload, const std::string& path,
 
 Status ValidateFilter(const qdrant::Filter& f, const std::string& where) {
   for (int i = 0; i < f.must_size(); ++i) {
-    STRATA_RETURN_IF_ERROR(ValidateCondition(f.must(i), where + ".must[" + std::to_string(i) + "]"));
+    STRATA_RETURN_IF_ERROR(
+        ValidateCondition(f.must(i), where + ".must[" + std::to_string(i) + "]"));
   }
   for (int i = 0; i < f.should_size(); ++i) {
     STRATA_RETURN_IF_ERROR(
@@ -506,8 +515,9 @@ Status ValidateFilter(const qdrant::Filter& f, const std::string& where) {
   }
   if (f.has_min_should()) {
     for (int i = 0; i < f.min_should().conditions_size(); ++i) {
-      STRATA_RETURN_IF_ERROR(ValidateCondition(
-          f.min_should().conditions(i), where + ".min_should.conditions[" + std::to_string(i) + "]"));
+      STRATA_RETURN_IF_ERROR(
+          ValidateCondition(f.min_should().conditions(i),
+                            where + ".min_should.conditions[" + std::to_string(i) + "]"));
     }
   }
   return Status::Ok();

@@ -23,7 +23,7 @@ using PayloadMap = google::protobuf::Map<std::string, qdrant::Value>;
 
 struct PointView {
   const ExternalId* id = nullptr;
-  const PayloadMap* payload = nullptr;  // may be null: no payload
+  const PayloadMap* payload = nullptr;                 // may be null: no payload
   std::function<bool(const std::string&)> has_vector;  // may be empty: no vectors
 };
 

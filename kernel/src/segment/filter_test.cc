@@ -77,7 +77,8 @@ qdrant::Filter Must(std::initializer_list<qdrant::Condition> cs) {
 bool Eval(const qdrant::Filter& f, const PayloadMap& p, uint64_t id = 1) {
   EXPECT_TRUE(ValidateFilter(f).ok()) << ValidateFilter(f).ToString();
   ExternalId eid = ExternalId::Num(id);
-  return Matches(f, PointView{&eid, &p, [](const std::string& n) { return n == "" || n == "img"; }});
+  return Matches(f,
+                 PointView{&eid, &p, [](const std::string& n) { return n == "" || n == "img"; }});
 }
 
 TEST(FilterTest, KeywordMatchesScalarsAndArrayElements) {
@@ -102,9 +103,10 @@ TEST(FilterTest, IntegersAndDoublesStayDistinctForMatchButNotForRange) {
 }
 
 TEST(FilterTest, DottedAndArrayPaths) {
-  PayloadMap p = Payload({{"metadata", Obj({{"source", Str("doc.pdf")}, {"page", Int(3)}})},
-                          {"country", Obj({{"cities", List({Obj({{"name", Str("Paris")}}),
-                                                            Obj({{"name", Str("Lyon")}})})}})}});
+  PayloadMap p = Payload(
+      {{"metadata", Obj({{"source", Str("doc.pdf")}, {"page", Int(3)}})},
+       {"country",
+        Obj({{"cities", List({Obj({{"name", Str("Paris")}}), Obj({{"name", Str("Lyon")}})})}})}});
   EXPECT_TRUE(Eval(Must({Keyword("metadata.source", "doc.pdf")}), p));
   EXPECT_TRUE(Eval(Must({IntMatch("metadata.page", 3)}), p));
   EXPECT_TRUE(Eval(Must({Keyword("country.cities[].name", "Lyon")}), p));
@@ -130,8 +132,8 @@ TEST(FilterTest, ShouldMustNotAndMinShould) {
 }
 
 TEST(FilterTest, AnyExceptEmptyNullAndCount) {
-  PayloadMap p = Payload({{"tags", List({Str("x"), Str("y")})}, {"gone", Null()},
-                          {"empty", List({})}});
+  PayloadMap p =
+      Payload({{"tags", List({Str("x"), Str("y")})}, {"gone", Null()}, {"empty", List({})}});
   qdrant::Condition any;
   any.mutable_field()->set_key("tags");
   any.mutable_field()->mutable_match()->mutable_keywords()->add_strings("y");
@@ -170,8 +172,13 @@ TEST(FilterTest, HasIdHasVectorNestedAndText) {
   PayloadMap p = Payload({{"diet", List({Obj({{"food", Str("meat")}, {"likes", Value()}}),
                                          Obj({{"food", Str("fish")}, {"n", Int(3)}})})},
                           {"title", Str("The quick brown fox")}});
-  p["diet"].mutable_list_value()->mutable_values(0)->mutable_struct_value()->mutable_fields()->at(
-      "likes").set_bool_value(false);
+  p["diet"]
+      .mutable_list_value()
+      ->mutable_values(0)
+      ->mutable_struct_value()
+      ->mutable_fields()
+      ->at("likes")
+      .set_bool_value(false);
   qdrant::Condition has_id;
   has_id.mutable_has_id()->add_has_id()->set_num(7);
   EXPECT_TRUE(Eval(Must({has_id}), p, 7));
@@ -225,8 +232,8 @@ TEST(FilterTest, GeoAndDatetime) {
   qdrant::Condition poly;
   poly.mutable_field()->set_key("loc");
   auto* ring = poly.mutable_field()->mutable_geo_polygon()->mutable_exterior();
-  for (auto [lon, lat] : {std::pair{13.0, 52.0}, {14.0, 52.0}, {14.0, 53.0}, {13.0, 53.0},
-                          {13.0, 52.0}}) {
+  for (auto [lon, lat] :
+       {std::pair{13.0, 52.0}, {14.0, 52.0}, {14.0, 53.0}, {13.0, 53.0}, {13.0, 52.0}}) {
     auto* pt = ring->add_points();
     pt->set_lon(lon);
     pt->set_lat(lat);
@@ -258,8 +265,7 @@ TEST(FilterTest, MalformedFiltersNameThePart) {
 
   qdrant::Filter bad_id;
   bad_id.add_should()->mutable_has_id()->add_has_id()->set_uuid("not-a-uuid");
-  EXPECT_NE(ValidateFilter(bad_id).message().find("filter.should[0].has_id[0]"),
-            std::string::npos);
+  EXPECT_NE(ValidateFilter(bad_id).message().find("filter.should[0].has_id[0]"), std::string::npos);
 
   qdrant::Filter empty_cond;
   empty_cond.add_must_not();
@@ -268,7 +274,7 @@ TEST(FilterTest, MalformedFiltersNameThePart) {
 
 // Differential test: random payloads and random filters against an independent, plain model.
 struct ModelPoint {
-  std::map<std::string, std::vector<int64_t>> ints;        // field -> values (array or scalar)
+  std::map<std::string, std::vector<int64_t>> ints;  // field -> values (array or scalar)
   std::map<std::string, std::vector<std::string>> words;
 };
 
@@ -358,7 +364,9 @@ TEST(FilterTest, RandomFiltersAgreeWithAPlainModel) {
           mc->hi = mc->lo + rng() % 4;
           c = RangeCond(mc->key, static_cast<double>(mc->lo), static_cast<double>(mc->hi));
           break;
-        case Kind::kEmpty: c.mutable_is_empty()->set_key(mc->key); break;
+        case Kind::kEmpty:
+          c.mutable_is_empty()->set_key(mc->key);
+          break;
       }
       return c;
     };

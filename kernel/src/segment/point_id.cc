@@ -43,7 +43,8 @@ Result<ExternalId> ExternalId::ParseUuid(const std::string& raw) {
 
 Result<ExternalId> ExternalId::FromProto(const qdrant::PointId& id, const std::string& field) {
   switch (id.point_id_options_case()) {
-    case qdrant::PointId::kNum: return Num(id.num());
+    case qdrant::PointId::kNum:
+      return Num(id.num());
     case qdrant::PointId::kUuid: {
       Result<ExternalId> u = ParseUuid(id.uuid());
       if (!u.ok()) {

@@ -14,8 +14,8 @@ namespace strata::kernel {
 
 struct ExternalId {
   bool is_uuid = false;
-  uint64_t num = 0;                  // when !is_uuid
-  std::array<uint8_t, 16> uuid{};    // when is_uuid
+  uint64_t num = 0;                // when !is_uuid
+  std::array<uint8_t, 16> uuid{};  // when is_uuid
 
   static ExternalId Num(uint64_t n) { return ExternalId{false, n, {}}; }
   // Accepts the hyphenated, simple (32 hex), braced and urn:uuid: forms, any case.

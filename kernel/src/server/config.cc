@@ -26,6 +26,7 @@ storage:
   wal:
     wal_capacity_mb: 32
     wal_segments_ahead: 0
+    sync: always          # always: fdatasync before acknowledging | never: OS page cache
   performance:
     max_search_threads: 0
     max_optimization_threads: 0
@@ -235,6 +236,11 @@ Result<ServerSettings> ReadServerSettings(const Config& c) {
   STRATA_ASSIGN_OR_RETURN(s.p2p_port, c.GetInt("cluster.p2p.port", 0, 65535));
   STRATA_ASSIGN_OR_RETURN(s.shutdown_timeout_sec,
                           c.GetInt("service.shutdown_timeout_sec", 0, 3600));
+  const std::string sync = c.GetString("storage.wal.sync");
+  if (sync != "always" && sync != "never") {
+    return InvalidArgument("storage.wal.sync: '" + sync + "' is not one of always, never");
+  }
+  s.wal_sync_always = sync == "always";
   s.log_level = c.GetString("log_level");
   STRATA_RETURN_IF_ERROR(ParseLogLevel(s.log_level).status());
   std::string format = c.GetString("logger.format");

@@ -58,6 +58,7 @@ struct ServerSettings {
   std::vector<std::string> plugin_files;
   std::vector<std::string> plugin_enable;
   int shutdown_timeout_sec = 10;
+  bool wal_sync_always = true;  // storage.wal.sync: always | never
 };
 
 // Validates and extracts; every error names its key.

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "collection/toc.h"
 #include "common/logging.h"
 #include "plugin/abi_check.h"
 #include "plugin/builtin.h"
@@ -102,6 +103,19 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   host.SetStorage(storage, fs);
+  ShardOptions shard_options;
+  shard_options.wal.sync = settings->wal_sync_always ? WalSync::kAlways : WalSync::kNever;
+  Result<std::unique_ptr<Toc>> toc = Toc::Open(FileSystem(storage, fs), shard_options);
+  if (!toc.ok()) {
+    LogError(kTarget, "cannot open the collections in " + settings->storage_path + ": " +
+                          toc.status().message());
+    storage->unlock(fs, lock);
+    storage->close_fs(fs);
+    return 1;
+  }
+  service.set_toc(toc->get());
+  LogInfo(kTarget, std::to_string((*toc)->List().size()) + " collection(s) loaded; WAL sync " +
+                       (settings->wal_sync_always ? "always" : "never"));
   LogInfo(kTarget, "Strata " + StrataVersion() + " (Qdrant API " + STRATA_QDRANT_API_VERSION +
                        ") storage " + settings->storage_path + " via storage/" +
                        settings->storage_backend);
@@ -149,6 +163,8 @@ int RunServer(const ServerOptions& options) {
     it->vt->destroy(it->instance);
     LogInfo(kTarget, it->record->Id() + " stopped");
   }
+  service.set_toc(nullptr);
+  toc->reset();  // final snapshots
   registry->Shutdown();
   storage->unlock(fs, lock);
   storage->close_fs(fs);

@@ -1,7 +1,14 @@
 #include "service/kernel_service.h"
 
+#include <chrono>
+#include <functional>
+
+#include "collection/toc.h"
+#include "points.pb.h"
 #include "qdrant.pb.h"
+#include "shard/points_convert.h"
 #include "strata/abi/strata_methods.h"
+#include "strata/sdk/params.hpp"
 
 namespace strata::kernel {
 
@@ -19,42 +26,415 @@ std::string MethodName(uint32_t method) {
 
 namespace {
 
-// Parses the request bytes of `call` into `msg`; false (and INVALID_ARGUMENT sent) on failure.
-template <class Message>
-bool ParseRequest(const strata_call& call, Message* msg, strata_call_done done, void* user) {
-  if (msg->ParseFromArray(call.request, static_cast<int>(call.request_len))) return true;
-  std::string text = "request body is not a valid " + msg->GetTypeName() + " message";
-  done(user, STRATA_INVALID_ARGUMENT, text.c_str(), nullptr, 0);
-  return false;
+using Clock = std::chrono::steady_clock;
+
+bool IsWrite(uint32_t method) {
+  switch (method) {
+    case STRATA_METHOD_Collections_Create:
+    case STRATA_METHOD_Collections_Update:
+    case STRATA_METHOD_Collections_Delete:
+    case STRATA_METHOD_Collections_UpdateAliases:
+    case STRATA_METHOD_Collections_UpdateCollectionClusterSetup:
+    case STRATA_METHOD_Collections_CreateShardKey:
+    case STRATA_METHOD_Collections_DeleteShardKey:
+    case STRATA_METHOD_Points_Upsert:
+    case STRATA_METHOD_Points_Delete:
+    case STRATA_METHOD_Points_UpdateVectors:
+    case STRATA_METHOD_Points_DeleteVectors:
+    case STRATA_METHOD_Points_SetPayload:
+    case STRATA_METHOD_Points_OverwritePayload:
+    case STRATA_METHOD_Points_DeletePayload:
+    case STRATA_METHOD_Points_ClearPayload:
+    case STRATA_METHOD_Points_CreateFieldIndex:
+    case STRATA_METHOD_Points_DeleteFieldIndex:
+    case STRATA_METHOD_Points_UpdateBatch:
+    case STRATA_METHOD_Points_CreateVectorName:
+    case STRATA_METHOD_Points_DeleteVectorName:
+    case STRATA_METHOD_Snapshots_Create:
+    case STRATA_METHOD_Snapshots_Delete:
+    case STRATA_METHOD_Snapshots_CreateFull:
+    case STRATA_METHOD_Snapshots_DeleteFull:
+      return true;
+    default:
+      return false;
+  }
 }
 
-template <class Message>
-void Reply(const Message& msg, strata_call_done done, void* user) {
-  std::string bytes = msg.SerializeAsString();
-  done(user, STRATA_OK, "", reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+// One call in progress: parses the request, runs the handler, answers exactly once.
+class Exchange {
+ public:
+  Exchange(const strata_call& call, strata_call_done done, void* user)
+      : call_(call), done_(done), user_(user), start_(Clock::now()) {}
+
+  template <class Req>
+  bool Parse(Req* req) {
+    if (req->ParseFromArray(call_.request, static_cast<int>(call_.request_len))) return true;
+    Fail(InvalidArgument("request body is not a valid " + req->GetTypeName() + " message"));
+    return false;
+  }
+  template <class Resp>
+  void Reply(Resp* resp) {
+    resp->set_time(std::chrono::duration<double>(Clock::now() - start_).count());
+    Send(*resp);
+  }
+  template <class Resp>
+  void Send(const Resp& resp) {
+    std::string bytes = resp.SerializeAsString();
+    done_(user_, STRATA_OK, "", reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  }
+  void Fail(const Status& s) { done_(user_, s.raw_code(), s.message().c_str(), nullptr, 0); }
+  std::string_view bytes() const {
+    return {reinterpret_cast<const char*>(call_.request), static_cast<size_t>(call_.request_len)};
+  }
+  uint32_t method() const { return call_.method; }
+
+ private:
+  const strata_call& call_;
+  strata_call_done done_;
+  void* user_;
+  Clock::time_point start_;
+};
+
+// Runs fn(req, &resp) -> Status and replies (resp with its time) or fails.
+template <class Req, class Resp, class Fn>
+void Handle(Exchange& ex, Fn&& fn) {
+  Req req;
+  if (!ex.Parse(&req)) return;
+  Resp resp;
+  Status s = fn(req, &resp);
+  if (!s.ok()) {
+    ex.Fail(s);
+    return;
+  }
+  ex.Reply(&resp);
+}
+
+Status CollectionPointsWrite(Toc& toc, Exchange& ex, const std::string& collection, bool wait,
+                             qdrant::PointsOperationResponse* resp) {
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(collection));
+  STRATA_ASSIGN_OR_RETURN(uint64_t seq, c->shard().Write(ex.method(), ex.bytes()));
+  resp->mutable_result()->set_operation_id(seq);
+  resp->mutable_result()->set_status(wait ? qdrant::Completed : qdrant::Acknowledged);
+  return Status::Ok();
+}
+
+// The points of a query: nearest to a vector (dense) or to a stored point, or none (by id).
+Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::ScoredPoint>* out) {
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(q.collection_name()));
+  if (q.prefetch_size() > 0) return Unimplemented("query prefetch is not supported yet");
+  if (q.has_lookup_from()) return Unimplemented("lookup_from is not supported yet");
+  const size_t limit = q.has_limit() ? q.limit() : 10;
+  if (q.has_limit() && q.limit() == 0) return InvalidArgument("limit: must be at least 1");
+  const std::string using_name = q.has_using_() ? q.using_() : "";
+  if (!q.has_query()) {
+    qdrant::ScrollPoints scroll;
+    scroll.set_collection_name(q.collection_name());
+    if (q.has_filter()) *scroll.mutable_filter() = q.filter();
+    scroll.set_limit(static_cast<uint32_t>(limit + (q.has_offset() ? q.offset() : 0)));
+    if (q.has_with_payload())
+      *scroll.mutable_with_payload() = q.with_payload();
+    else
+      scroll.mutable_with_payload()->set_enable(false);
+    if (q.has_with_vectors()) *scroll.mutable_with_vectors() = q.with_vectors();
+    qdrant::ScrollResponse page;
+    STRATA_RETURN_IF_ERROR(c->shard().Scroll(scroll, &page));
+    size_t skip = q.has_offset() ? q.offset() : 0;
+    for (auto& p : *page.mutable_result()) {
+      if (skip > 0) {
+        --skip;
+        continue;
+      }
+      qdrant::ScoredPoint sp;
+      *sp.mutable_id() = p.id();
+      *sp.mutable_payload() = p.payload();
+      if (p.has_vectors()) *sp.mutable_vectors() = p.vectors();
+      out->push_back(std::move(sp));
+    }
+    return Status::Ok();
+  }
+  const qdrant::Query& query = q.query();
+  if (!query.has_nearest()) {
+    return Unimplemented("query: only `nearest` queries are supported yet");
+  }
+  STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
+                          FindSpec(c->shard().specs(), using_name, "using"));
+  SearchSpec s;
+  s.vector_name = using_name;
+  const qdrant::VectorInput& in = query.nearest();
+  if (in.has_dense()) {
+    STRATA_ASSIGN_OR_RETURN(
+        s.query,
+        QueryVector({in.dense().data().begin(), in.dense().data().end()}, *spec, "query.nearest"));
+  } else if (in.has_id()) {
+    STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(in.id(), "query.nearest.id"));
+    STRATA_ASSIGN_OR_RETURN(s.query, c->shard().VectorOf(id, using_name));
+    s.exclude = id;
+  } else {
+    return InvalidArgument("query.nearest: only dense vectors and point ids are supported yet");
+  }
+  s.limit = limit;
+  s.offset = q.has_offset() ? q.offset() : 0;
+  s.filter = q.has_filter() ? &q.filter() : nullptr;
+  if (q.has_score_threshold()) s.score_threshold = q.score_threshold();
+  s.with_payload = q.has_with_payload() ? &q.with_payload() : nullptr;
+  s.with_vectors = q.has_with_vectors() ? &q.with_vectors() : nullptr;
+  STRATA_ASSIGN_OR_RETURN(*out, c->shard().Search(s));
+  return Status::Ok();
+}
+
+Status RunSearch(Toc& toc, const qdrant::SearchPoints& r, std::vector<qdrant::ScoredPoint>* out) {
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+  if (r.has_sparse_indices())
+    return InvalidArgument("sparse_indices: sparse vectors are not supported yet");
+  if (r.limit() == 0) return InvalidArgument("limit: must be at least 1");
+  const std::string name = r.has_vector_name() ? r.vector_name() : "";
+  STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
+                          FindSpec(c->shard().specs(), name, "vector_name"));
+  SearchSpec s;
+  s.vector_name = name;
+  STRATA_ASSIGN_OR_RETURN(s.query,
+                          QueryVector({r.vector().begin(), r.vector().end()}, *spec, "vector"));
+  s.limit = r.limit();
+  s.offset = r.has_offset() ? r.offset() : 0;
+  s.filter = r.has_filter() ? &r.filter() : nullptr;
+  if (r.has_score_threshold()) s.score_threshold = r.score_threshold();
+  s.with_payload = r.has_with_payload() ? &r.with_payload() : nullptr;
+  s.with_vectors = r.has_with_vectors() ? &r.with_vectors() : nullptr;
+  STRATA_ASSIGN_OR_RETURN(*out, c->shard().Search(s));
+  return Status::Ok();
+}
+
+void Dispatch(Toc& toc, Exchange& ex) {
+  switch (ex.method()) {
+    // ---- Collections ----
+    case STRATA_METHOD_Collections_Create:
+      return Handle<qdrant::CreateCollection, qdrant::CollectionOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_RETURN_IF_ERROR(toc.Create(r));
+            resp->set_result(true);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Collections_Get:
+      return Handle<qdrant::GetCollectionInfoRequest, qdrant::GetCollectionInfoResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            c->Info(resp->mutable_result());
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Collections_List:
+      return Handle<qdrant::ListCollectionsRequest, qdrant::ListCollectionsResponse>(
+          ex, [&](const auto&, auto* resp) {
+            for (const std::string& n : toc.List()) resp->add_collections()->set_name(n);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Collections_Delete:
+      return Handle<qdrant::DeleteCollection, qdrant::CollectionOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(bool deleted, toc.Delete(r.collection_name()));
+            resp->set_result(deleted);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Collections_Update:
+      return Handle<qdrant::UpdateCollection, qdrant::CollectionOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            STRATA_RETURN_IF_ERROR(c->Update(r));
+            resp->set_result(true);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Collections_CollectionExists:
+      return Handle<qdrant::CollectionExistsRequest, qdrant::CollectionExistsResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            resp->mutable_result()->set_exists(toc.Exists(r.collection_name()));
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Collections_UpdateAliases:
+      return Handle<qdrant::ChangeAliases, qdrant::CollectionOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_RETURN_IF_ERROR(toc.UpdateAliases(r));
+            resp->set_result(true);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Collections_ListAliases:
+      return Handle<qdrant::ListAliasesRequest, qdrant::ListAliasesResponse>(
+          ex, [&](const auto&, auto* resp) {
+            for (const auto& [alias, coll] : toc.Aliases()) {
+              auto* a = resp->add_aliases();
+              a->set_alias_name(alias);
+              a->set_collection_name(coll);
+            }
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Collections_ListCollectionAliases:
+      return Handle<qdrant::ListCollectionAliasesRequest, qdrant::ListAliasesResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            if (!toc.Exists(r.collection_name())) {
+              return NotFound("Collection `" + r.collection_name() + "` doesn't exist!");
+            }
+            for (const auto& [alias, coll] : toc.Aliases()) {
+              if (coll != r.collection_name()) continue;
+              auto* a = resp->add_aliases();
+              a->set_alias_name(alias);
+              a->set_collection_name(coll);
+            }
+            return Status::Ok();
+          });
+    // ---- Points: writes ----
+    case STRATA_METHOD_Points_Upsert:
+      return Handle<qdrant::UpsertPoints, qdrant::PointsOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
+          });
+    case STRATA_METHOD_Points_Delete:
+      return Handle<qdrant::DeletePoints, qdrant::PointsOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
+          });
+    case STRATA_METHOD_Points_SetPayload:
+    case STRATA_METHOD_Points_OverwritePayload:
+      return Handle<qdrant::SetPayloadPoints, qdrant::PointsOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
+          });
+    case STRATA_METHOD_Points_DeletePayload:
+      return Handle<qdrant::DeletePayloadPoints, qdrant::PointsOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
+          });
+    case STRATA_METHOD_Points_ClearPayload:
+      return Handle<qdrant::ClearPayloadPoints, qdrant::PointsOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
+          });
+    case STRATA_METHOD_Points_UpdateVectors:
+      return Handle<qdrant::UpdatePointVectors, qdrant::PointsOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
+          });
+    case STRATA_METHOD_Points_DeleteVectors:
+      return Handle<qdrant::DeletePointVectors, qdrant::PointsOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
+          });
+    case STRATA_METHOD_Points_CreateFieldIndex:
+      return Handle<qdrant::CreateFieldIndexCollection, qdrant::PointsOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            STRATA_RETURN_IF_ERROR(c->CreateFieldIndex(r));
+            resp->mutable_result()->set_status(qdrant::Completed);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Points_DeleteFieldIndex:
+      return Handle<qdrant::DeleteFieldIndexCollection, qdrant::PointsOperationResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            STRATA_RETURN_IF_ERROR(c->DeleteFieldIndex(r.field_name()));
+            resp->mutable_result()->set_status(qdrant::Completed);
+            return Status::Ok();
+          });
+    // ---- Points: reads ----
+    case STRATA_METHOD_Points_Get:
+      return Handle<qdrant::GetPoints, qdrant::GetResponse>(ex, [&](const auto& r, auto* resp) {
+        STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+        return c->shard().Get(r, resp);
+      });
+    case STRATA_METHOD_Points_Scroll:
+      return Handle<qdrant::ScrollPoints, qdrant::ScrollResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            return c->shard().Scroll(r, resp);
+          });
+    case STRATA_METHOD_Points_Count:
+      return Handle<qdrant::CountPoints, qdrant::CountResponse>(ex, [&](const auto& r, auto* resp) {
+        STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+        STRATA_ASSIGN_OR_RETURN(uint64_t n,
+                                c->shard().Count(r.has_filter() ? &r.filter() : nullptr));
+        resp->mutable_result()->set_count(n);
+        return Status::Ok();
+      });
+    case STRATA_METHOD_Points_Search:
+      return Handle<qdrant::SearchPoints, qdrant::SearchResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            std::vector<qdrant::ScoredPoint> hits;
+            STRATA_RETURN_IF_ERROR(RunSearch(toc, r, &hits));
+            for (auto& h : hits) *resp->add_result() = std::move(h);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Points_SearchBatch:
+      return Handle<qdrant::SearchBatchPoints, qdrant::SearchBatchResponse>(ex, [&](const auto& r,
+                                                                                    auto* resp) {
+        for (int i = 0; i < r.search_points_size(); ++i) {
+          qdrant::SearchPoints one = r.search_points(i);
+          if (one.collection_name().empty()) one.set_collection_name(r.collection_name());
+          std::vector<qdrant::ScoredPoint> hits;
+          STRATA_RETURN_IF_ERROR(
+              RunSearch(toc, one, &hits).WithContext("search_points[" + std::to_string(i) + "]"));
+          auto* batch = resp->add_result();
+          for (auto& h : hits) *batch->add_result() = std::move(h);
+        }
+        return Status::Ok();
+      });
+    case STRATA_METHOD_Points_Query:
+      return Handle<qdrant::QueryPoints, qdrant::QueryResponse>(ex, [&](const auto& r, auto* resp) {
+        std::vector<qdrant::ScoredPoint> hits;
+        STRATA_RETURN_IF_ERROR(RunQuery(toc, r, &hits));
+        for (auto& h : hits) *resp->add_result() = std::move(h);
+        return Status::Ok();
+      });
+    case STRATA_METHOD_Points_QueryBatch:
+      return Handle<qdrant::QueryBatchPoints, qdrant::QueryBatchResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            for (int i = 0; i < r.query_points_size(); ++i) {
+              qdrant::QueryPoints one = r.query_points(i);
+              if (one.collection_name().empty()) one.set_collection_name(r.collection_name());
+              std::vector<qdrant::ScoredPoint> hits;
+              STRATA_RETURN_IF_ERROR(
+                  RunQuery(toc, one, &hits).WithContext("query_points[" + std::to_string(i) + "]"));
+              auto* batch = resp->add_result();
+              for (auto& h : hits) *batch->add_result() = std::move(h);
+            }
+            return Status::Ok();
+          });
+    default: {
+      std::string name = MethodName(ex.method());
+      ex.Fail(Unimplemented("qdrant." + name + " is not implemented yet by this Strata server"));
+    }
+  }
 }
 
 }  // namespace
 
 void KernelService::Call(const strata_call& call, strata_call_done done, void* user) const {
+  Exchange ex(call, done, user);
+  const std::string name = MethodName(call.method);
+  if (name.empty()) {
+    ex.Fail(Unimplemented("unknown method id " + std::to_string(call.method)));
+    return;
+  }
+  if (call.deadline_unix_ms != 0 && sdk::UnixMillisNow() >= call.deadline_unix_ms) {
+    ex.Fail(Status(StatusCode::kDeadlineExceeded, "qdrant." + name + ": deadline passed"));
+    return;
+  }
+  if (call.access == STRATA_ACCESS_READ_ONLY && IsWrite(call.method)) {
+    ex.Fail(Status(StatusCode::kPermissionDenied,
+                   "qdrant." + name + " needs a read-write API key; this one is read-only"));
+    return;
+  }
   if (call.method == STRATA_METHOD_Qdrant_HealthCheck) {
     qdrant::HealthCheckRequest request;
-    if (!ParseRequest(call, &request, done, user)) return;
+    if (!ex.Parse(&request)) return;
     qdrant::HealthCheckReply reply;
     reply.set_title(info_.title);
     reply.set_version(info_.api_version);
     reply.set_commit(info_.commit);
-    Reply(reply, done, user);
+    ex.Send(reply);
     return;
   }
-  const std::string name = MethodName(call.method);
-  if (name.empty()) {
-    std::string msg = "unknown method id " + std::to_string(call.method);
-    done(user, STRATA_UNIMPLEMENTED, msg.c_str(), nullptr, 0);
+  if (toc_ == nullptr) {
+    ex.Fail(Unavailable("qdrant." + name + ": the storage is not open"));
     return;
   }
-  std::string msg = "qdrant." + name + " is not implemented yet by this Strata server";
-  done(user, STRATA_UNIMPLEMENTED, msg.c_str(), nullptr, 0);
+  Dispatch(*toc_, ex);
 }
 
 }  // namespace strata::kernel

@@ -20,14 +20,20 @@ struct ServiceInfo {
   std::string commit;       // source revision
 };
 
+class Toc;
+
 class KernelService {
  public:
-  explicit KernelService(ServiceInfo info) : info_(std::move(info)) {}
+  // toc may be null (no storage yet): collection and point methods then answer UNAVAILABLE.
+  explicit KernelService(ServiceInfo info, Toc* toc = nullptr)
+      : info_(std::move(info)), toc_(toc) {}
+  void set_toc(Toc* toc) { toc_ = toc; }
   // `done` is called exactly once, before or after Call returns.
   void Call(const strata_call& call, strata_call_done done, void* user) const;
 
  private:
   ServiceInfo info_;
+  Toc* toc_;
 };
 
 }  // namespace strata::kernel

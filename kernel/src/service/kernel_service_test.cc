@@ -58,11 +58,11 @@ TEST(KernelServiceTest, MalformedRequestIsInvalidArgument) {
   EXPECT_NE(a.message.find("qdrant.HealthCheckRequest"), std::string::npos) << a.message;
 }
 
-TEST(KernelServiceTest, UnimplementedMethodsNameTheRpc) {
+TEST(KernelServiceTest, WithoutStorageMethodsAreUnavailableNamingTheRpc) {
   KernelService service(kInfo);
   Answer a = Call(service, STRATA_METHOD_Points_Upsert, "");
   EXPECT_EQ(a.calls, 1);
-  EXPECT_EQ(a.code, STRATA_UNIMPLEMENTED);
+  EXPECT_EQ(a.code, STRATA_UNAVAILABLE);
   EXPECT_NE(a.message.find("qdrant.Points/Upsert"), std::string::npos) << a.message;
   Answer unknown = Call(service, 9999, "");
   EXPECT_EQ(unknown.code, STRATA_UNIMPLEMENTED);

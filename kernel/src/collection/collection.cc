@@ -1,0 +1,285 @@
+// collection.meta (little-endian): magic "STRCOLL1" (8), format version u32 = 1, CRC-32C u32 of
+// the body, body = serialized qdrant.CollectionInfo holding `config` and `payload_schema`.
+// Written with atomic_save; an unknown version is refused.
+#include "collection/collection.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "common/crc32c.h"
+
+namespace strata::kernel {
+namespace {
+
+constexpr char kMetaMagic[8] = {'S', 'T', 'R', 'C', 'O', 'L', 'L', '1'};
+constexpr uint32_t kMetaVersion = 1;
+constexpr const char* kMetaFile = "collection.meta";
+
+Status ValidateVectorParams(const qdrant::VectorParams& p, const std::string& field) {
+  if (p.size() == 0 || p.size() > 65536) {
+    return InvalidArgument(field + ".size: must be between 1 and 65536, got " +
+                           std::to_string(p.size()));
+  }
+  if (p.distance() == qdrant::UnknownDistance || !qdrant::Distance_IsValid(p.distance())) {
+    return InvalidArgument(field + ".distance: must be Cosine, Euclid, Dot or Manhattan");
+  }
+  if (p.has_multivector_config()) {
+    return InvalidArgument(field + ".multivector_config: multi-vectors are not supported yet");
+  }
+  if (p.has_datatype() && p.datatype() == qdrant::Turbo4) {
+    return InvalidArgument(field + ".datatype: turbo4 is not supported yet");
+  }
+  return Status::Ok();
+}
+
+Metric MetricOf(qdrant::Distance d) {
+  switch (d) {
+    case qdrant::Euclid: return Metric::kEuclid;
+    case qdrant::Dot: return Metric::kDot;
+    case qdrant::Manhattan: return Metric::kManhattan;
+    default: return Metric::kCosine;
+  }
+}
+
+}  // namespace
+
+Status ValidateCollectionName(const std::string& name, const std::string& field) {
+  if (name.empty() || name.size() > 255) {
+    return InvalidArgument(field + ": collection name must be 1 to 255 characters long");
+  }
+  if (name == "." || name == "..") return InvalidArgument(field + ": '" + name + "' is reserved");
+  for (char c : name) {
+    if (std::strchr("<>:\"/\\|?*", c) != nullptr || c == '\0' || static_cast<unsigned char>(c) < 0x20) {
+      return InvalidArgument(field + ": collection name '" + name +
+                             "' must not contain < > : \" / \\ | ? * or control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<qdrant::CollectionConfig> ConfigFromCreate(const qdrant::CreateCollection& req) {
+  STRATA_RETURN_IF_ERROR(ValidateCollectionName(req.collection_name(), "collection_name"));
+  if (req.has_sparse_vectors_config() && req.sparse_vectors_config().map_size() > 0) {
+    return InvalidArgument("sparse_vectors_config: sparse vectors are not supported yet");
+  }
+  qdrant::CollectionConfig c;
+  auto* params = c.mutable_params();
+  params->set_shard_number(req.has_shard_number() ? req.shard_number() : 1);
+  if (req.has_shard_number() && req.shard_number() == 0) {
+    return InvalidArgument("shard_number: must be at least 1");
+  }
+  params->set_replication_factor(req.has_replication_factor() ? req.replication_factor() : 1);
+  params->set_write_consistency_factor(
+      req.has_write_consistency_factor() ? req.write_consistency_factor() : 1);
+  params->set_on_disk_payload(req.has_on_disk_payload() ? req.on_disk_payload() : true);
+  if (req.has_sharding_method()) params->set_sharding_method(req.sharding_method());
+  if (req.has_vectors_config()) {
+    const auto& vc = req.vectors_config();
+    if (vc.has_params()) {
+      STRATA_RETURN_IF_ERROR(ValidateVectorParams(vc.params(), "vectors_config"));
+    } else if (vc.has_params_map()) {
+      for (const auto& [name, p] : vc.params_map().map()) {
+        if (name.empty()) return InvalidArgument("vectors_config: a vector name must not be empty");
+        STRATA_RETURN_IF_ERROR(ValidateVectorParams(p, "vectors_config." + name));
+      }
+    }
+    *params->mutable_vectors_config() = vc;
+  }
+  auto* hnsw = c.mutable_hnsw_config();
+  hnsw->set_m(16);
+  hnsw->set_ef_construct(100);
+  hnsw->set_full_scan_threshold(10000);
+  hnsw->set_max_indexing_threads(0);
+  hnsw->set_on_disk(false);
+  if (req.has_hnsw_config()) hnsw->MergeFrom(req.hnsw_config());
+  if (hnsw->ef_construct() < 4) return InvalidArgument("hnsw_config.ef_construct: must be >= 4");
+  auto* opt = c.mutable_optimizer_config();
+  opt->set_deleted_threshold(0.2);
+  opt->set_vacuum_min_vector_number(1000);
+  opt->set_default_segment_number(0);
+  opt->set_indexing_threshold(10000);
+  opt->set_flush_interval_sec(5);
+  if (req.has_optimizers_config()) opt->MergeFrom(req.optimizers_config());
+  if (opt->deleted_threshold() < 0 || opt->deleted_threshold() > 1) {
+    return InvalidArgument("optimizers_config.deleted_threshold: must be within [0, 1]");
+  }
+  auto* wal = c.mutable_wal_config();
+  wal->set_wal_capacity_mb(32);
+  wal->set_wal_segments_ahead(0);
+  wal->set_wal_retain_closed(1);
+  if (req.has_wal_config()) wal->MergeFrom(req.wal_config());
+  if (wal->wal_capacity_mb() < 1) return InvalidArgument("wal_config.wal_capacity_mb: must be >= 1");
+  if (req.has_quantization_config()) *c.mutable_quantization_config() = req.quantization_config();
+  if (req.has_strict_mode_config()) *c.mutable_strict_mode_config() = req.strict_mode_config();
+  *c.mutable_metadata() = req.metadata();
+  return c;
+}
+
+Result<std::vector<VectorSpec>> SpecsOf(const qdrant::CollectionConfig& config) {
+  std::vector<VectorSpec> specs;
+  const auto& vc = config.params().vectors_config();
+  if (vc.has_params()) {
+    specs.push_back({"", static_cast<uint32_t>(vc.params().size()), MetricOf(vc.params().distance())});
+  } else if (vc.has_params_map()) {
+    for (const auto& [name, p] : vc.params_map().map()) {
+      specs.push_back({name, static_cast<uint32_t>(p.size()), MetricOf(p.distance())});
+    }
+    std::sort(specs.begin(), specs.end(),
+              [](const VectorSpec& a, const VectorSpec& b) { return a.name < b.name; });
+  }
+  return specs;
+}
+
+Result<std::unique_ptr<Collection>> Collection::Create(FileSystem fs, std::string dir,
+                                                       std::string name,
+                                                       const qdrant::CollectionConfig& config,
+                                                       ShardOptions options) {
+  std::unique_ptr<Collection> c(new Collection(fs, std::move(dir), std::move(name)));
+  *c->meta_.mutable_config() = config;
+  STRATA_RETURN_IF_ERROR(fs.MakeDirs(c->dir_));
+  {
+    std::lock_guard<std::mutex> lock(c->mu_);
+    STRATA_RETURN_IF_ERROR(c->SaveMeta());
+  }
+  STRATA_ASSIGN_OR_RETURN(std::vector<VectorSpec> specs, SpecsOf(config));
+  options.wal.segment_capacity = config.wal_config().wal_capacity_mb() << 20;
+  STRATA_ASSIGN_OR_RETURN(c->shard_,
+                          LocalShard::Open(fs, sdk::JoinPath(c->dir_, "0"), specs, options));
+  return c;
+}
+
+Result<std::unique_ptr<Collection>> Collection::Open(FileSystem fs, std::string dir,
+                                                     std::string name, ShardOptions options) {
+  std::unique_ptr<Collection> c(new Collection(fs, std::move(dir), std::move(name)));
+  STRATA_RETURN_IF_ERROR(c->LoadMeta());
+  STRATA_ASSIGN_OR_RETURN(std::vector<VectorSpec> specs, SpecsOf(c->meta_.config()));
+  options.wal.segment_capacity = c->meta_.config().wal_config().wal_capacity_mb() << 20;
+  STRATA_ASSIGN_OR_RETURN(c->shard_,
+                          LocalShard::Open(fs, sdk::JoinPath(c->dir_, "0"), specs, options));
+  return c;
+}
+
+Status Collection::SaveMeta() const {
+  qdrant::CollectionInfo persisted;
+  *persisted.mutable_config() = meta_.config();
+  *persisted.mutable_payload_schema() = meta_.payload_schema();
+  std::string body = persisted.SerializeAsString();
+  std::string file(kMetaMagic, 8);
+  uint32_t version = kMetaVersion, crc = Crc32c(body.data(), body.size());
+  file.append(reinterpret_cast<const char*>(&version), 4);
+  file.append(reinterpret_cast<const char*>(&crc), 4);
+  file += body;
+  return fs_.AtomicSave(sdk::JoinPath(dir_, kMetaFile), file);
+}
+
+Status Collection::LoadMeta() {
+  const std::string path = sdk::JoinPath(dir_, kMetaFile);
+  STRATA_ASSIGN_OR_RETURN(std::string file, fs_.ReadAll(path));
+  if (file.size() < 16 || std::memcmp(file.data(), kMetaMagic, 8) != 0) {
+    return DataLoss(path + ": not a collection metadata file");
+  }
+  uint32_t version = 0, crc = 0;
+  std::memcpy(&version, file.data() + 8, 4);
+  std::memcpy(&crc, file.data() + 12, 4);
+  if (version != kMetaVersion) {
+    return FailedPrecondition(path + ": format version " + std::to_string(version) +
+                              " is not supported (this build reads version 1)");
+  }
+  if (crc != Crc32c(file.data() + 16, file.size() - 16) ||
+      !meta_.ParseFromArray(file.data() + 16, static_cast<int>(file.size() - 16))) {
+    return DataLoss(path + ": checksum mismatch or undecodable content");
+  }
+  return Status::Ok();
+}
+
+void Collection::Info(qdrant::CollectionInfo* out) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    *out = meta_;
+  }
+  out->set_status(qdrant::Green);
+  out->mutable_optimizer_status()->set_ok(true);
+  out->set_segments_count(1);
+  out->set_points_count(shard_->points_count());
+  out->set_indexed_vectors_count(0);
+  for (auto& [field, schema] : *out->mutable_payload_schema()) {
+    qdrant::Filter f;
+    // Points with a value for the field: a non-empty check through the filter grammar.
+    auto* c = f.add_must_not()->mutable_is_empty();
+    c->set_key(field);
+    Result<uint64_t> n = shard_->Count(&f);
+    schema.set_points(n.ok() ? *n : 0);
+  }
+}
+
+Status Collection::Update(const qdrant::UpdateCollection& req) {
+  std::lock_guard<std::mutex> lock(mu_);
+  qdrant::CollectionInfo before = meta_;
+  auto* c = meta_.mutable_config();
+  if (req.has_optimizers_config()) c->mutable_optimizer_config()->MergeFrom(req.optimizers_config());
+  if (req.has_hnsw_config()) c->mutable_hnsw_config()->MergeFrom(req.hnsw_config());
+  if (req.has_params()) {
+    const auto& p = req.params();
+    if (p.has_replication_factor()) c->mutable_params()->set_replication_factor(p.replication_factor());
+    if (p.has_write_consistency_factor()) {
+      c->mutable_params()->set_write_consistency_factor(p.write_consistency_factor());
+    }
+    if (p.has_on_disk_payload()) c->mutable_params()->set_on_disk_payload(p.on_disk_payload());
+  }
+  if (req.has_strict_mode_config()) *c->mutable_strict_mode_config() = req.strict_mode_config();
+  for (const auto& [k, v] : req.metadata()) (*c->mutable_metadata())[k] = v;
+  if (req.has_vectors_config() || req.has_sparse_vectors_config()) {
+    meta_ = before;
+    return InvalidArgument("vectors_config: changing vector parameters is not supported yet");
+  }
+  if (req.has_quantization_config()) {
+    const auto& q = req.quantization_config();
+    if (q.has_disabled()) {
+      c->clear_quantization_config();
+    } else if (q.has_scalar()) {
+      *c->mutable_quantization_config()->mutable_scalar() = q.scalar();
+    } else if (q.has_product()) {
+      *c->mutable_quantization_config()->mutable_product() = q.product();
+    } else if (q.has_binary()) {
+      *c->mutable_quantization_config()->mutable_binary() = q.binary();
+    }
+  }
+  Status s = SaveMeta();
+  if (!s.ok()) meta_ = before;
+  return s;
+}
+
+Status Collection::CreateFieldIndex(const qdrant::CreateFieldIndexCollection& req) {
+  if (req.field_name().empty()) return InvalidArgument("field_name: must not be empty");
+  qdrant::PayloadSchemaType type = qdrant::Keyword;
+  if (req.has_field_type()) {
+    switch (req.field_type()) {
+      case qdrant::FieldTypeKeyword: type = qdrant::Keyword; break;
+      case qdrant::FieldTypeInteger: type = qdrant::Integer; break;
+      case qdrant::FieldTypeFloat: type = qdrant::Float; break;
+      case qdrant::FieldTypeGeo: type = qdrant::Geo; break;
+      case qdrant::FieldTypeText: type = qdrant::Text; break;
+      case qdrant::FieldTypeBool: type = qdrant::Bool; break;
+      case qdrant::FieldTypeDatetime: type = qdrant::Datetime; break;
+      case qdrant::FieldTypeUuid: type = qdrant::Uuid; break;
+      default: return InvalidArgument("field_type: unknown payload index type");
+    }
+  } else if (!req.has_field_index_params()) {
+    return InvalidArgument("field_type: required (keyword, integer, float, geo, text, bool, "
+                           "datetime or uuid)");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  qdrant::PayloadSchemaInfo info;
+  info.set_data_type(type);
+  if (req.has_field_index_params()) *info.mutable_params() = req.field_index_params();
+  (*meta_.mutable_payload_schema())[req.field_name()] = info;
+  return SaveMeta();
+}
+
+Status Collection::DeleteFieldIndex(const std::string& field) {
+  std::lock_guard<std::mutex> lock(mu_);
+  meta_.mutable_payload_schema()->erase(field);
+  return SaveMeta();
+}
+
+}  // namespace strata::kernel

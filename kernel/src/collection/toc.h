@@ -1,0 +1,57 @@
+// toc.h: the table of contents: every collection and alias on this node.
+//
+// On disk under the storage root: collections/<name>/ (see collection.h) and aliases.meta.
+// Creating writes into collections/.creating-<name> and renames it into place; deleting renames
+// to collections/.deleted-<name>-<n> before removing, so a crash never leaves half a collection
+// under a real name; leftovers are removed at startup. A collection whose files fail to load is
+// quarantined (reported, not served) and the rest of the node serves.
+// Concurrency: thread-safe. Collections are shared_ptr: an operation in flight keeps its
+// collection alive while it is being deleted.
+#ifndef STRATA_KERNEL_COLLECTION_TOC_H_
+#define STRATA_KERNEL_COLLECTION_TOC_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "collection/collection.h"
+
+namespace strata::kernel {
+
+class Toc {
+ public:
+  static Result<std::unique_ptr<Toc>> Open(FileSystem fs, ShardOptions options);
+
+  Status Create(const qdrant::CreateCollection& req);
+  // false when no such collection existed.
+  Result<bool> Delete(const std::string& name);
+  // By name or alias; NOT_FOUND "Collection `x` doesn't exist!" otherwise.
+  Result<std::shared_ptr<Collection>> Find(const std::string& name_or_alias) const;
+  bool Exists(const std::string& name) const;
+  std::vector<std::string> List() const;
+
+  // Applies every action or none.
+  Status UpdateAliases(const qdrant::ChangeAliases& req);
+  std::vector<std::pair<std::string, std::string>> Aliases() const;  // (alias, collection)
+  // Collections that failed to load, with the reason.
+  std::map<std::string, std::string> Quarantined() const;
+
+ private:
+  explicit Toc(FileSystem fs, ShardOptions options) : fs_(fs), options_(options) {}
+  Status SaveAliases() const;  // requires mu_
+  std::string Dir(const std::string& name) const;
+
+  FileSystem fs_;
+  ShardOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Collection>> collections_;
+  std::map<std::string, std::string> aliases_;  // alias -> collection
+  std::map<std::string, std::string> quarantined_;
+  uint64_t delete_counter_ = 0;
+};
+
+}  // namespace strata::kernel
+
+#endif  // STRATA_KERNEL_COLLECTION_TOC_H_

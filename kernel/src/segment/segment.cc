@@ -1,0 +1,232 @@
+#include "segment/segment.h"
+
+#include <algorithm>
+#include <queue>
+
+namespace strata::kernel {
+
+Segment::Segment(std::vector<VectorSpec> specs) : specs_(std::move(specs)), storages_(specs_.size()) {}
+
+const VectorSpec* Segment::Spec(const std::string& name) const {
+  for (const VectorSpec& s : specs_) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+uint32_t Segment::Allocate(const ExternalId& id) {
+  uint32_t offset = static_cast<uint32_t>(ids_.size());
+  ids_.push_back(id);
+  versions_.push_back(0);
+  deleted_.push_back(0);
+  payloads_.emplace_back();
+  for (size_t s = 0; s < specs_.size(); ++s) {
+    storages_[s].data.resize(storages_[s].data.size() + specs_[s].dim, 0.0f);
+    storages_[s].present.push_back(0);
+  }
+  index_[id] = offset;
+  ++live_;
+  return offset;
+}
+
+// Finds a live point and checks the version; false when absent or the change is stale.
+bool Segment::Touch(const ExternalId& id, uint64_t version, uint32_t* offset) {
+  auto it = index_.find(id);
+  if (it == index_.end() || deleted_[it->second]) return false;
+  if (version < versions_[it->second]) return false;
+  versions_[it->second] = version;
+  *offset = it->second;
+  return true;
+}
+
+void Segment::WriteVector(size_t s, uint32_t offset, const std::vector<float>& v) {
+  std::copy(v.begin(), v.end(), storages_[s].data.begin() + size_t{offset} * specs_[s].dim);
+  storages_[s].present[offset] = 1;
+}
+
+void Segment::Upsert(const ExternalId& id, uint64_t version, const NamedVectors& vectors,
+                     const PayloadMap& payload) {
+  uint32_t offset;
+  auto it = index_.find(id);
+  if (it != index_.end()) {
+    offset = it->second;
+    if (version < versions_[offset]) return;
+    if (deleted_[offset]) {
+      deleted_[offset] = 0;
+      ++live_;
+    }
+  } else {
+    offset = Allocate(id);
+  }
+  versions_[offset] = version;
+  payloads_[offset] = payload;
+  for (size_t s = 0; s < specs_.size(); ++s) {
+    auto v = vectors.find(specs_[s].name);
+    if (v != vectors.end()) {
+      WriteVector(s, offset, v->second);
+    } else {
+      storages_[s].present[offset] = 0;
+    }
+  }
+}
+
+bool Segment::Delete(const ExternalId& id, uint64_t version) {
+  uint32_t offset;
+  if (!Touch(id, version, &offset)) return false;
+  deleted_[offset] = 1;
+  payloads_[offset].clear();
+  --live_;
+  return true;
+}
+
+bool Segment::SetPayload(const ExternalId& id, uint64_t version, const PayloadMap& values,
+                         const std::string& key) {
+  uint32_t offset;
+  if (!Touch(id, version, &offset)) return false;
+  PayloadMap* target = &payloads_[offset];
+  if (!key.empty()) {
+    // Walk (creating objects) down the dotted key.
+    size_t start = 0;
+    while (start <= key.size()) {
+      size_t dot = key.find('.', start);
+      std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      qdrant::Value& v = (*target)[part];
+      if (!v.has_struct_value()) v.mutable_struct_value();
+      target = v.mutable_struct_value()->mutable_fields();
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+  }
+  for (const auto& [k, v] : values) (*target)[k] = v;
+  return true;
+}
+
+bool Segment::OverwritePayload(const ExternalId& id, uint64_t version, const PayloadMap& payload) {
+  uint32_t offset;
+  if (!Touch(id, version, &offset)) return false;
+  payloads_[offset] = payload;
+  return true;
+}
+
+bool Segment::DeletePayloadKeys(const ExternalId& id, uint64_t version,
+                                const std::vector<std::string>& keys) {
+  uint32_t offset;
+  if (!Touch(id, version, &offset)) return false;
+  for (const std::string& key : keys) {
+    PayloadMap* target = &payloads_[offset];
+    size_t start = 0;
+    for (;;) {
+      size_t dot = key.find('.', start);
+      if (dot == std::string::npos) {
+        target->erase(key.substr(start));
+        break;
+      }
+      auto it = target->find(key.substr(start, dot - start));
+      if (it == target->end() || !it->second.has_struct_value()) break;
+      target = it->second.mutable_struct_value()->mutable_fields();
+      start = dot + 1;
+    }
+  }
+  return true;
+}
+
+bool Segment::ClearPayload(const ExternalId& id, uint64_t version) {
+  uint32_t offset;
+  if (!Touch(id, version, &offset)) return false;
+  payloads_[offset].clear();
+  return true;
+}
+
+bool Segment::UpdateVectors(const ExternalId& id, uint64_t version, const NamedVectors& vectors) {
+  uint32_t offset;
+  if (!Touch(id, version, &offset)) return false;
+  for (size_t s = 0; s < specs_.size(); ++s) {
+    auto v = vectors.find(specs_[s].name);
+    if (v != vectors.end()) WriteVector(s, offset, v->second);
+  }
+  return true;
+}
+
+bool Segment::DeleteVectors(const ExternalId& id, uint64_t version,
+                            const std::vector<std::string>& names) {
+  uint32_t offset;
+  if (!Touch(id, version, &offset)) return false;
+  for (size_t s = 0; s < specs_.size(); ++s) {
+    if (std::find(names.begin(), names.end(), specs_[s].name) != names.end()) {
+      storages_[s].present[offset] = 0;
+    }
+  }
+  return true;
+}
+
+std::optional<uint32_t> Segment::Find(const ExternalId& id) const {
+  auto it = index_.find(id);
+  if (it == index_.end() || deleted_[it->second]) return std::nullopt;
+  return it->second;
+}
+
+const float* Segment::VectorAt(const std::string& name, uint32_t offset) const {
+  for (size_t s = 0; s < specs_.size(); ++s) {
+    if (specs_[s].name != name) continue;
+    if (!storages_[s].present[offset]) return nullptr;
+    return storages_[s].data.data() + size_t{offset} * specs_[s].dim;
+  }
+  return nullptr;
+}
+
+bool Segment::HasVector(const std::string& name, uint32_t offset) const {
+  return VectorAt(name, offset) != nullptr;
+}
+
+PointView Segment::View(uint32_t offset) const {
+  return PointView{&ids_[offset], &payloads_[offset],
+                   [this, offset](const std::string& n) { return HasVector(n, offset); }};
+}
+
+bool Segment::Matches(const qdrant::Filter* filter, uint32_t offset) const {
+  if (deleted_[offset]) return false;
+  return filter == nullptr || kernel::Matches(*filter, View(offset));
+}
+
+std::vector<ScoredOffset> Segment::Search(const std::string& vector_name, const float* query,
+                                          size_t k, const qdrant::Filter* filter) const {
+  std::vector<ScoredOffset> out;
+  size_t s = 0;
+  while (s < specs_.size() && specs_[s].name != vector_name) ++s;
+  if (s == specs_.size() || k == 0) return out;
+  const VectorSpec& spec = specs_[s];
+  const Storage& st = storages_[s];
+  const DistanceKernels& kernels = ActiveKernels();
+  auto worse = [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; };
+  std::priority_queue<ScoredOffset, std::vector<ScoredOffset>, decltype(worse)> top(worse);
+  const uint32_t n = offset_count();
+  for (uint32_t i = 0; i < n; ++i) {
+    if (deleted_[i] || !st.present[i]) continue;
+    if (filter != nullptr && !kernel::Matches(*filter, View(i))) continue;
+    float score = Score(kernels, spec.metric, query, st.data.data() + size_t{i} * spec.dim, spec.dim);
+    if (top.size() < k) {
+      top.push({score, i});
+    } else if (score > top.top().score) {
+      top.pop();
+      top.push({score, i});
+    }
+  }
+  out.resize(top.size());
+  for (size_t i = out.size(); i-- > 0;) {
+    out[i] = top.top();
+    top.pop();
+  }
+  return out;
+}
+
+std::vector<uint32_t> Segment::OffsetsById() const {
+  std::vector<uint32_t> out;
+  out.reserve(live_);
+  for (uint32_t i = 0; i < offset_count(); ++i) {
+    if (!deleted_[i]) out.push_back(i);
+  }
+  std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) { return ids_[a] < ids_[b]; });
+  return out;
+}
+
+}  // namespace strata::kernel

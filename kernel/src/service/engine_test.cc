@@ -1,0 +1,367 @@
+// The single-node engine through its one entry, KernelService::Call, with proto bytes exactly as
+// a frontend sends them: collections, writes, reads, filters, restart recovery, bad input.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <random>
+
+#include "collection/toc.h"
+#include "collections.pb.h"
+#include "points.pb.h"
+#include "service/kernel_service.h"
+#include "storage/posix_fs.h"
+#include "strata/abi/strata_methods.h"
+
+namespace strata::kernel {
+namespace {
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/strata-engine-XXXXXX";
+    root_ = mkdtemp(tmpl);
+    fs_ = *OwnedFs::Open(PosixStorageVtable(), root_);
+    Reopen();
+  }
+  void TearDown() override {
+    service_.reset();
+    toc_.reset();
+    std::filesystem::remove_all(root_);
+  }
+  void Reopen() {
+    service_.reset();
+    toc_.reset();
+    Result<std::unique_ptr<Toc>> t = Toc::Open(fs_->view(), ShardOptions{});
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    toc_ = std::move(t).value();
+    service_ = std::make_unique<KernelService>(ServiceInfo{"t", "1.19.0", ""}, toc_.get());
+  }
+
+  template <class Resp, class Req>
+  Result<Resp> Call(uint32_t method, const Req& req, uint32_t access = STRATA_ACCESS_READ_WRITE) {
+    std::string bytes = req.SerializeAsString();
+    strata_call call{};
+    call.struct_size = sizeof(call);
+    call.method = method;
+    call.request = reinterpret_cast<const uint8_t*>(bytes.data());
+    call.request_len = bytes.size();
+    call.access = access;
+    struct Out {
+      int calls = 0;
+      int32_t code = 0;
+      std::string message, body;
+    } out;
+    service_->Call(
+        call,
+        [](void* u, int32_t code, const char* msg, const uint8_t* p, size_t n) {
+          auto* o = static_cast<Out*>(u);
+          ++o->calls;
+          o->code = code;
+          o->message = msg ? msg : "";
+          o->body.assign(reinterpret_cast<const char*>(p), n);
+        },
+        &out);
+    EXPECT_EQ(out.calls, 1) << "done must be called exactly once";
+    if (out.code != STRATA_OK) return Status(static_cast<StatusCode>(out.code), out.message);
+    Resp resp;
+    EXPECT_TRUE(resp.ParseFromString(out.body));
+    return resp;
+  }
+
+  void CreateCollection(const std::string& name, uint64_t dim, qdrant::Distance d) {
+    qdrant::CreateCollection req;
+    req.set_collection_name(name);
+    auto* p = req.mutable_vectors_config()->mutable_params();
+    p->set_size(dim);
+    p->set_distance(d);
+    auto r = Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, req);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(r->result());
+  }
+  qdrant::PointStruct Point(uint64_t id, std::vector<float> v, int64_t group) {
+    qdrant::PointStruct p;
+    p.mutable_id()->set_num(id);
+    p.mutable_vectors()->mutable_vector()->mutable_dense()->mutable_data()->Add(v.begin(), v.end());
+    (*p.mutable_payload())["group"].set_integer_value(group);
+    (*p.mutable_payload())["name"].set_string_value("p" + std::to_string(id));
+    return p;
+  }
+  Status Upsert(const std::string& coll, std::vector<qdrant::PointStruct> pts) {
+    qdrant::UpsertPoints req;
+    req.set_collection_name(coll);
+    req.set_wait(true);
+    for (auto& p : pts) *req.add_points() = p;
+    return Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, req).status();
+  }
+  uint64_t Count(const std::string& coll, const qdrant::Filter* f = nullptr) {
+    qdrant::CountPoints req;
+    req.set_collection_name(coll);
+    if (f) *req.mutable_filter() = *f;
+    auto r = Call<qdrant::CountResponse>(STRATA_METHOD_Points_Count, req);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->result().count() : 0;
+  }
+
+  std::string root_;
+  std::unique_ptr<OwnedFs> fs_;
+  std::unique_ptr<Toc> toc_;
+  std::unique_ptr<KernelService> service_;
+};
+
+TEST_F(EngineTest, CollectionLifecycleWithDefaultsEchoed) {
+  CreateCollection("docs", 4, qdrant::Cosine);
+  qdrant::CreateCollection dup;
+  dup.set_collection_name("docs");
+  dup.mutable_vectors_config()->mutable_params()->set_size(4);
+  dup.mutable_vectors_config()->mutable_params()->set_distance(qdrant::Dot);
+  auto again = Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, dup);
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+
+  qdrant::GetCollectionInfoRequest get;
+  get.set_collection_name("docs");
+  auto info = Call<qdrant::GetCollectionInfoResponse>(STRATA_METHOD_Collections_Get, get);
+  ASSERT_TRUE(info.ok());
+  const auto& cfg = info->result().config();
+  EXPECT_EQ(cfg.params().vectors_config().params().size(), 4u);
+  EXPECT_EQ(cfg.hnsw_config().m(), 16u);
+  EXPECT_EQ(cfg.hnsw_config().ef_construct(), 100u);
+  EXPECT_EQ(cfg.wal_config().wal_capacity_mb(), 32u);
+  EXPECT_EQ(info->result().status(), qdrant::Green);
+  EXPECT_EQ(info->result().points_count(), 0u);
+  EXPECT_GE(info->time(), 0.0);
+
+  qdrant::ListCollectionsRequest list;
+  auto l = Call<qdrant::ListCollectionsResponse>(STRATA_METHOD_Collections_List, list);
+  ASSERT_EQ(l->collections_size(), 1);
+  EXPECT_EQ(l->collections(0).name(), "docs");
+
+  qdrant::DeleteCollection del;
+  del.set_collection_name("docs");
+  EXPECT_TRUE(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Delete, del)->result());
+  EXPECT_FALSE(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Delete, del)->result());
+  auto gone = Call<qdrant::GetCollectionInfoResponse>(STRATA_METHOD_Collections_Get, get);
+  EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(gone.status().message(), "Collection `docs` doesn't exist!");
+}
+
+TEST_F(EngineTest, ExactSearchMatchesBruteForceForEveryMetric) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g(0, 1);
+  for (auto [name, dist] : {std::pair{"cos", qdrant::Cosine}, {"dot", qdrant::Dot},
+                            {"l2", qdrant::Euclid}, {"l1", qdrant::Manhattan}}) {
+    CreateCollection(name, 8, dist);
+    std::vector<std::vector<float>> data;
+    std::vector<qdrant::PointStruct> pts;
+    for (int i = 0; i < 300; ++i) {
+      std::vector<float> v(8);
+      for (float& x : v) x = g(rng);
+      data.push_back(v);
+      pts.push_back(Point(i, v, i % 3));
+    }
+    ASSERT_TRUE(Upsert(name, pts).ok());
+    std::vector<float> q(8);
+    for (float& x : q) x = g(rng);
+    auto score = [&](const std::vector<float>& v) {
+      double s = 0, na = 0, nb = 0;
+      for (int d = 0; d < 8; ++d) {
+        switch (dist) {
+          case qdrant::Euclid: s += (q[d] - v[d]) * (q[d] - v[d]); break;
+          case qdrant::Manhattan: s += std::fabs(q[d] - v[d]); break;
+          default: s += q[d] * v[d]; na += q[d] * q[d]; nb += v[d] * v[d];
+        }
+      }
+      if (dist == qdrant::Cosine) return s / std::sqrt(na * nb);
+      if (dist == qdrant::Euclid) return -std::sqrt(s);
+      if (dist == qdrant::Manhattan) return -s;
+      return s;
+    };
+    std::vector<std::pair<double, int>> truth;
+    for (int i = 0; i < 300; ++i) {
+      if (i % 3 == 1) truth.push_back({score(data[i]), i});
+    }
+    std::sort(truth.rbegin(), truth.rend());
+    qdrant::QueryPoints req;
+    req.set_collection_name(name);
+    req.mutable_query()->mutable_nearest()->mutable_dense()->mutable_data()->Add(q.begin(), q.end());
+    req.set_limit(5);
+    auto* c = req.mutable_filter()->add_must()->mutable_field();
+    c->set_key("group");
+    c->mutable_match()->set_integer(1);
+    req.mutable_with_payload()->set_enable(true);
+    auto r = Call<qdrant::QueryResponse>(STRATA_METHOD_Points_Query, req);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->result_size(), 5) << name;
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(r->result(i).id().num(), static_cast<uint64_t>(truth[i].second)) << name << " rank " << i;
+      double api = (dist == qdrant::Euclid || dist == qdrant::Manhattan) ? -truth[i].first : truth[i].first;
+      EXPECT_NEAR(r->result(i).score(), api, 1e-3) << name;
+      EXPECT_EQ(r->result(i).payload().at("group").integer_value(), 1);
+    }
+  }
+}
+
+TEST_F(EngineTest, GetScrollCountAndPayloadOperations) {
+  CreateCollection("c", 2, qdrant::Dot);
+  std::vector<qdrant::PointStruct> pts;
+  for (int i = 0; i < 25; ++i) pts.push_back(Point(i, {1.f * i, 1.f}, i % 5));
+  ASSERT_TRUE(Upsert("c", pts).ok());
+  EXPECT_EQ(Count("c"), 25u);
+
+  // Scroll in id order with pagination.
+  qdrant::ScrollPoints scroll;
+  scroll.set_collection_name("c");
+  scroll.set_limit(10);
+  std::vector<uint64_t> seen;
+  for (int page = 0; page < 5; ++page) {
+    auto r = Call<qdrant::ScrollResponse>(STRATA_METHOD_Points_Scroll, scroll);
+    ASSERT_TRUE(r.ok());
+    for (const auto& p : r->result()) {
+      seen.push_back(p.id().num());
+      EXPECT_EQ(p.payload().count("name"), 1u) << "scroll returns payload by default";
+    }
+    if (!r->has_next_page_offset()) break;
+    *scroll.mutable_offset() = r->next_page_offset();
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+
+  // Set payload by filter, then count by it; delete a key; clear; overwrite.
+  qdrant::SetPayloadPoints set;
+  set.set_collection_name("c");
+  set.set_wait(true);
+  (*set.mutable_payload())["flag"].set_bool_value(true);
+  auto* f = set.mutable_points_selector()->mutable_filter()->add_must()->mutable_field();
+  f->set_key("group");
+  f->mutable_match()->set_integer(2);
+  ASSERT_TRUE(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_SetPayload, set).ok());
+  qdrant::Filter flagged;
+  auto* fc = flagged.add_must()->mutable_field();
+  fc->set_key("flag");
+  fc->mutable_match()->set_boolean(true);
+  EXPECT_EQ(Count("c", &flagged), 5u);
+
+  qdrant::GetPoints get;
+  get.set_collection_name("c");
+  get.add_ids()->set_num(7);
+  get.add_ids()->set_num(999);  // missing: skipped
+  get.mutable_with_payload()->set_enable(true);
+  get.mutable_with_vectors()->set_enable(true);
+  auto g = Call<qdrant::GetResponse>(STRATA_METHOD_Points_Get, get);
+  ASSERT_EQ(g->result_size(), 1);
+  EXPECT_TRUE(g->result(0).payload().at("flag").bool_value());
+  EXPECT_EQ(g->result(0).vectors().vector().dense().data(0), 7.f);
+
+  qdrant::DeletePayloadPoints delkey;
+  delkey.set_collection_name("c");
+  delkey.add_keys("flag");
+  delkey.mutable_points_selector()->mutable_points()->add_ids()->set_num(7);
+  ASSERT_TRUE(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_DeletePayload, delkey).ok());
+  EXPECT_EQ(Count("c", &flagged), 4u);
+
+  qdrant::DeletePoints del;
+  del.set_collection_name("c");
+  *del.mutable_points()->mutable_filter() = flagged;
+  ASSERT_TRUE(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Delete, del).ok());
+  EXPECT_EQ(Count("c"), 21u);
+}
+
+TEST_F(EngineTest, EverythingSurvivesARestartWithAndWithoutSnapshot) {
+  CreateCollection("keep", 3, qdrant::Euclid);
+  std::vector<qdrant::PointStruct> pts;
+  for (int i = 0; i < 50; ++i) pts.push_back(Point(i, {1.f * i, 0, 0}, i % 2));
+  ASSERT_TRUE(Upsert("keep", pts).ok());
+  qdrant::ChangeAliases aliases;
+  auto* ca = aliases.add_actions()->mutable_create_alias();
+  ca->set_collection_name("keep");
+  ca->set_alias_name("prod");
+  ASSERT_TRUE(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_UpdateAliases, aliases).ok());
+  Reopen();  // closing writes a snapshot
+  EXPECT_EQ(Count("keep"), 50u);
+  EXPECT_EQ(Count("prod"), 50u) << "aliases persist";
+  ASSERT_TRUE(Upsert("keep", {Point(100, {5, 5, 5}, 7)}).ok());
+  // Simulate a crash: no snapshot for the last write, only the WAL.
+  toc_.reset();
+  Reopen();
+  EXPECT_EQ(Count("keep"), 51u);
+}
+
+TEST_F(EngineTest, BadInputIsRefusedAndChangesNothing) {
+  CreateCollection("v", 3, qdrant::Cosine);
+  ASSERT_TRUE(Upsert("v", {Point(1, {1, 2, 3}, 0)}).ok());
+  auto expect_refused = [&](std::vector<qdrant::PointStruct> pts, const std::string& needle) {
+    Status s = Upsert("v", pts);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+    EXPECT_NE(s.message().find(needle), std::string::npos) << s.message();
+    EXPECT_EQ(Count("v"), 1u) << "a rejected batch writes nothing";
+  };
+  expect_refused({Point(2, {1, 2, 3}, 0), Point(3, {1, 2}, 0)}, "points[1].vector: wrong vector dimension: expected 3, got 2");
+  expect_refused({Point(4, {1, NAN, 3}, 0)}, "not a finite number");
+  expect_refused({Point(4, {1, INFINITY, 3}, 0)}, "not a finite number");
+  qdrant::PointStruct named = Point(5, {1, 2, 3}, 0);
+  named.mutable_vectors()->clear_vector();
+  (*named.mutable_vectors()->mutable_vectors()->mutable_vectors())["img"].mutable_dense()->add_data(1);
+  expect_refused({named}, "vector name 'img' is not configured");
+  qdrant::PointStruct bad_id = Point(6, {1, 2, 3}, 0);
+  bad_id.mutable_id()->set_uuid("zzz");
+  expect_refused({bad_id}, "points[0].id");
+
+  qdrant::CountPoints count;
+  count.set_collection_name("v");
+  count.mutable_filter()->add_must()->mutable_field()->set_key("x");
+  auto c = Call<qdrant::CountResponse>(STRATA_METHOD_Points_Count, count);
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("filter.must[0]"), std::string::npos);
+
+  qdrant::CreateCollection bad;
+  bad.set_collection_name("a/b");
+  EXPECT_EQ(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, bad).status().code(),
+            StatusCode::kInvalidArgument);
+  bad.set_collection_name("zero");
+  bad.mutable_vectors_config()->mutable_params()->set_size(0);
+  auto z = Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, bad);
+  EXPECT_NE(z.status().message().find("vectors_config.size"), std::string::npos);
+
+  auto ro = Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, qdrant::UpsertPoints(),
+                                                  STRATA_ACCESS_READ_ONLY);
+  EXPECT_EQ(ro.status().code(), StatusCode::kPermissionDenied);
+  qdrant::UpsertPoints missing;
+  missing.set_collection_name("nope");
+  EXPECT_EQ(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, missing).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(EngineTest, UuidIdsAndNamedVectors) {
+  qdrant::CreateCollection req;
+  req.set_collection_name("multi");
+  auto* m = req.mutable_vectors_config()->mutable_params_map()->mutable_map();
+  (*m)["text"].set_size(2);
+  (*m)["text"].set_distance(qdrant::Dot);
+  (*m)["img"].set_size(3);
+  (*m)["img"].set_distance(qdrant::Euclid);
+  ASSERT_TRUE(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, req).ok());
+  qdrant::PointStruct p;
+  p.mutable_id()->set_uuid("550E8400-E29B-41D4-A716-446655440000");
+  auto* nv = p.mutable_vectors()->mutable_vectors()->mutable_vectors();
+  (*nv)["text"].mutable_dense()->add_data(1);
+  (*nv)["text"].mutable_dense()->add_data(0);
+  ASSERT_TRUE(Upsert("multi", {p}).ok());
+  qdrant::QueryPoints q;
+  q.set_collection_name("multi");
+  q.set_using_("text");
+  q.mutable_query()->mutable_nearest()->mutable_dense()->add_data(2);
+  q.mutable_query()->mutable_nearest()->mutable_dense()->add_data(0);
+  auto r = Call<qdrant::QueryResponse>(STRATA_METHOD_Points_Query, q);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->result_size(), 1);
+  EXPECT_EQ(r->result(0).id().uuid(), "550e8400-e29b-41d4-a716-446655440000");
+  EXPECT_FLOAT_EQ(r->result(0).score(), 2.f);
+  q.set_using_("img");
+  q.mutable_query()->mutable_nearest()->mutable_dense()->add_data(0);
+  auto none = Call<qdrant::QueryResponse>(STRATA_METHOD_Points_Query, q);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->result_size(), 0) << "the point has no img vector";
+}
+
+}  // namespace
+}  // namespace strata::kernel

@@ -1,0 +1,491 @@
+#include "shard/local_shard.h"
+
+#include <cstring>
+
+#include "common/crc32c.h"
+#include "common/logging.h"
+#include "shard/points_convert.h"
+#include "strata/abi/strata_methods.h"
+
+namespace strata::kernel {
+namespace {
+
+constexpr char kSnapMagic[8] = {'S', 'T', 'R', 'S', 'N', 'A', 'P', '1'};
+constexpr char kSnapEnd[8] = {'S', 'T', 'R', 'S', 'N', 'E', 'N', 'D'};
+constexpr uint32_t kSnapVersion = 1;
+constexpr const char* kSnapFile = "segment.snap";
+
+template <class T>
+void Put(std::string* s, T v) {
+  s->append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+template <class T>
+T LoadLe(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+template <class Msg>
+Result<Msg> Parse(std::string_view bytes) {
+  Msg m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return InvalidArgument("request body is not a valid " + m.GetTypeName() + " message");
+  }
+  return m;
+}
+
+Status CheckSelector(const qdrant::PointsSelector& sel, const std::string& field) {
+  if (sel.has_filter()) return ValidateFilter(sel.filter(), field + ".filter");
+  if (!sel.has_points()) {
+    return InvalidArgument(field + ": choose points by ids or by filter");
+  }
+  for (int i = 0; i < sel.points().ids_size(); ++i) {
+    STRATA_RETURN_IF_ERROR(
+        ExternalId::FromProto(sel.points().ids(i), field + ".ids[" + std::to_string(i) + "]")
+            .status());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+LocalShard::LocalShard(FileSystem fs, std::string dir, std::vector<VectorSpec> specs,
+                       ShardOptions options)
+    : fs_(fs), dir_(std::move(dir)), specs_(specs), options_(options), segment_(std::move(specs)) {}
+
+Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string dir,
+                                                     std::vector<VectorSpec> specs,
+                                                     ShardOptions options,
+                                                     ShardRecovery* recovery) {
+  std::unique_ptr<LocalShard> shard(new LocalShard(fs, std::move(dir), std::move(specs), options));
+  ShardRecovery local;
+  ShardRecovery* rec = recovery ? recovery : &local;
+  STRATA_RETURN_IF_ERROR(fs.MakeDirs(shard->dir_));
+  STRATA_RETURN_IF_ERROR(shard->LoadSnapshot(&shard->snapshot_seq_));
+  shard->applied_seq_ = shard->snapshot_seq_;
+  rec->snapshot_seq = shard->snapshot_seq_;
+  STRATA_ASSIGN_OR_RETURN(shard->wal_,
+                          Wal::Open(fs, sdk::JoinPath(shard->dir_, "wal"), options.wal, &rec->wal));
+  if (rec->wal.dropped_tail_bytes > 0) {
+    LogWarn("shard", rec->wal.tail_segment + ": dropped a torn tail of " +
+                         std::to_string(rec->wal.dropped_tail_bytes) +
+                         " bytes (a write cut short by a crash; it was never acknowledged)");
+  }
+  for (const std::string& f : rec->wal.ignored_files) {
+    LogWarn("shard", f + ": not a WAL segment; ignored");
+  }
+  Status replay = shard->wal_->Replay(
+      shard->snapshot_seq_ + 1, [&](uint64_t seq, std::string_view record) -> Status {
+        if (record.size() < 4) return DataLoss("WAL record " + std::to_string(seq) + " is empty");
+        uint32_t method = LoadLe<uint32_t>(record.data());
+        Result<Apply> apply = shard->Prepare(method, record.substr(4));
+        if (!apply.ok()) {
+          return DataLoss("WAL record " + std::to_string(seq) +
+                          " no longer applies: " + apply.status().message());
+        }
+        (*apply)(shard->segment_, seq);
+        shard->applied_seq_ = seq;
+        ++rec->replayed;
+        return Status::Ok();
+      });
+  STRATA_RETURN_IF_ERROR(replay.WithContext(shard->dir_));
+  if (shard->wal_->last_seq() > shard->applied_seq_) shard->applied_seq_ = shard->wal_->last_seq();
+  return shard;
+}
+
+LocalShard::~LocalShard() {
+  if (wal_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (applied_seq_ > snapshot_seq_) {
+    Status s = SnapshotLocked();
+    if (!s.ok()) LogWarn("shard", dir_ + ": final snapshot failed (the WAL still has it): " + s.message());
+  }
+}
+
+Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view bytes) const {
+  switch (method) {
+    case STRATA_METHOD_Points_Upsert: {
+      STRATA_ASSIGN_OR_RETURN(qdrant::UpsertPoints req, Parse<qdrant::UpsertPoints>(bytes));
+      if (req.has_update_filter() || req.has_update_mode()) {
+        return Unimplemented("update_filter and update_mode are not supported yet");
+      }
+      if (static_cast<size_t>(req.points_size()) > options_.max_batch_points) {
+        return InvalidArgument("points: " + std::to_string(req.points_size()) +
+                               " points in one request, the limit is " +
+                               std::to_string(options_.max_batch_points) +
+                               "; split the upload into smaller batches");
+      }
+      struct Point {
+        ExternalId id;
+        NamedVectors vectors;
+        PayloadMap payload;
+      };
+      auto points = std::make_shared<std::vector<Point>>();
+      points->reserve(req.points_size());
+      for (int i = 0; i < req.points_size(); ++i) {
+        const std::string field = "points[" + std::to_string(i) + "]";
+        qdrant::PointStruct* p = req.mutable_points(i);
+        STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(p->id(), field + ".id"));
+        NamedVectors vectors;
+        if (p->has_vectors()) {
+          STRATA_ASSIGN_OR_RETURN(vectors, VectorsFromProto(p->vectors(), specs_, field + ".vector"));
+        }
+        points->push_back({id, std::move(vectors), std::move(*p->mutable_payload())});
+      }
+      return Apply([points](Segment& seg, uint64_t version) {
+        for (const Point& p : *points) seg.Upsert(p.id, version, p.vectors, p.payload);
+      });
+    }
+    case STRATA_METHOD_Points_Delete: {
+      STRATA_ASSIGN_OR_RETURN(auto req, Parse<qdrant::DeletePoints>(bytes));
+      STRATA_RETURN_IF_ERROR(CheckSelector(req.points(), "points"));
+      auto sel = std::make_shared<qdrant::PointsSelector>(req.points());
+      return Apply([this, sel](Segment& seg, uint64_t version) {
+        for (const ExternalId& id : Select(seg, *sel)) seg.Delete(id, version);
+      });
+    }
+    case STRATA_METHOD_Points_SetPayload:
+    case STRATA_METHOD_Points_OverwritePayload: {
+      STRATA_ASSIGN_OR_RETURN(auto req, Parse<qdrant::SetPayloadPoints>(bytes));
+      if (!req.has_points_selector()) {
+        return InvalidArgument("points_selector: choose the points by ids or by filter");
+      }
+      STRATA_RETURN_IF_ERROR(CheckSelector(req.points_selector(), "points_selector"));
+      auto r = std::make_shared<qdrant::SetPayloadPoints>(std::move(req));
+      const bool overwrite = method == STRATA_METHOD_Points_OverwritePayload;
+      return Apply([this, r, overwrite](Segment& seg, uint64_t version) {
+        for (const ExternalId& id : Select(seg, r->points_selector())) {
+          if (overwrite && r->key().empty()) {
+            seg.OverwritePayload(id, version, r->payload());
+          } else {
+            seg.SetPayload(id, version, r->payload(), r->key());
+          }
+        }
+      });
+    }
+    case STRATA_METHOD_Points_DeletePayload: {
+      STRATA_ASSIGN_OR_RETURN(auto req, Parse<qdrant::DeletePayloadPoints>(bytes));
+      if (!req.has_points_selector()) {
+        return InvalidArgument("points_selector: choose the points by ids or by filter");
+      }
+      STRATA_RETURN_IF_ERROR(CheckSelector(req.points_selector(), "points_selector"));
+      auto r = std::make_shared<qdrant::DeletePayloadPoints>(std::move(req));
+      return Apply([this, r](Segment& seg, uint64_t version) {
+        std::vector<std::string> keys(r->keys().begin(), r->keys().end());
+        for (const ExternalId& id : Select(seg, r->points_selector())) {
+          seg.DeletePayloadKeys(id, version, keys);
+        }
+      });
+    }
+    case STRATA_METHOD_Points_ClearPayload: {
+      STRATA_ASSIGN_OR_RETURN(auto req, Parse<qdrant::ClearPayloadPoints>(bytes));
+      STRATA_RETURN_IF_ERROR(CheckSelector(req.points(), "points"));
+      auto sel = std::make_shared<qdrant::PointsSelector>(req.points());
+      return Apply([this, sel](Segment& seg, uint64_t version) {
+        for (const ExternalId& id : Select(seg, *sel)) seg.ClearPayload(id, version);
+      });
+    }
+    case STRATA_METHOD_Points_UpdateVectors: {
+      STRATA_ASSIGN_OR_RETURN(auto req, Parse<qdrant::UpdatePointVectors>(bytes));
+      if (req.has_update_filter()) return Unimplemented("update_filter is not supported yet");
+      auto updates = std::make_shared<std::vector<std::pair<ExternalId, NamedVectors>>>();
+      for (int i = 0; i < req.points_size(); ++i) {
+        const std::string field = "points[" + std::to_string(i) + "]";
+        STRATA_ASSIGN_OR_RETURN(ExternalId id,
+                                ExternalId::FromProto(req.points(i).id(), field + ".id"));
+        STRATA_ASSIGN_OR_RETURN(NamedVectors v,
+                                VectorsFromProto(req.points(i).vectors(), specs_, field + ".vectors"));
+        updates->push_back({id, std::move(v)});
+      }
+      return Apply([updates](Segment& seg, uint64_t version) {
+        for (const auto& [id, v] : *updates) seg.UpdateVectors(id, version, v);
+      });
+    }
+    case STRATA_METHOD_Points_DeleteVectors: {
+      STRATA_ASSIGN_OR_RETURN(auto req, Parse<qdrant::DeletePointVectors>(bytes));
+      STRATA_RETURN_IF_ERROR(CheckSelector(req.points_selector(), "points_selector"));
+      for (int i = 0; i < req.vectors().names_size(); ++i) {
+        STRATA_RETURN_IF_ERROR(
+            FindSpec(specs_, req.vectors().names(i), "vectors.names[" + std::to_string(i) + "]")
+                .status());
+      }
+      auto r = std::make_shared<qdrant::DeletePointVectors>(std::move(req));
+      return Apply([this, r](Segment& seg, uint64_t version) {
+        std::vector<std::string> names(r->vectors().names().begin(), r->vectors().names().end());
+        for (const ExternalId& id : Select(seg, r->points_selector())) {
+          seg.DeleteVectors(id, version, names);
+        }
+      });
+    }
+    default:
+      return Unimplemented("write method " + std::to_string(method) + " is not a shard write");
+  }
+}
+
+std::vector<ExternalId> LocalShard::Select(const Segment& seg,
+                                           const qdrant::PointsSelector& sel) const {
+  std::vector<ExternalId> out;
+  if (sel.has_points()) {
+    for (const auto& raw : sel.points().ids()) {
+      Result<ExternalId> id = ExternalId::FromProto(raw, "ids");
+      if (id.ok()) out.push_back(*id);
+    }
+    return out;
+  }
+  for (uint32_t i = 0; i < seg.offset_count(); ++i) {
+    if (seg.Matches(&sel.filter(), i)) out.push_back(seg.IdAt(i));
+  }
+  return out;
+}
+
+Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
+  STRATA_ASSIGN_OR_RETURN(Apply apply, Prepare(method, request));
+  std::string record;
+  record.reserve(request.size() + 4);
+  Put<uint32_t>(&record, method);
+  record.append(request.data(), request.size());
+  uint64_t seq = 0;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    STRATA_ASSIGN_OR_RETURN(seq, wal_->Append(record));
+    {
+      std::unique_lock<std::shared_mutex> data(data_mu_);
+      apply(segment_, seq);
+      applied_seq_ = seq;
+    }
+    if (applied_seq_ - snapshot_seq_ >= options_.snapshot_every_ops) {
+      Status s = SnapshotLocked();
+      if (!s.ok()) LogWarn("shard", dir_ + ": snapshot failed, WAL keeps growing: " + s.message());
+    }
+  }
+  STRATA_RETURN_IF_ERROR(wal_->Sync(seq));
+  return seq;
+}
+
+Status LocalShard::Snapshot() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return SnapshotLocked();
+}
+
+Status LocalShard::SnapshotLocked() {
+  const std::string path = sdk::JoinPath(dir_, kSnapFile);
+  const std::string tmp = path + sdk::kAtomicTempSuffix;
+  uint64_t seq = 0;
+  {
+    std::shared_lock<std::shared_mutex> data(data_mu_);
+    seq = applied_seq_;
+    STRATA_ASSIGN_OR_RETURN(
+        std::unique_ptr<File> f,
+        fs_.Open(tmp, STRATA_OPEN_WRITE | STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
+    std::string buf(kSnapMagic, 8);
+    Put<uint32_t>(&buf, kSnapVersion);
+    Put<uint32_t>(&buf, 0);
+    Put<uint64_t>(&buf, seq);
+    Put<uint64_t>(&buf, segment_.live_count());
+    uint64_t written = 0;
+    qdrant::WithVectorsSelector all;
+    all.set_enable(true);
+    for (uint32_t i = 0; i < segment_.offset_count(); ++i) {
+      if (!segment_.IsLive(i)) continue;
+      qdrant::RetrievedPoint p;
+      segment_.IdAt(i).ToProto(p.mutable_id());
+      *p.mutable_payload() = segment_.PayloadAt(i);
+      for (const VectorSpec& spec : specs_) {
+        const float* v = segment_.VectorAt(spec.name, i);
+        if (v == nullptr) continue;
+        auto& out = (*p.mutable_vectors()->mutable_vectors()->mutable_vectors())[spec.name];
+        out.mutable_dense()->mutable_data()->Add(v, v + spec.dim);
+      }
+      std::string body;
+      Put<uint64_t>(&body, segment_.VersionAt(i));
+      p.AppendToString(&body);
+      Put<uint32_t>(&buf, static_cast<uint32_t>(body.size()));
+      Put<uint32_t>(&buf, Crc32c(body.data(), body.size()));
+      buf += body;
+      if (buf.size() > (4u << 20)) {
+        STRATA_RETURN_IF_ERROR(f->WriteAt(written, buf.data(), buf.size()));
+        written += buf.size();
+        buf.clear();
+      }
+    }
+    buf.append(kSnapEnd, 8);
+    Put<uint64_t>(&buf, segment_.live_count());
+    STRATA_RETURN_IF_ERROR(f->WriteAt(written, buf.data(), buf.size()));
+    STRATA_RETURN_IF_ERROR(f->Sync(false));
+  }
+  STRATA_RETURN_IF_ERROR(fs_.Rename(tmp, path));
+  STRATA_RETURN_IF_ERROR(fs_.SyncDir(dir_));
+  snapshot_seq_ = seq;
+  return wal_->TruncatePrefix(seq + 1);
+}
+
+Status LocalShard::LoadSnapshot(uint64_t* applied_seq) {
+  const std::string path = sdk::JoinPath(dir_, kSnapFile);
+  *applied_seq = 0;
+  // A temporary left by a crash mid-snapshot is garbage: the old snapshot and the WAL rule.
+  const std::string tmp = path + sdk::kAtomicTempSuffix;
+  STRATA_ASSIGN_OR_RETURN(bool has_tmp, fs_.Exists(tmp));
+  if (has_tmp) STRATA_RETURN_IF_ERROR(fs_.Remove(tmp, false));
+  STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(path));
+  if (!exists) return Status::Ok();
+  STRATA_ASSIGN_OR_RETURN(std::string data, fs_.ReadAll(path));
+  if (data.size() < 48 || std::memcmp(data.data(), kSnapMagic, 8) != 0) {
+    return DataLoss(path + ": not a segment snapshot (bad magic or too short)");
+  }
+  uint32_t version = LoadLe<uint32_t>(data.data() + 8);
+  if (version != kSnapVersion) {
+    return FailedPrecondition(path + ": snapshot format version " + std::to_string(version) +
+                              " is not supported (this build reads version 1)");
+  }
+  uint64_t seq = LoadLe<uint64_t>(data.data() + 16);
+  uint64_t count = LoadLe<uint64_t>(data.data() + 24);
+  size_t off = 32;
+  for (uint64_t n = 0; n < count; ++n) {
+    if (off + 8 > data.size()) return DataLoss(path + ": truncated at point " + std::to_string(n));
+    uint32_t len = LoadLe<uint32_t>(data.data() + off);
+    uint32_t crc = LoadLe<uint32_t>(data.data() + off + 4);
+    if (len < 8 || off + 8 + len > data.size() || crc != Crc32c(data.data() + off + 8, len)) {
+      return DataLoss(path + ": corrupt point record at offset " + std::to_string(off));
+    }
+    uint64_t point_version = LoadLe<uint64_t>(data.data() + off + 8);
+    qdrant::RetrievedPoint p;
+    if (!p.ParseFromArray(data.data() + off + 16, static_cast<int>(len - 8))) {
+      return DataLoss(path + ": undecodable point record at offset " + std::to_string(off));
+    }
+    STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(p.id(), path));
+    NamedVectors vectors;
+    for (const auto& [name, v] : p.vectors().vectors().vectors()) {
+      vectors[name].assign(v.dense().data().begin(), v.dense().data().end());
+    }
+    segment_.Upsert(id, point_version, vectors, p.payload());
+    off += 8 + len;
+  }
+  if (off + 16 != data.size() || std::memcmp(data.data() + off, kSnapEnd, 8) != 0 ||
+      LoadLe<uint64_t>(data.data() + off + 8) != count) {
+    return DataLoss(path + ": bad snapshot footer");
+  }
+  *applied_seq = seq;
+  return Status::Ok();
+}
+
+size_t LocalShard::points_count() const {
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  return segment_.live_count();
+}
+
+Status LocalShard::Get(const qdrant::GetPoints& req, qdrant::GetResponse* out) const {
+  std::vector<ExternalId> ids;
+  for (int i = 0; i < req.ids_size(); ++i) {
+    STRATA_ASSIGN_OR_RETURN(ExternalId id,
+                            ExternalId::FromProto(req.ids(i), "ids[" + std::to_string(i) + "]"));
+    ids.push_back(id);
+  }
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  for (const ExternalId& id : ids) {
+    std::optional<uint32_t> off = segment_.Find(id);
+    if (!off) continue;
+    qdrant::RetrievedPoint* p = out->add_result();
+    id.ToProto(p->mutable_id());
+    SelectPayload(segment_.PayloadAt(*off), &req.with_payload(), false, p->mutable_payload());
+    bool any = false;
+    SelectVectors(segment_, *off, req.has_with_vectors() ? &req.with_vectors() : nullptr,
+                  p->mutable_vectors(), &any);
+    if (!any) p->clear_vectors();
+  }
+  return Status::Ok();
+}
+
+Status LocalShard::Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollResponse* out) const {
+  if (req.has_order_by()) return Unimplemented("scroll order_by is not supported yet");
+  const qdrant::Filter* filter = req.has_filter() ? &req.filter() : nullptr;
+  if (filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*filter));
+  std::optional<ExternalId> start;
+  if (req.has_offset()) {
+    STRATA_ASSIGN_OR_RETURN(start, ExternalId::FromProto(req.offset(), "offset"));
+  }
+  const size_t limit = req.has_limit() ? req.limit() : 10;
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  size_t taken = 0;
+  for (uint32_t off : segment_.OffsetsById()) {
+    if (start && segment_.IdAt(off) < *start) continue;
+    if (!segment_.Matches(filter, off)) continue;
+    if (taken == limit) {
+      segment_.IdAt(off).ToProto(out->mutable_next_page_offset());
+      break;
+    }
+    qdrant::RetrievedPoint* p = out->add_result();
+    segment_.IdAt(off).ToProto(p->mutable_id());
+    SelectPayload(segment_.PayloadAt(off), &req.with_payload(), true, p->mutable_payload());
+    bool any = false;
+    SelectVectors(segment_, off, req.has_with_vectors() ? &req.with_vectors() : nullptr,
+                  p->mutable_vectors(), &any);
+    if (!any) p->clear_vectors();
+    ++taken;
+  }
+  return Status::Ok();
+}
+
+Result<uint64_t> LocalShard::Count(const qdrant::Filter* filter) const {
+  if (filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*filter));
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  if (filter == nullptr) return static_cast<uint64_t>(segment_.live_count());
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < segment_.offset_count(); ++i) n += segment_.Matches(filter, i) ? 1 : 0;
+  return n;
+}
+
+Result<std::vector<float>> LocalShard::VectorOf(const ExternalId& id,
+                                                const std::string& name) const {
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  std::optional<uint32_t> off = segment_.Find(id);
+  if (!off) return NotFound("point " + id.ToString() + " not found");
+  const float* v = segment_.VectorAt(name, *off);
+  if (v == nullptr) {
+    return InvalidArgument("point " + id.ToString() + " has no vector " +
+                           (name.empty() ? std::string("(default)") : "'" + name + "'"));
+  }
+  const VectorSpec* spec = segment_.Spec(name);
+  return std::vector<float>(v, v + spec->dim);
+}
+
+Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& spec) const {
+  STRATA_ASSIGN_OR_RETURN(const VectorSpec* vs, FindSpec(specs_, spec.vector_name, "using"));
+  if (spec.query.size() != vs->dim) {
+    return InvalidArgument("query: wrong vector dimension: expected " + std::to_string(vs->dim) +
+                           ", got " + std::to_string(spec.query.size()));
+  }
+  if (spec.filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*spec.filter));
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  const size_t want = spec.limit + spec.offset + (spec.exclude ? 1 : 0);
+  std::vector<ScoredOffset> hits = segment_.Search(spec.vector_name, spec.query.data(), want,
+                                                   spec.filter);
+  std::vector<qdrant::ScoredPoint> out;
+  size_t skipped = 0;
+  for (const ScoredOffset& h : hits) {
+    if (spec.exclude && segment_.IdAt(h.offset) == *spec.exclude) continue;
+    float api = ToApiScore(vs->metric, h.score);
+    if (spec.score_threshold) {
+      bool pass = HigherIsBetter(vs->metric) ? api >= *spec.score_threshold
+                                             : api <= *spec.score_threshold;
+      if (!pass) break;  // hits are sorted, the rest are worse
+    }
+    if (skipped < spec.offset) {
+      ++skipped;
+      continue;
+    }
+    if (out.size() == spec.limit) break;
+    qdrant::ScoredPoint p;
+    segment_.IdAt(h.offset).ToProto(p.mutable_id());
+    p.set_score(api);
+    p.set_version(segment_.VersionAt(h.offset));
+    SelectPayload(segment_.PayloadAt(h.offset), spec.with_payload, false, p.mutable_payload());
+    bool any = false;
+    SelectVectors(segment_, h.offset, spec.with_vectors, p.mutable_vectors(), &any);
+    if (!any) p.clear_vectors();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace strata::kernel
