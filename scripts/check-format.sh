@@ -3,7 +3,7 @@
 # Fix with: scripts/check-format.sh --fix
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.h' '*.hpp' '*.cc' '*.c' 2>/dev/null || find kernel sdk plugins tests -name '*.[ch]' -o -name '*.cc' -o -name '*.hpp')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.h' '*.hpp' '*.cc' '*.c' 2>/dev/null || find kernel sdk plugins tests -name '*.[ch]' -o -name '*.cc' -o -name '*.hpp')
 if [[ "${1:-}" == "--fix" ]]; then
   clang-format -i "${files[@]}"
   exit 0

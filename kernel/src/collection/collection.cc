@@ -34,10 +34,14 @@ Status ValidateVectorParams(const qdrant::VectorParams& p, const std::string& fi
 
 Metric MetricOf(qdrant::Distance d) {
   switch (d) {
-    case qdrant::Euclid: return Metric::kEuclid;
-    case qdrant::Dot: return Metric::kDot;
-    case qdrant::Manhattan: return Metric::kManhattan;
-    default: return Metric::kCosine;
+    case qdrant::Euclid:
+      return Metric::kEuclid;
+    case qdrant::Dot:
+      return Metric::kDot;
+    case qdrant::Manhattan:
+      return Metric::kManhattan;
+    default:
+      return Metric::kCosine;
   }
 }
 
@@ -49,7 +53,8 @@ Status ValidateCollectionName(const std::string& name, const std::string& field)
   }
   if (name == "." || name == "..") return InvalidArgument(field + ": '" + name + "' is reserved");
   for (char c : name) {
-    if (std::strchr("<>:\"/\\|?*", c) != nullptr || c == '\0' || static_cast<unsigned char>(c) < 0x20) {
+    if (std::strchr("<>:\"/\\|?*", c) != nullptr || c == '\0' ||
+        static_cast<unsigned char>(c) < 0x20) {
       return InvalidArgument(field + ": collection name '" + name +
                              "' must not contain < > : \" / \\ | ? * or control characters");
     }
@@ -108,7 +113,8 @@ Result<qdrant::CollectionConfig> ConfigFromCreate(const qdrant::CreateCollection
   wal->set_wal_segments_ahead(0);
   wal->set_wal_retain_closed(1);
   if (req.has_wal_config()) wal->MergeFrom(req.wal_config());
-  if (wal->wal_capacity_mb() < 1) return InvalidArgument("wal_config.wal_capacity_mb: must be >= 1");
+  if (wal->wal_capacity_mb() < 1)
+    return InvalidArgument("wal_config.wal_capacity_mb: must be >= 1");
   if (req.has_quantization_config()) *c.mutable_quantization_config() = req.quantization_config();
   if (req.has_strict_mode_config()) *c.mutable_strict_mode_config() = req.strict_mode_config();
   *c.mutable_metadata() = req.metadata();
@@ -119,7 +125,8 @@ Result<std::vector<VectorSpec>> SpecsOf(const qdrant::CollectionConfig& config) 
   std::vector<VectorSpec> specs;
   const auto& vc = config.params().vectors_config();
   if (vc.has_params()) {
-    specs.push_back({"", static_cast<uint32_t>(vc.params().size()), MetricOf(vc.params().distance())});
+    specs.push_back(
+        {"", static_cast<uint32_t>(vc.params().size()), MetricOf(vc.params().distance())});
   } else if (vc.has_params_map()) {
     for (const auto& [name, p] : vc.params_map().map()) {
       specs.push_back({name, static_cast<uint32_t>(p.size()), MetricOf(p.distance())});
@@ -216,11 +223,13 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
   std::lock_guard<std::mutex> lock(mu_);
   qdrant::CollectionInfo before = meta_;
   auto* c = meta_.mutable_config();
-  if (req.has_optimizers_config()) c->mutable_optimizer_config()->MergeFrom(req.optimizers_config());
+  if (req.has_optimizers_config())
+    c->mutable_optimizer_config()->MergeFrom(req.optimizers_config());
   if (req.has_hnsw_config()) c->mutable_hnsw_config()->MergeFrom(req.hnsw_config());
   if (req.has_params()) {
     const auto& p = req.params();
-    if (p.has_replication_factor()) c->mutable_params()->set_replication_factor(p.replication_factor());
+    if (p.has_replication_factor())
+      c->mutable_params()->set_replication_factor(p.replication_factor());
     if (p.has_write_consistency_factor()) {
       c->mutable_params()->set_write_consistency_factor(p.write_consistency_factor());
     }
@@ -254,19 +263,37 @@ Status Collection::CreateFieldIndex(const qdrant::CreateFieldIndexCollection& re
   qdrant::PayloadSchemaType type = qdrant::Keyword;
   if (req.has_field_type()) {
     switch (req.field_type()) {
-      case qdrant::FieldTypeKeyword: type = qdrant::Keyword; break;
-      case qdrant::FieldTypeInteger: type = qdrant::Integer; break;
-      case qdrant::FieldTypeFloat: type = qdrant::Float; break;
-      case qdrant::FieldTypeGeo: type = qdrant::Geo; break;
-      case qdrant::FieldTypeText: type = qdrant::Text; break;
-      case qdrant::FieldTypeBool: type = qdrant::Bool; break;
-      case qdrant::FieldTypeDatetime: type = qdrant::Datetime; break;
-      case qdrant::FieldTypeUuid: type = qdrant::Uuid; break;
-      default: return InvalidArgument("field_type: unknown payload index type");
+      case qdrant::FieldTypeKeyword:
+        type = qdrant::Keyword;
+        break;
+      case qdrant::FieldTypeInteger:
+        type = qdrant::Integer;
+        break;
+      case qdrant::FieldTypeFloat:
+        type = qdrant::Float;
+        break;
+      case qdrant::FieldTypeGeo:
+        type = qdrant::Geo;
+        break;
+      case qdrant::FieldTypeText:
+        type = qdrant::Text;
+        break;
+      case qdrant::FieldTypeBool:
+        type = qdrant::Bool;
+        break;
+      case qdrant::FieldTypeDatetime:
+        type = qdrant::Datetime;
+        break;
+      case qdrant::FieldTypeUuid:
+        type = qdrant::Uuid;
+        break;
+      default:
+        return InvalidArgument("field_type: unknown payload index type");
     }
   } else if (!req.has_field_index_params()) {
-    return InvalidArgument("field_type: required (keyword, integer, float, geo, text, bool, "
-                           "datetime or uuid)");
+    return InvalidArgument(
+        "field_type: required (keyword, integer, float, geo, text, bool, "
+        "datetime or uuid)");
   }
   std::lock_guard<std::mutex> lock(mu_);
   qdrant::PayloadSchemaInfo info;

@@ -35,8 +35,7 @@ Result<std::unique_ptr<Toc>> Toc::Open(FileSystem fs, ShardOptions options) {
       STRATA_RETURN_IF_ERROR(fs.Remove(toc->Dir(e.name), true));
       continue;
     }
-    Result<std::unique_ptr<Collection>> c =
-        Collection::Open(fs, toc->Dir(e.name), e.name, options);
+    Result<std::unique_ptr<Collection>> c = Collection::Open(fs, toc->Dir(e.name), e.name, options);
     if (!c.ok()) {
       LogError("toc", "collection " + e.name + " is quarantined: " + c.status().message() +
                           "; the rest of the server serves");
@@ -51,7 +50,8 @@ Result<std::unique_ptr<Toc>> Toc::Open(FileSystem fs, ShardOptions options) {
     uint32_t crc = 0;
     qdrant::ListAliasesResponse list;
     if (file.size() < 16 || std::memcmp(file.data(), kAliasMagic, 8) != 0 ||
-        (std::memcpy(&crc, file.data() + 12, 4), crc != Crc32c(file.data() + 16, file.size() - 16)) ||
+        (std::memcpy(&crc, file.data() + 12, 4),
+         crc != Crc32c(file.data() + 16, file.size() - 16)) ||
         !list.ParseFromArray(file.data() + 16, static_cast<int>(file.size() - 16))) {
       return DataLoss(std::string(kAliasFile) + ": corrupt alias table");
     }
@@ -129,7 +129,8 @@ Result<bool> Toc::Delete(const std::string& name) {
   }
   victim.reset();  // in-flight users may still hold it; files go when the last one lets go
   Status s = fs_.Remove(tomb, true);
-  if (!s.ok()) LogWarn("toc", "could not remove " + tomb + " (removed at next start): " + s.message());
+  if (!s.ok())
+    LogWarn("toc", "could not remove " + tomb + " (removed at next start): " + s.message());
   return true;
 }
 

@@ -5,7 +5,8 @@
 
 namespace strata::kernel {
 
-Segment::Segment(std::vector<VectorSpec> specs) : specs_(std::move(specs)), storages_(specs_.size()) {}
+Segment::Segment(std::vector<VectorSpec> specs)
+    : specs_(std::move(specs)), storages_(specs_.size()) {}
 
 const VectorSpec* Segment::Spec(const std::string& name) const {
   for (const VectorSpec& s : specs_) {
@@ -89,7 +90,8 @@ bool Segment::SetPayload(const ExternalId& id, uint64_t version, const PayloadMa
     size_t start = 0;
     while (start <= key.size()) {
       size_t dot = key.find('.', start);
-      std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      std::string part =
+          key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       qdrant::Value& v = (*target)[part];
       if (!v.has_struct_value()) v.mutable_struct_value();
       target = v.mutable_struct_value()->mutable_fields();
@@ -203,7 +205,8 @@ std::vector<ScoredOffset> Segment::Search(const std::string& vector_name, const 
   for (uint32_t i = 0; i < n; ++i) {
     if (deleted_[i] || !st.present[i]) continue;
     if (filter != nullptr && !kernel::Matches(*filter, View(i))) continue;
-    float score = Score(kernels, spec.metric, query, st.data.data() + size_t{i} * spec.dim, spec.dim);
+    float score =
+        Score(kernels, spec.metric, query, st.data.data() + size_t{i} * spec.dim, spec.dim);
     if (top.size() < k) {
       top.push({score, i});
     } else if (score > top.top().score) {

@@ -74,7 +74,7 @@ class Segment {
 
  private:
   struct Storage {
-    std::vector<float> data;      // offset * dim
+    std::vector<float> data;       // offset * dim
     std::vector<uint8_t> present;  // per offset
   };
   uint32_t Allocate(const ExternalId& id);

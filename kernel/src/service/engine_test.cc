@@ -138,8 +138,10 @@ TEST_F(EngineTest, CollectionLifecycleWithDefaultsEchoed) {
 
   qdrant::DeleteCollection del;
   del.set_collection_name("docs");
-  EXPECT_TRUE(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Delete, del)->result());
-  EXPECT_FALSE(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Delete, del)->result());
+  EXPECT_TRUE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Delete, del)->result());
+  EXPECT_FALSE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Delete, del)->result());
   auto gone = Call<qdrant::GetCollectionInfoResponse>(STRATA_METHOD_Collections_Get, get);
   EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(gone.status().message(), "Collection `docs` doesn't exist!");
@@ -148,8 +150,10 @@ TEST_F(EngineTest, CollectionLifecycleWithDefaultsEchoed) {
 TEST_F(EngineTest, ExactSearchMatchesBruteForceForEveryMetric) {
   std::mt19937 rng(5);
   std::normal_distribution<float> g(0, 1);
-  for (auto [name, dist] : {std::pair{"cos", qdrant::Cosine}, {"dot", qdrant::Dot},
-                            {"l2", qdrant::Euclid}, {"l1", qdrant::Manhattan}}) {
+  for (auto [name, dist] : {std::pair{"cos", qdrant::Cosine},
+                            {"dot", qdrant::Dot},
+                            {"l2", qdrant::Euclid},
+                            {"l1", qdrant::Manhattan}}) {
     CreateCollection(name, 8, dist);
     std::vector<std::vector<float>> data;
     std::vector<qdrant::PointStruct> pts;
@@ -166,9 +170,16 @@ TEST_F(EngineTest, ExactSearchMatchesBruteForceForEveryMetric) {
       double s = 0, na = 0, nb = 0;
       for (int d = 0; d < 8; ++d) {
         switch (dist) {
-          case qdrant::Euclid: s += (q[d] - v[d]) * (q[d] - v[d]); break;
-          case qdrant::Manhattan: s += std::fabs(q[d] - v[d]); break;
-          default: s += q[d] * v[d]; na += q[d] * q[d]; nb += v[d] * v[d];
+          case qdrant::Euclid:
+            s += (q[d] - v[d]) * (q[d] - v[d]);
+            break;
+          case qdrant::Manhattan:
+            s += std::fabs(q[d] - v[d]);
+            break;
+          default:
+            s += q[d] * v[d];
+            na += q[d] * q[d];
+            nb += v[d] * v[d];
         }
       }
       if (dist == qdrant::Cosine) return s / std::sqrt(na * nb);
@@ -183,7 +194,8 @@ TEST_F(EngineTest, ExactSearchMatchesBruteForceForEveryMetric) {
     std::sort(truth.rbegin(), truth.rend());
     qdrant::QueryPoints req;
     req.set_collection_name(name);
-    req.mutable_query()->mutable_nearest()->mutable_dense()->mutable_data()->Add(q.begin(), q.end());
+    req.mutable_query()->mutable_nearest()->mutable_dense()->mutable_data()->Add(q.begin(),
+                                                                                 q.end());
     req.set_limit(5);
     auto* c = req.mutable_filter()->add_must()->mutable_field();
     c->set_key("group");
@@ -193,8 +205,10 @@ TEST_F(EngineTest, ExactSearchMatchesBruteForceForEveryMetric) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_EQ(r->result_size(), 5) << name;
     for (int i = 0; i < 5; ++i) {
-      EXPECT_EQ(r->result(i).id().num(), static_cast<uint64_t>(truth[i].second)) << name << " rank " << i;
-      double api = (dist == qdrant::Euclid || dist == qdrant::Manhattan) ? -truth[i].first : truth[i].first;
+      EXPECT_EQ(r->result(i).id().num(), static_cast<uint64_t>(truth[i].second))
+          << name << " rank " << i;
+      double api =
+          (dist == qdrant::Euclid || dist == qdrant::Manhattan) ? -truth[i].first : truth[i].first;
       EXPECT_NEAR(r->result(i).score(), api, 1e-3) << name;
       EXPECT_EQ(r->result(i).payload().at("group").integer_value(), 1);
     }
@@ -256,7 +270,8 @@ TEST_F(EngineTest, GetScrollCountAndPayloadOperations) {
   delkey.set_collection_name("c");
   delkey.add_keys("flag");
   delkey.mutable_points_selector()->mutable_points()->add_ids()->set_num(7);
-  ASSERT_TRUE(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_DeletePayload, delkey).ok());
+  ASSERT_TRUE(
+      Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_DeletePayload, delkey).ok());
   EXPECT_EQ(Count("c", &flagged), 4u);
 
   qdrant::DeletePoints del;
@@ -275,7 +290,9 @@ TEST_F(EngineTest, EverythingSurvivesARestartWithAndWithoutSnapshot) {
   auto* ca = aliases.add_actions()->mutable_create_alias();
   ca->set_collection_name("keep");
   ca->set_alias_name("prod");
-  ASSERT_TRUE(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_UpdateAliases, aliases).ok());
+  ASSERT_TRUE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_UpdateAliases, aliases)
+          .ok());
   Reopen();  // closing writes a snapshot
   EXPECT_EQ(Count("keep"), 50u);
   EXPECT_EQ(Count("prod"), 50u) << "aliases persist";
@@ -295,12 +312,14 @@ TEST_F(EngineTest, BadInputIsRefusedAndChangesNothing) {
     EXPECT_NE(s.message().find(needle), std::string::npos) << s.message();
     EXPECT_EQ(Count("v"), 1u) << "a rejected batch writes nothing";
   };
-  expect_refused({Point(2, {1, 2, 3}, 0), Point(3, {1, 2}, 0)}, "points[1].vector: wrong vector dimension: expected 3, got 2");
+  expect_refused({Point(2, {1, 2, 3}, 0), Point(3, {1, 2}, 0)},
+                 "points[1].vector: wrong vector dimension: expected 3, got 2");
   expect_refused({Point(4, {1, NAN, 3}, 0)}, "not a finite number");
   expect_refused({Point(4, {1, INFINITY, 3}, 0)}, "not a finite number");
   qdrant::PointStruct named = Point(5, {1, 2, 3}, 0);
   named.mutable_vectors()->clear_vector();
-  (*named.mutable_vectors()->mutable_vectors()->mutable_vectors())["img"].mutable_dense()->add_data(1);
+  (*named.mutable_vectors()->mutable_vectors()->mutable_vectors())["img"].mutable_dense()->add_data(
+      1);
   expect_refused({named}, "vector name 'img' is not configured");
   qdrant::PointStruct bad_id = Point(6, {1, 2, 3}, 0);
   bad_id.mutable_id()->set_uuid("zzz");
@@ -315,20 +334,23 @@ TEST_F(EngineTest, BadInputIsRefusedAndChangesNothing) {
 
   qdrant::CreateCollection bad;
   bad.set_collection_name("a/b");
-  EXPECT_EQ(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, bad).status().code(),
+  EXPECT_EQ(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, bad)
+                .status()
+                .code(),
             StatusCode::kInvalidArgument);
   bad.set_collection_name("zero");
   bad.mutable_vectors_config()->mutable_params()->set_size(0);
   auto z = Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, bad);
   EXPECT_NE(z.status().message().find("vectors_config.size"), std::string::npos);
 
-  auto ro = Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, qdrant::UpsertPoints(),
-                                                  STRATA_ACCESS_READ_ONLY);
+  auto ro = Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert,
+                                                  qdrant::UpsertPoints(), STRATA_ACCESS_READ_ONLY);
   EXPECT_EQ(ro.status().code(), StatusCode::kPermissionDenied);
   qdrant::UpsertPoints missing;
   missing.set_collection_name("nope");
-  EXPECT_EQ(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, missing).status().code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, missing).status().code(),
+      StatusCode::kNotFound);
 }
 
 TEST_F(EngineTest, UuidIdsAndNamedVectors) {
@@ -339,7 +361,8 @@ TEST_F(EngineTest, UuidIdsAndNamedVectors) {
   (*m)["text"].set_distance(qdrant::Dot);
   (*m)["img"].set_size(3);
   (*m)["img"].set_distance(qdrant::Euclid);
-  ASSERT_TRUE(Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, req).ok());
+  ASSERT_TRUE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, req).ok());
   qdrant::PointStruct p;
   p.mutable_id()->set_uuid("550E8400-E29B-41D4-A716-446655440000");
   auto* nv = p.mutable_vectors()->mutable_vectors()->mutable_vectors();

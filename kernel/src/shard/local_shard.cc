@@ -99,7 +99,8 @@ LocalShard::~LocalShard() {
   std::lock_guard<std::mutex> lock(write_mu_);
   if (applied_seq_ > snapshot_seq_) {
     Status s = SnapshotLocked();
-    if (!s.ok()) LogWarn("shard", dir_ + ": final snapshot failed (the WAL still has it): " + s.message());
+    if (!s.ok())
+      LogWarn("shard", dir_ + ": final snapshot failed (the WAL still has it): " + s.message());
   }
 }
 
@@ -129,7 +130,8 @@ Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view 
         STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(p->id(), field + ".id"));
         NamedVectors vectors;
         if (p->has_vectors()) {
-          STRATA_ASSIGN_OR_RETURN(vectors, VectorsFromProto(p->vectors(), specs_, field + ".vector"));
+          STRATA_ASSIGN_OR_RETURN(vectors,
+                                  VectorsFromProto(p->vectors(), specs_, field + ".vector"));
         }
         points->push_back({id, std::move(vectors), std::move(*p->mutable_payload())});
       }
@@ -194,8 +196,8 @@ Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view 
         const std::string field = "points[" + std::to_string(i) + "]";
         STRATA_ASSIGN_OR_RETURN(ExternalId id,
                                 ExternalId::FromProto(req.points(i).id(), field + ".id"));
-        STRATA_ASSIGN_OR_RETURN(NamedVectors v,
-                                VectorsFromProto(req.points(i).vectors(), specs_, field + ".vectors"));
+        STRATA_ASSIGN_OR_RETURN(
+            NamedVectors v, VectorsFromProto(req.points(i).vectors(), specs_, field + ".vectors"));
         updates->push_back({id, std::move(v)});
       }
       return Apply([updates](Segment& seg, uint64_t version) {
@@ -458,16 +460,16 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   if (spec.filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*spec.filter));
   std::shared_lock<std::shared_mutex> data(data_mu_);
   const size_t want = spec.limit + spec.offset + (spec.exclude ? 1 : 0);
-  std::vector<ScoredOffset> hits = segment_.Search(spec.vector_name, spec.query.data(), want,
-                                                   spec.filter);
+  std::vector<ScoredOffset> hits =
+      segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter);
   std::vector<qdrant::ScoredPoint> out;
   size_t skipped = 0;
   for (const ScoredOffset& h : hits) {
     if (spec.exclude && segment_.IdAt(h.offset) == *spec.exclude) continue;
     float api = ToApiScore(vs->metric, h.score);
     if (spec.score_threshold) {
-      bool pass = HigherIsBetter(vs->metric) ? api >= *spec.score_threshold
-                                             : api <= *spec.score_threshold;
+      bool pass =
+          HigherIsBetter(vs->metric) ? api >= *spec.score_threshold : api <= *spec.score_threshold;
       if (!pass) break;  // hits are sorted, the rest are worse
     }
     if (skipped < spec.offset) {

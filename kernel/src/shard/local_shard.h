@@ -86,7 +86,7 @@ class LocalShard {
   std::vector<VectorSpec> specs_;
   ShardOptions options_;
   std::unique_ptr<Wal> wal_;
-  std::mutex write_mu_;              // WAL append + apply order
+  std::mutex write_mu_;                // WAL append + apply order
   mutable std::shared_mutex data_mu_;  // segment readers vs the apply step
   Segment segment_;
   uint64_t applied_seq_ = 0;

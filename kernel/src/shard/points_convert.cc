@@ -21,10 +21,9 @@ Result<const VectorSpec*> FindSpec(const std::vector<VectorSpec>& specs, const s
   for (const VectorSpec& s : specs) {
     if (s.name == name) return &s;
   }
-  return InvalidArgument(field + ": vector name " +
-                         (name.empty() ? std::string("(default)") : "'" + name + "'") +
-                         " is not configured in this collection (configured: " + SpecNames(specs) +
-                         ")");
+  return InvalidArgument(
+      field + ": vector name " + (name.empty() ? std::string("(default)") : "'" + name + "'") +
+      " is not configured in this collection (configured: " + SpecNames(specs) + ")");
 }
 
 Result<std::vector<float>> QueryVector(const std::vector<float>& raw, const VectorSpec& spec,
@@ -53,7 +52,8 @@ Result<std::vector<float>> DenseFromProto(const qdrant::Vector& v, const VectorS
     return InvalidArgument(field + ": only dense vectors are supported by this server yet");
   }
   if (v.has_indices() || v.has_vectors_count()) {
-    return InvalidArgument(field + ": sparse and multi-vectors are not supported by this server yet");
+    return InvalidArgument(field +
+                           ": sparse and multi-vectors are not supported by this server yet");
   }
   return QueryVector({v.data().begin(), v.data().end()}, spec, field);
 }

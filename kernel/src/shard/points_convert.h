@@ -16,7 +16,8 @@ namespace strata::kernel {
 Result<std::vector<float>> DenseFromProto(const qdrant::Vector& v, const VectorSpec& spec,
                                           const std::string& field);
 // qdrant::Vectors (unnamed or named) for a point of a segment with these specs.
-Result<NamedVectors> VectorsFromProto(const qdrant::Vectors& v, const std::vector<VectorSpec>& specs,
+Result<NamedVectors> VectorsFromProto(const qdrant::Vectors& v,
+                                      const std::vector<VectorSpec>& specs,
                                       const std::string& field);
 // A query vector (dense only) for `spec`.
 Result<std::vector<float>> QueryVector(const std::vector<float>& raw, const VectorSpec& spec,
