@@ -1,0 +1,46 @@
+// Shared by the crash writer and the crash tests: what batch b contains.
+#ifndef STRATA_TESTS_INTEGRATION_CRASH_COMMON_H_
+#define STRATA_TESTS_INTEGRATION_CRASH_COMMON_H_
+
+#include <string>
+
+#include "collections.pb.h"
+#include "points.pb.h"
+
+namespace crash {
+
+constexpr const char* kCollection = "crash";
+constexpr uint64_t kBatch = 20;
+constexpr uint64_t kDim = 16;
+
+inline float Component(uint64_t id, uint64_t d) {
+  return static_cast<float>((id * 31 + d * 7) % 97) - 48.0f;
+}
+
+inline qdrant::CreateCollection CreateRequest() {
+  qdrant::CreateCollection req;
+  req.set_collection_name(kCollection);
+  req.mutable_vectors_config()->mutable_params()->set_size(kDim);
+  req.mutable_vectors_config()->mutable_params()->set_distance(qdrant::Euclid);
+  req.mutable_wal_config()->set_wal_capacity_mb(1);  // rotate often
+  return req;
+}
+
+inline qdrant::UpsertPoints BatchRequest(uint64_t b) {
+  qdrant::UpsertPoints req;
+  req.set_collection_name(kCollection);
+  req.set_wait(true);
+  for (uint64_t id = b * kBatch; id < (b + 1) * kBatch; ++id) {
+    qdrant::PointStruct* p = req.add_points();
+    p->mutable_id()->set_num(id);
+    auto* v = p->mutable_vectors()->mutable_vector()->mutable_dense();
+    for (uint64_t d = 0; d < kDim; ++d) v->add_data(Component(id, d));
+    (*p->mutable_payload())["batch"].set_integer_value(static_cast<int64_t>(b));
+    (*p->mutable_payload())["tag"].set_string_value("point-" + std::to_string(id));
+  }
+  return req;
+}
+
+}  // namespace crash
+
+#endif  // STRATA_TESTS_INTEGRATION_CRASH_COMMON_H_
