@@ -6,3 +6,8 @@ cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
 ctest --preset release -j "$(nproc)" --timeout 900
+
+# The engine's unit tests once more under AddressSanitizer + UBSan (asan preset).
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$(nproc)" --target kernel_test
+ASAN_OPTIONS=detect_leaks=1 ./build/asan/kernel/kernel_test --gtest_brief=1

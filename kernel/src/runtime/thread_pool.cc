@@ -114,7 +114,8 @@ void TimerService::Run() {
       continue;
     }
     if (next->second.due > Clock::now()) {
-      cv_.wait_until(lock, next->second.due);
+      const Clock::time_point due = next->second.due;  // the node may be erased while we wait
+      cv_.wait_until(lock, due);
       continue;
     }
     uint64_t id = next->first;
