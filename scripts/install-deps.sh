@@ -13,6 +13,9 @@ PACKAGES=(
   python3 python3-jsonschema
 )
 
+# The client integration tests run the official Qdrant JS clients: Node.js and npm.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -134,6 +134,7 @@ int RunServer(const ServerOptions& options) {
     sdk::OwnedParams cfg;
     for (const auto& [k, v] : config->Section("service")) cfg.Set("service." + k, v);
     for (const auto& [k, v] : config->Section("cluster")) cfg.Set("cluster." + k, v);
+    for (const auto& [k, v] : config->Section("tls")) cfg.Set("tls." + k, v);
     strata_frontend* fe = nullptr;
     if (vt->create(host.api(), cfg.Get(), &fe, &err) != STRATA_OK ||
         vt->start(fe, &err) != STRATA_OK) {

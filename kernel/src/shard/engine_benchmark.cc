@@ -46,8 +46,8 @@ void BM_Upsert(benchmark::State& state) {
   ShardOptions opts;
   opts.wal.sync = sync ? WalSync::kAlways : WalSync::kNever;
   opts.snapshot_every_ops = 1u << 30;  // measure the write path, not snapshots
-  auto shard = *LocalShard::Open(fs->view(), "s", {{"", static_cast<uint32_t>(dim), Metric::kCosine}},
-                                 opts);
+  auto shard =
+      *LocalShard::Open(fs->view(), "s", {{"", static_cast<uint32_t>(dim), Metric::kCosine}}, opts);
   std::mt19937 rng(1);
   std::vector<std::string> batches;
   for (int i = 0; i < 20; ++i) batches.push_back(Batch(uint64_t(i) * batch, batch, dim, rng));

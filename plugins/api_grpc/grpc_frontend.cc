@@ -1,0 +1,335 @@
+// api_grpc: Qdrant's gRPC API on service.grpc_port (6334).
+//
+// A generic pass-through: every rpc of qdrant.Qdrant / Collections / Points / Snapshots is looked
+// up in the kernel's method table (strata_methods.h) and its request bytes go to host->call
+// unchanged; the kernel owns all semantics. grpc.health.v1.Health/Check is answered here from the
+// kernel's HealthCheck. The plugin compiles no .proto file and needs only the C ABI (STABLE).
+//
+// Threads: gRPC's callback threads only parse and route; kernel calls run on this plugin's own
+// worker pool (service.max_workers, 0 = hardware threads). Stop() shuts the server down with
+// the deadline (draining in-flight calls), then joins the workers.
+// Security: with service.api_key set, calls need it in `api-key` or `authorization: Bearer`
+// metadata (UNAUTHENTICATED otherwise); service.read_only_api_key grants reads only. Health
+// checks need no key. Optional TLS: service.enable_tls with tls.cert / tls.key.
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "strata/abi/strata_methods.h"
+#include "strata/sdk/frontend_plugin.hpp"
+#include "strata/sdk/manifest.hpp"
+
+namespace {
+
+using strata::Result;
+using strata::Status;
+namespace sdk = strata::sdk;
+
+constexpr const char* kLog = "frontend/grpc";
+constexpr const char* kHealthMethod = "/grpc.health.v1.Health/Check";
+
+const std::map<std::string, uint32_t>& MethodTable() {
+  static const auto* table = new std::map<std::string, uint32_t>{
+#define STRATA_GRPC_ROUTE(id, service, rpc, req, resp) {"/qdrant." #service "/" #rpc, id},
+      STRATA_METHOD_LIST(STRATA_GRPC_ROUTE)
+#undef STRATA_GRPC_ROUTE
+  };
+  return *table;
+}
+
+class WorkerPool {
+ public:
+  explicit WorkerPool(unsigned n) {
+    for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { Run(); });
+  }
+  ~WorkerPool() { Stop(); }
+  void Submit(std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(fn));
+    }
+    cv_.notify_one();
+  }
+  // Runs what is queued, then joins every worker.
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      fn();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+struct Settings {
+  std::string address;
+  std::string api_key;
+  std::string read_only_api_key;
+  int max_request_mb = 32;
+  unsigned workers = 0;
+  bool tls = false;
+  std::string cert_file, key_file;
+};
+
+class GrpcFrontend;
+
+// One rpc: read the single request message, call the kernel, write the answer, finish.
+class Rpc : public grpc::ServerGenericBidiReactor {
+ public:
+  Rpc(GrpcFrontend* fe, grpc::GenericCallbackServerContext* ctx);
+  void OnReadDone(bool ok) override;
+  void OnDone() override;
+
+ private:
+  void Answer(int32_t code, const char* message, const uint8_t* bytes, size_t n);
+
+  GrpcFrontend* fe_;
+  grpc::GenericCallbackServerContext* ctx_;
+  uint32_t method_ = 0;
+  bool health_ = false;
+  uint32_t access_ = STRATA_ACCESS_READ_WRITE;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+class GrpcFrontend : public grpc::CallbackGenericService {
+ public:
+  static Result<std::unique_ptr<GrpcFrontend>> Create(const sdk::Host& host,
+                                                      const sdk::Params& cfg) {
+    auto fe = std::make_unique<GrpcFrontend>();
+    fe->host_ = host;
+    Settings& s = fe->settings_;
+    STRATA_ASSIGN_OR_RETURN(int64_t port, cfg.GetInt("service.grpc_port", 6334));
+    if (port < 0 || port > 65535) {
+      return strata::InvalidArgument("service.grpc_port: " + std::to_string(port) +
+                                     " is not a port number");
+    }
+    std::string host_name = cfg.GetString("service.host", "0.0.0.0");
+    s.address = (host_name.find(':') != std::string::npos ? "[" + host_name + "]" : host_name) +
+                ":" + std::to_string(port);
+    s.api_key = cfg.GetString("service.api_key", "");
+    s.read_only_api_key = cfg.GetString("service.read_only_api_key", "");
+    STRATA_ASSIGN_OR_RETURN(int64_t mb, cfg.GetInt("service.max_request_size_mb", 32));
+    if (mb < 1) return strata::InvalidArgument("service.max_request_size_mb: must be >= 1");
+    s.max_request_mb = static_cast<int>(mb);
+    STRATA_ASSIGN_OR_RETURN(int64_t workers, cfg.GetInt("service.max_workers", 0));
+    s.workers = workers > 0 ? static_cast<unsigned>(workers)
+                            : std::max(2u, std::thread::hardware_concurrency());
+    std::string tls = cfg.GetString("service.enable_tls", "false");
+    s.tls = tls == "true" || tls == "1" || tls == "yes";
+    s.cert_file = cfg.GetString("tls.cert", "");
+    s.key_file = cfg.GetString("tls.key", "");
+    if (s.tls && (s.cert_file.empty() || s.key_file.empty())) {
+      return strata::InvalidArgument("service.enable_tls is on but tls.cert or tls.key is not set");
+    }
+    return fe;
+  }
+
+  Status Start() {
+    std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+    if (settings_.tls) {
+      grpc::SslServerCredentialsOptions opts;
+      STRATA_ASSIGN_OR_RETURN(std::string cert, ReadText(settings_.cert_file, "tls.cert"));
+      STRATA_ASSIGN_OR_RETURN(std::string key, ReadText(settings_.key_file, "tls.key"));
+      opts.pem_key_cert_pairs.push_back({key, cert});
+      creds = grpc::SslServerCredentials(opts);
+    }
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(settings_.address, creds, &port);
+    builder.SetMaxReceiveMessageSize(settings_.max_request_mb * 1024 * 1024);
+    builder.SetMaxSendMessageSize(-1);
+    builder.RegisterCallbackGenericService(this);
+    workers_ = std::make_unique<WorkerPool>(settings_.workers);
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr || port == 0) {
+      workers_->Stop();
+      return strata::Unavailable("cannot listen on " + settings_.address +
+                                 " (in use, or not an address of this host); change "
+                                 "service.host or service.grpc_port");
+    }
+    port_ = port;
+    host_.Log(STRATA_LOG_INFO, kLog,
+              "gRPC listening on " + settings_.address.substr(0, settings_.address.rfind(':')) +
+                  ":" + std::to_string(port) + (settings_.tls ? " (TLS)" : ""));
+    return Status::Ok();
+  }
+
+  void Stop(int64_t deadline_unix_ms) {
+    if (server_ == nullptr) return;
+    auto deadline =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(deadline_unix_ms));
+    server_->Shutdown(deadline);  // drains in-flight calls, cancels what is left at the deadline
+    workers_->Stop();
+    server_->Wait();
+    server_.reset();
+    host_.Log(STRATA_LOG_INFO, kLog, "gRPC stopped");
+  }
+
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    return new Rpc(this, ctx);
+  }
+
+  // Authentication: OK and the access level, or the refusal.
+  grpc::Status Authenticate(const grpc::GenericCallbackServerContext& ctx, uint32_t* access) const {
+    *access = STRATA_ACCESS_READ_WRITE;
+    if (settings_.api_key.empty() && settings_.read_only_api_key.empty()) return grpc::Status::OK;
+    std::string presented;
+    const auto& md = ctx.client_metadata();
+    auto key = md.find("api-key");
+    if (key != md.end()) {
+      presented.assign(key->second.data(), key->second.size());
+    } else {
+      auto auth = md.find("authorization");
+      if (auth != md.end()) {
+        std::string v(auth->second.data(), auth->second.size());
+        if (v.rfind("Bearer ", 0) == 0) presented = v.substr(7);
+      }
+    }
+    if (!settings_.api_key.empty() && presented == settings_.api_key) return grpc::Status::OK;
+    if (!settings_.read_only_api_key.empty() && presented == settings_.read_only_api_key) {
+      *access = STRATA_ACCESS_READ_ONLY;
+      return grpc::Status::OK;
+    }
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        presented.empty()
+                            ? "Must provide an API key or an Authorization bearer token"
+                            : "Invalid API key or token");
+  }
+
+  const sdk::Host& host() const { return host_; }
+  WorkerPool& workers() { return *workers_; }
+
+ private:
+  static Result<std::string> ReadText(const std::string& path, const std::string& key) {
+    std::ifstream in(path);
+    if (!in) return strata::NotFound(key + ": cannot read " + path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  sdk::Host host_;
+  Settings settings_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+Rpc::Rpc(GrpcFrontend* fe, grpc::GenericCallbackServerContext* ctx) : fe_(fe), ctx_(ctx) {
+  const std::string& name = ctx->method();
+  if (name == kHealthMethod) {
+    health_ = true;
+    method_ = STRATA_METHOD_Qdrant_HealthCheck;
+  } else {
+    auto it = MethodTable().find(name);
+    if (it == MethodTable().end()) {
+      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                          "method " + name + " is not part of the Qdrant API served here"));
+      return;
+    }
+    method_ = it->second;
+    if (method_ != STRATA_METHOD_Qdrant_HealthCheck) {
+      grpc::Status auth = fe_->Authenticate(*ctx, &access_);
+      if (!auth.ok()) {
+        Finish(auth);
+        return;
+      }
+    }
+  }
+  StartRead(&request_);
+}
+
+void Rpc::OnReadDone(bool ok) {
+  if (!ok) {
+    Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request message"));
+    return;
+  }
+  fe_->workers().Submit([this] {
+    std::string bytes;
+    std::vector<grpc::Slice> slices;
+    if (request_.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices)
+        bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    if (health_) bytes.clear();  // grpc.health.v1 request: the kernel's HealthCheck takes none
+    strata_call call{};
+    call.struct_size = sizeof(call);
+    call.method = method_;
+    call.request = reinterpret_cast<const uint8_t*>(bytes.data());
+    call.request_len = bytes.size();
+    call.access = access_;
+    auto deadline = ctx_->deadline();
+    if (deadline != std::chrono::system_clock::time_point::max()) {
+      call.deadline_unix_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline.time_since_epoch())
+              .count();
+    }
+    const strata_host_api* host = fe_->host().raw();
+    host->call(
+        host, &call,
+        [](void* user, int32_t code, const char* message, const uint8_t* p, size_t n) {
+          static_cast<Rpc*>(user)->Answer(code, message, p, n);
+        },
+        this);
+  });
+}
+
+void Rpc::Answer(int32_t code, const char* message, const uint8_t* bytes, size_t n) {
+  if (code != STRATA_OK) {
+    Finish(grpc::Status(static_cast<grpc::StatusCode>(code), message ? message : ""));
+    return;
+  }
+  if (health_) {
+    static const uint8_t kServing[2] = {0x08, 0x01};  // HealthCheckResponse{status: SERVING}
+    bytes = kServing;
+    n = sizeof(kServing);
+  }
+  grpc::Slice slice(bytes, n);
+  response_ = grpc::ByteBuffer(&slice, 1);
+  StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+}
+
+void Rpc::OnDone() { delete this; }
+
+}  // namespace
+
+STRATA_PLUGIN_MANIFEST(STRATA_TIER_STABLE,
+                       STRATA_FRONTEND_PLUGIN("grpc", "0.1.0", "Qdrant-compatible gRPC API",
+                                              GrpcFrontend, STRATA_FRONTEND_CAP_PUBLIC_API))

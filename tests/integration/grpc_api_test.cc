@@ -1,0 +1,251 @@
+// The gRPC API against the real server process, through the generated C++ stubs: identity and
+// health, collections, points, errors with their codes, API keys, gzip, deadlines, size limit.
+#include <grpcpp/grpcpp.h>
+#include <stdlib.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "collections_service.grpc.pb.h"
+#include "health_check.grpc.pb.h"
+#include "points_service.grpc.pb.h"
+#include "qdrant.grpc.pb.h"
+#include "server_process.h"
+
+namespace {
+
+using strata_test::ServerProcess;
+
+class GrpcApiTest : public ::testing::Test {
+ protected:
+  void StartServer(std::vector<std::string> extra_env = {}) {
+    char tmpl[] = "/tmp/strata-grpc-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    std::vector<std::string> env = {
+        "STRATA__STORAGE__STORAGE_PATH=" + dir_ + "/storage", "STRATA__SERVICE__GRPC_PORT=0",
+        "STRATA__SERVICE__HOST=127.0.0.1", "STRATA__SERVICE__MAX_REQUEST_SIZE_MB=1"};
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    server_ = std::make_unique<ServerProcess>(std::vector<std::string>{}, env, dir_ + "/log");
+    ASSERT_TRUE(server_->WaitForLog("ready")) << server_->log();
+    std::smatch m;
+    std::string log = server_->log();
+    ASSERT_TRUE(std::regex_search(log, m, std::regex("gRPC listening on 127.0.0.1:([0-9]+)")))
+        << log;
+    target_ = "127.0.0.1:" + m[1].str();
+    channel_ = grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
+    collections_ = qdrant::Collections::NewStub(channel_);
+    points_ = qdrant::Points::NewStub(channel_);
+  }
+  void TearDown() override {
+    points_.reset();
+    collections_.reset();
+    channel_.reset();
+    if (server_) {
+      server_->Signal(SIGTERM);
+      EXPECT_EQ(server_->Wait(std::chrono::seconds(20)), 0) << server_->log();
+      if (getenv("SHOW_LOG")) std::fprintf(stderr, "%s", server_->log().c_str());
+    }
+    std::filesystem::remove_all(dir_);
+  }
+  grpc::Status CreateCollection(const std::string& name, grpc::ClientContext* ctx = nullptr) {
+    qdrant::CreateCollection req;
+    req.set_collection_name(name);
+    req.mutable_vectors_config()->mutable_params()->set_size(4);
+    req.mutable_vectors_config()->mutable_params()->set_distance(qdrant::Cosine);
+    qdrant::CollectionOperationResponse resp;
+    grpc::ClientContext local;
+    return collections_->Create(ctx ? ctx : &local, req, &resp);
+  }
+  qdrant::UpsertPoints Points(const std::string& coll, int n) {
+    qdrant::UpsertPoints req;
+    req.set_collection_name(coll);
+    req.set_wait(true);
+    for (int i = 0; i < n; ++i) {
+      auto* p = req.add_points();
+      p->mutable_id()->set_num(i);
+      for (float x : {1.f * i, 1.f, 0.f, 0.5f}) {
+        p->mutable_vectors()->mutable_vector()->mutable_dense()->add_data(x);
+      }
+      (*p->mutable_payload())["color"].set_string_value(i % 2 ? "red" : "blue");
+    }
+    return req;
+  }
+
+  std::string dir_, target_;
+  std::unique_ptr<ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<qdrant::Collections::Stub> collections_;
+  std::unique_ptr<qdrant::Points::Stub> points_;
+};
+
+TEST_F(GrpcApiTest, HealthCheckAndStandardHealth) {
+  StartServer();
+  auto qd = qdrant::Qdrant::NewStub(channel_);
+  grpc::ClientContext ctx;
+  qdrant::HealthCheckReply reply;
+  ASSERT_TRUE(qd->HealthCheck(&ctx, qdrant::HealthCheckRequest(), &reply).ok());
+  EXPECT_EQ(reply.version(), "1.19.0");
+  EXPECT_NE(reply.title().find("strata"), std::string::npos);
+  EXPECT_EQ(reply.commit().size(), 40u);
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext hctx;
+  grpc::health::v1::HealthCheckResponse hresp;
+  ASSERT_TRUE(health->Check(&hctx, grpc::health::v1::HealthCheckRequest(), &hresp).ok());
+  EXPECT_EQ(hresp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(GrpcApiTest, CollectionsAndPointsEndToEnd) {
+  StartServer();
+  ASSERT_TRUE(CreateCollection("docs").ok());
+  grpc::Status dup = CreateCollection("docs");
+  EXPECT_EQ(dup.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  {
+    grpc::ClientContext ctx;
+    qdrant::PointsOperationResponse resp;
+    ASSERT_TRUE(points_->Upsert(&ctx, Points("docs", 30), &resp).ok());
+    EXPECT_EQ(resp.result().status(), qdrant::Completed);
+  }
+  {
+    grpc::ClientContext ctx;
+    qdrant::QueryPoints q;
+    q.set_collection_name("docs");
+    for (float x : {29.f, 1.f, 0.f, 0.5f})
+      q.mutable_query()->mutable_nearest()->mutable_dense()->add_data(x);
+    q.set_limit(3);
+    auto* c = q.mutable_filter()->add_must()->mutable_field();
+    c->set_key("color");
+    c->mutable_match()->set_keyword("red");
+    q.mutable_with_payload()->set_enable(true);
+    qdrant::QueryResponse resp;
+    ASSERT_TRUE(points_->Query(&ctx, q, &resp).ok());
+    ASSERT_EQ(resp.result_size(), 3);
+    EXPECT_EQ(resp.result(0).id().num(), 29u);
+    for (const auto& p : resp.result()) EXPECT_EQ(p.payload().at("color").string_value(), "red");
+  }
+  {
+    grpc::ClientContext ctx;
+    qdrant::CountPoints req;
+    req.set_collection_name("docs");
+    qdrant::CountResponse resp;
+    ASSERT_TRUE(points_->Count(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.result().count(), 30u);
+  }
+  {
+    grpc::ClientContext ctx;
+    qdrant::ScrollPoints req;
+    req.set_collection_name("docs");
+    req.set_limit(12);
+    qdrant::ScrollResponse resp;
+    ASSERT_TRUE(points_->Scroll(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.result_size(), 12);
+    EXPECT_EQ(resp.next_page_offset().num(), 12u);
+  }
+}
+
+TEST_F(GrpcApiTest, ErrorsCarryTheKernelsCodesAndMessages) {
+  StartServer();
+  {
+    grpc::ClientContext ctx;
+    qdrant::GetCollectionInfoRequest req;
+    req.set_collection_name("missing");
+    qdrant::GetCollectionInfoResponse resp;
+    grpc::Status s = collections_->Get(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(s.error_message(), "Collection `missing` doesn't exist!");
+  }
+  ASSERT_TRUE(CreateCollection("c").ok());
+  {
+    grpc::ClientContext ctx;
+    qdrant::UpsertPoints req = Points("c", 1);
+    req.mutable_points(0)->mutable_vectors()->mutable_vector()->mutable_dense()->add_data(9);
+    qdrant::PointsOperationResponse resp;
+    grpc::Status s = points_->Upsert(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("expected 4, got 5"), std::string::npos) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    qdrant::FacetCounts req;
+    req.set_collection_name("c");
+    qdrant::FacetResponse resp;
+    grpc::Status s = points_->Facet(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_NE(s.error_message().find("qdrant.Points/Facet"), std::string::npos);
+  }
+}
+
+TEST_F(GrpcApiTest, GzipRequestsDeadlinesAndSizeLimit) {
+  StartServer();
+  {
+    grpc::ClientContext ctx;
+    ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    ASSERT_TRUE(CreateCollection("z", &ctx).ok()) << "gzip-compressed requests are accepted";
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+    qdrant::PointsOperationResponse resp;
+    EXPECT_TRUE(points_->Upsert(&ctx, Points("z", 50), &resp).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
+    qdrant::CountPoints req;
+    req.set_collection_name("z");
+    qdrant::CountResponse resp;
+    EXPECT_EQ(points_->Count(&ctx, req, &resp).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  {
+    grpc::ClientContext ctx;
+    qdrant::UpsertPoints big = Points("z", 1);
+    (*big.mutable_points(0)->mutable_payload())["blob"].set_string_value(std::string(2 << 20, 'x'));
+    qdrant::PointsOperationResponse resp;
+    grpc::Status s = points_->Upsert(&ctx, big, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  }
+}
+
+TEST_F(GrpcApiTest, ApiKeysAndReadOnlyKeys) {
+  StartServer({"STRATA__SERVICE__API_KEY=secret", "STRATA__SERVICE__READ_ONLY_API_KEY=reader"});
+  {
+    grpc::ClientContext ctx;
+    qdrant::ListCollectionsRequest req;
+    qdrant::ListCollectionsResponse resp;
+    EXPECT_EQ(collections_->List(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("api-key", "wrong");
+    EXPECT_EQ(CreateCollection("a", &ctx).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("api-key", "secret");
+    EXPECT_TRUE(CreateCollection("a", &ctx).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer reader");
+    grpc::Status s = CreateCollection("b", &ctx);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer reader");
+    qdrant::ListCollectionsRequest req;
+    qdrant::ListCollectionsResponse resp;
+    ASSERT_TRUE(collections_->List(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.collections_size(), 1);
+  }
+  {
+    // Health checks need no key.
+    auto qd = qdrant::Qdrant::NewStub(channel_);
+    grpc::ClientContext ctx;
+    qdrant::HealthCheckReply reply;
+    EXPECT_TRUE(qd->HealthCheck(&ctx, qdrant::HealthCheckRequest(), &reply).ok());
+  }
+}
+
+}  // namespace
