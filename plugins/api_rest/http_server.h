@@ -1,0 +1,55 @@
+// http_server.h: a small HTTP/1.1 server on Boost.Beast over the plugin's own Asio threads.
+// Keep-alive, one request at a time per connection (so pipelined requests are answered in
+// order), a body size limit (413), and a graceful stop that drains in-flight requests.
+#ifndef STRATA_PLUGINS_API_REST_HTTP_SERVER_H_
+#define STRATA_PLUGINS_API_REST_HTTP_SERVER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "strata/sdk/status.hpp"
+
+namespace strata::rest {
+
+struct HttpRequest {
+  std::string method;  // "GET", "PUT", ...
+  std::string target;  // path + query
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::map<std::string, std::string> headers;
+};
+
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string host = "0.0.0.0";
+    int port = 6333;
+    size_t max_body_bytes = 32u << 20;
+    unsigned threads = 2;
+  };
+  HttpServer(Options options, Handler handler);
+  ~HttpServer();
+  // Binds and starts the threads; returns the bound port (useful with port 0).
+  Result<int> Start();
+  // Stops accepting, lets in-flight requests finish until the deadline, joins the threads.
+  void Stop(int64_t deadline_unix_ms);
+
+  struct Impl;  // public so the connection code in http_server.cc can reach it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace strata::rest
+
+#endif  // STRATA_PLUGINS_API_REST_HTTP_SERVER_H_

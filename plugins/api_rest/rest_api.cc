@@ -1,0 +1,1025 @@
+// api_rest: Qdrant's REST API on service.http_port (6333).
+//
+// Each route maps Qdrant's REST JSON by hand to the kernel's proto request, calls host->call,
+// and maps the proto response back to Qdrant's JSON: {"result": ..., "status": "ok", "time": s}
+// or {"status": {"error": "..."}, "time": s} with 400 / 403 / 404 / 409 / 413 / 422 / 501.
+// BUNDLE tier: it links libstrata_proto.so for the message types.
+#include <rapidjson/error/en.h>
+
+#include <chrono>
+#include <future>
+#include <regex>
+#include <thread>
+
+#include "http_server.h"
+#include "json_codec.h"
+#include "qdrant.pb.h"
+#include "strata/abi/strata_methods.h"
+#include "strata/sdk/frontend_plugin.hpp"
+#include "strata/sdk/manifest.hpp"
+
+namespace strata::rest {
+namespace {
+
+namespace sdk = strata::sdk;
+constexpr const char* kLog = "frontend/rest";
+using Clock = std::chrono::steady_clock;
+
+struct Call {
+  const HttpRequest& http;
+  std::map<std::string, std::string> path;   // {collection_name}, {id}, ...
+  std::map<std::string, std::string> query;  // ?wait=true
+  rapidjson::Document body;
+  uint32_t access = STRATA_ACCESS_READ_WRITE;
+  Clock::time_point start = Clock::now();
+};
+
+int HttpStatusOf(StatusCode c) {
+  switch (c) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kFailedPrecondition:
+      return 400;
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kAborted:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return 413;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+double Seconds(const Call& c) {
+  return std::chrono::duration<double>(Clock::now() - c.start).count();
+}
+
+HttpResponse Error(const Call& c, const Status& s, int status = 0) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.StartObject();
+  w.Key("error");
+  std::string text = s.message();
+  if (s.code() == StatusCode::kNotFound && text.rfind("Not found", 0) != 0)
+    text = "Not found: " + text;
+  w.String(text.c_str());
+  w.EndObject();
+  w.Key("time");
+  w.Double(Seconds(c));
+  w.EndObject();
+  HttpResponse r;
+  r.status = status ? status : HttpStatusOf(s.code());
+  r.body = buf.GetString();
+  return r;
+}
+
+// {"result": <written by fn>, "status": "ok", "time": ...}
+template <class Fn>
+HttpResponse Ok(const Call& c, Fn&& write_result) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("result");
+  write_result(w);
+  w.Key("status");
+  w.String("ok");
+  w.Key("time");
+  w.Double(Seconds(c));
+  w.EndObject();
+  HttpResponse r;
+  r.body = buf.GetString();
+  return r;
+}
+
+class RestFrontend;
+
+// Calls the kernel and parses its answer into `resp`.
+Status KernelCall(const sdk::Host& host, uint32_t method, const google::protobuf::Message& req,
+                  uint32_t access, google::protobuf::Message* resp) {
+  std::string bytes = req.SerializeAsString();
+  strata_call call{};
+  call.struct_size = sizeof(call);
+  call.method = method;
+  call.request = reinterpret_cast<const uint8_t*>(bytes.data());
+  call.request_len = bytes.size();
+  call.access = access;
+  struct Answer {
+    std::promise<void> done;
+    Status status;
+    std::string body;
+  } answer;
+  host.raw()->call(
+      host.raw(), &call,
+      [](void* user, int32_t code, const char* msg, const uint8_t* p, size_t n) {
+        auto* a = static_cast<Answer*>(user);
+        a->status = Status::FromAbi(code, nullptr);
+        if (code != STRATA_OK) a->status = Status(static_cast<StatusCode>(code), msg ? msg : "");
+        a->body.assign(reinterpret_cast<const char*>(p), n);
+        a->done.set_value();
+      },
+      &answer);
+  answer.done.get_future().wait();
+  STRATA_RETURN_IF_ERROR(answer.status);
+  if (!resp->ParseFromString(answer.body)) return Internal("undecodable kernel response");
+  return Status::Ok();
+}
+
+bool QueryBool(const Call& c, const char* key, bool fallback) {
+  auto it = c.query.find(key);
+  if (it == c.query.end()) return fallback;
+  return it->second == "true" || it->second == "1";
+}
+
+const Json* Field(const Call& c, const char* name) {
+  if (!c.body.IsObject()) return nullptr;
+  auto it = c.body.FindMember(name);
+  if (it == c.body.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+Status RequireObjectBody(const Call& c) {
+  if (!c.body.IsObject())
+    return InvalidArgument("Format error in JSON body: expected a JSON object");
+  return Status::Ok();
+}
+
+// ---- request builders shared by several routes ----
+
+Status SelectorFromBody(const Call& c, qdrant::PointsSelector* sel) {
+  STRATA_RETURN_IF_ERROR(RequireObjectBody(c));
+  return ParsePointsSelector(c.body, "", sel);
+}
+
+Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out) {
+  const Json* v = &q;
+  if (q.IsObject()) {
+    auto it = q.FindMember("nearest");
+    if (it == q.MemberEnd()) {
+      return Unimplemented(
+          "query: only nearest queries (a vector or a point id) are supported yet");
+    }
+    v = &it->value;
+  }
+  auto* nearest = out->mutable_nearest();
+  if (v->IsArray()) return ParseDense(*v, at, nearest->mutable_dense());
+  return ParsePointId(*v, at, nearest->mutable_id());
+}
+
+Status BuildQuery(const Json& body, const std::string& collection, qdrant::QueryPoints* q) {
+  if (!body.IsObject()) return InvalidArgument("Format error in JSON body: expected a JSON object");
+  q->set_collection_name(collection);
+  auto get = [&](const char* name) -> const Json* {
+    auto it = body.FindMember(name);
+    return it == body.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
+  };
+  if (const Json* v = get("query"))
+    STRATA_RETURN_IF_ERROR(ParseQueryInput(*v, "query", q->mutable_query()));
+  if (const Json* v = get("prefetch")) {
+    if (!v->IsArray() || v->Size() > 0) return Unimplemented("prefetch is not supported yet");
+  }
+  if (const Json* v = get("using")) {
+    if (!v->IsString())
+      return InvalidArgument("Format error in JSON body: using: expected a string");
+    q->set_using_(v->GetString());
+  }
+  if (const Json* v = get("filter"))
+    STRATA_RETURN_IF_ERROR(ParseFilter(*v, "filter", q->mutable_filter()));
+  if (const Json* v = get("params"))
+    STRATA_RETURN_IF_ERROR(ParseSearchParams(*v, "params", q->mutable_params()));
+  if (const Json* v = get("score_threshold")) {
+    if (!v->IsNumber())
+      return InvalidArgument("Format error in JSON body: score_threshold: expected a number");
+    q->set_score_threshold(static_cast<float>(v->GetDouble()));
+  }
+  if (const Json* v = get("limit")) {
+    if (!v->IsUint64())
+      return InvalidArgument("Format error in JSON body: limit: expected a non-negative integer");
+    if (v->GetUint64() == 0)
+      return Status(StatusCode::kInvalidArgument,
+                    "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
+    q->set_limit(v->GetUint64());
+  }
+  if (const Json* v = get("offset")) {
+    if (!v->IsUint64())
+      return InvalidArgument("Format error in JSON body: offset: expected a non-negative integer");
+    q->set_offset(v->GetUint64());
+  }
+  if (const Json* v = get("with_payload"))
+    STRATA_RETURN_IF_ERROR(ParseWithPayload(*v, "with_payload", q->mutable_with_payload()));
+  if (const Json* v = get("with_vector"))
+    STRATA_RETURN_IF_ERROR(ParseWithVectors(*v, "with_vector", q->mutable_with_vectors()));
+  if (const Json* v = get("with_vectors"))
+    STRATA_RETURN_IF_ERROR(ParseWithVectors(*v, "with_vectors", q->mutable_with_vectors()));
+  return Status::Ok();
+}
+
+Status BuildSearch(const Json& body, const std::string& collection, qdrant::SearchPoints* s) {
+  if (!body.IsObject()) return InvalidArgument("Format error in JSON body: expected a JSON object");
+  s->set_collection_name(collection);
+  auto get = [&](const char* name) -> const Json* {
+    auto it = body.FindMember(name);
+    return it == body.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
+  };
+  const Json* vec = get("vector");
+  if (vec == nullptr) return InvalidArgument("Format error in JSON body: missing field `vector`");
+  qdrant::DenseVector dense;
+  if (vec->IsObject()) {
+    auto name = vec->FindMember("name");
+    auto data = vec->FindMember("vector");
+    if (name == vec->MemberEnd() || data == vec->MemberEnd() || !name->value.IsString()) {
+      return InvalidArgument(
+          "Format error in JSON body: vector: expected {\"name\": ..., \"vector\": [...]}");
+    }
+    s->set_vector_name(name->value.GetString());
+    STRATA_RETURN_IF_ERROR(ParseDense(data->value, "vector.vector", &dense));
+  } else {
+    STRATA_RETURN_IF_ERROR(ParseDense(*vec, "vector", &dense));
+  }
+  *s->mutable_vector() = dense.data();
+  const Json* limit = get("limit") ? get("limit") : get("top");
+  if (limit == nullptr || !limit->IsUint64()) {
+    return InvalidArgument("Format error in JSON body: missing field `limit`");
+  }
+  if (limit->GetUint64() == 0)
+    return InvalidArgument(
+        "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
+  s->set_limit(limit->GetUint64());
+  if (const Json* v = get("offset")) {
+    if (!v->IsUint64())
+      return InvalidArgument("Format error in JSON body: offset: expected a non-negative integer");
+    s->set_offset(v->GetUint64());
+  }
+  if (const Json* v = get("filter"))
+    STRATA_RETURN_IF_ERROR(ParseFilter(*v, "filter", s->mutable_filter()));
+  if (const Json* v = get("params"))
+    STRATA_RETURN_IF_ERROR(ParseSearchParams(*v, "params", s->mutable_params()));
+  if (const Json* v = get("score_threshold")) {
+    if (!v->IsNumber())
+      return InvalidArgument("Format error in JSON body: score_threshold: expected a number");
+    s->set_score_threshold(static_cast<float>(v->GetDouble()));
+  }
+  if (const Json* v = get("with_payload"))
+    STRATA_RETURN_IF_ERROR(ParseWithPayload(*v, "with_payload", s->mutable_with_payload()));
+  if (const Json* v = get("with_vector"))
+    STRATA_RETURN_IF_ERROR(ParseWithVectors(*v, "with_vector", s->mutable_with_vectors()));
+  return Status::Ok();
+}
+
+void WriteScoredList(JsonWriter& w,
+                     const google::protobuf::RepeatedPtrField<qdrant::ScoredPoint>& pts) {
+  w.StartArray();
+  for (const auto& p : pts) WriteScoredPoint(w, p);
+  w.EndArray();
+}
+
+// ---- routing ----
+
+using RouteFn = std::function<HttpResponse(RestFrontend&, Call&)>;
+struct Route {
+  std::string method;
+  std::vector<std::string> parts;  // "{name}" captures
+  RouteFn fn;
+};
+
+std::vector<std::string> Split(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string part =
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (!part.empty()) out.push_back(part);
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string UrlDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+class RestFrontend {
+ public:
+  static Result<std::unique_ptr<RestFrontend>> Create(const sdk::Host& host,
+                                                      const sdk::Params& cfg) {
+    auto fe = std::make_unique<RestFrontend>();
+    fe->host_ = host;
+    STRATA_ASSIGN_OR_RETURN(int64_t port, cfg.GetInt("service.http_port", 6333));
+    if (port < 0 || port > 65535) return InvalidArgument("service.http_port: not a port number");
+    STRATA_ASSIGN_OR_RETURN(int64_t mb, cfg.GetInt("service.max_request_size_mb", 32));
+    if (mb < 1) return InvalidArgument("service.max_request_size_mb: must be >= 1");
+    STRATA_ASSIGN_OR_RETURN(int64_t workers, cfg.GetInt("service.max_workers", 0));
+    HttpServer::Options o;
+    o.host = cfg.GetString("service.host", "0.0.0.0");
+    o.port = static_cast<int>(port);
+    o.max_body_bytes = static_cast<size_t>(mb) << 20;
+    o.threads = workers > 0 ? static_cast<unsigned>(workers)
+                            : std::max(2u, std::thread::hardware_concurrency());
+    fe->api_key_ = cfg.GetString("service.api_key", "");
+    fe->read_only_key_ = cfg.GetString("service.read_only_api_key", "");
+    std::string cors = cfg.GetString("service.enable_cors", "true");
+    fe->cors_ = cors == "true" || cors == "1";
+    fe->server_ = std::make_unique<HttpServer>(
+        o, [fe = fe.get()](const HttpRequest& r) { return fe->Handle(r); });
+    fe->AddRoutes();
+    return fe;
+  }
+
+  Status Start() {
+    STRATA_ASSIGN_OR_RETURN(int port, server_->Start());
+    host_.Log(STRATA_LOG_INFO, kLog, "REST listening on port " + std::to_string(port));
+    return Status::Ok();
+  }
+  void Stop(int64_t deadline) {
+    server_->Stop(deadline);
+    host_.Log(STRATA_LOG_INFO, kLog, "REST stopped");
+  }
+
+  template <class Resp>
+  Status Kernel(uint32_t method, const google::protobuf::Message& req, const Call& c, Resp* resp) {
+    return KernelCall(host_, method, req, c.access, resp);
+  }
+
+ private:
+  void Add(const std::string& method, const std::string& pattern, RouteFn fn) {
+    routes_.push_back({method, Split(pattern), std::move(fn)});
+  }
+  void AddRoutes();
+
+  HttpResponse Handle(const HttpRequest& http) {
+    Call c{http, {}, {}, {}, STRATA_ACCESS_READ_WRITE, Clock::now()};
+    std::string path = http.target, query;
+    size_t q = path.find('?');
+    if (q != std::string::npos) {
+      query = path.substr(q + 1);
+      path = path.substr(0, q);
+    }
+    for (size_t start = 0; start < query.size();) {
+      size_t amp = query.find('&', start);
+      std::string kv =
+          query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+      size_t eq = kv.find('=');
+      if (eq != std::string::npos)
+        c.query[UrlDecode(kv.substr(0, eq))] = UrlDecode(kv.substr(eq + 1));
+      if (amp == std::string::npos) break;
+      start = amp + 1;
+    }
+    HttpResponse resp = Dispatch(http, path, c);
+    if (cors_) {
+      resp.headers["Access-Control-Allow-Origin"] = "*";
+      if (http.method == "OPTIONS") {
+        resp.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+        resp.headers["Access-Control-Allow-Headers"] = "*";
+      }
+    }
+    return resp;
+  }
+
+  HttpResponse Dispatch(const HttpRequest& http, const std::string& path, Call& c) {
+    if (http.method == "OPTIONS" && cors_) {
+      HttpResponse r;
+      r.status = 204;
+      return r;
+    }
+    std::vector<std::string> parts = Split(path);
+    bool path_matched = false;
+    for (const Route& route : routes_) {
+      if (route.parts.size() != parts.size()) continue;
+      std::map<std::string, std::string> captured;
+      bool match = true;
+      for (size_t i = 0; i < parts.size() && match; ++i) {
+        const std::string& p = route.parts[i];
+        if (p.size() > 2 && p.front() == '{') {
+          captured[p.substr(1, p.size() - 2)] = UrlDecode(parts[i]);
+        } else {
+          match = p == parts[i];
+        }
+      }
+      if (!match) continue;
+      path_matched = true;
+      if (route.method != http.method) continue;
+      c.path = std::move(captured);
+      const bool open = path == "/" || path == "/healthz" || path == "/livez" || path == "/readyz";
+      if (!open) {
+        Status auth = Authenticate(http, &c.access);
+        if (!auth.ok()) return Error(c, auth, 403);
+      }
+      if (!http.body.empty()) {
+        c.body.Parse(http.body.data(), http.body.size());
+        if (c.body.HasParseError()) {
+          return Error(c, InvalidArgument(std::string("Format error in JSON body: ") +
+                                          rapidjson::GetParseError_En(c.body.GetParseError()) +
+                                          " at offset " + std::to_string(c.body.GetErrorOffset())));
+        }
+      } else {
+        c.body.SetObject();
+      }
+      return route.fn(*this, c);
+    }
+    HttpResponse r =
+        Error(c, NotFound(path_matched ? "method " + http.method + " is not allowed on " + path
+                                       : "no route for " + http.method + " " + path));
+    if (path_matched) r.status = 405;
+    return r;
+  }
+
+  Status Authenticate(const HttpRequest& http, uint32_t* access) const {
+    *access = STRATA_ACCESS_READ_WRITE;
+    if (api_key_.empty() && read_only_key_.empty()) return Status::Ok();
+    std::string presented;
+    auto key = http.headers.find("api-key");
+    if (key != http.headers.end()) {
+      presented = key->second;
+    } else {
+      auto auth = http.headers.find("authorization");
+      if (auth != http.headers.end() && auth->second.rfind("Bearer ", 0) == 0)
+        presented = auth->second.substr(7);
+    }
+    if (!api_key_.empty() && presented == api_key_) return Status::Ok();
+    if (!read_only_key_.empty() && presented == read_only_key_) {
+      *access = STRATA_ACCESS_READ_ONLY;
+      return Status::Ok();
+    }
+    return Status(StatusCode::kPermissionDenied,
+                  presented.empty() ? "Must provide an API key or an Authorization bearer token"
+                                    : "Invalid API key or JWT");
+  }
+
+  sdk::Host host_;
+  std::unique_ptr<HttpServer> server_;
+  std::vector<Route> routes_;
+  std::string api_key_, read_only_key_;
+  bool cors_ = true;
+};
+
+// A points write route: builds the request with `build`, sends it, answers the UpdateResult.
+template <class Req>
+RouteFn WriteRoute(uint32_t method, std::function<Status(Call&, Req*)> build) {
+  return [method, build](RestFrontend& fe, Call& c) -> HttpResponse {
+    Req req;
+    req.set_collection_name(c.path["collection_name"]);
+    req.set_wait(QueryBool(c, "wait", false));
+    Status s = build(c, &req);
+    if (!s.ok()) return Error(c, s);
+    qdrant::PointsOperationResponse resp;
+    s = fe.Kernel(method, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { WriteUpdateResult(w, resp.result()); });
+  };
+}
+
+HttpResponse Text(const std::string& body) {
+  HttpResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = body;
+  return r;
+}
+
+void RestFrontend::AddRoutes() {
+  Add("GET", "/", [](RestFrontend& fe, Call& c) {
+    qdrant::HealthCheckReply reply;
+    Status s = fe.Kernel(STRATA_METHOD_Qdrant_HealthCheck, qdrant::HealthCheckRequest(), c, &reply);
+    if (!s.ok()) return Error(c, s);
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("title");
+    w.String(reply.title().c_str());
+    w.Key("version");
+    w.String(reply.version().c_str());
+    w.Key("commit");
+    w.String(reply.commit().c_str());
+    w.EndObject();
+    HttpResponse r;
+    r.body = buf.GetString();
+    return r;
+  });
+  Add("GET", "/healthz", [](RestFrontend&, Call&) { return Text("healthz check passed"); });
+  Add("GET", "/livez", [](RestFrontend&, Call&) { return Text("livez check passed"); });
+  Add("GET", "/readyz", [](RestFrontend&, Call&) { return Text("all shards are ready"); });
+
+  // ---- collections ----
+  Add("GET", "/collections", [](RestFrontend& fe, Call& c) {
+    qdrant::ListCollectionsResponse resp;
+    Status s =
+        fe.Kernel(STRATA_METHOD_Collections_List, qdrant::ListCollectionsRequest(), c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("collections");
+      w.StartArray();
+      for (const auto& d : resp.collections()) {
+        w.StartObject();
+        w.Key("name");
+        w.String(d.name().c_str());
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    });
+  });
+  Add("GET", "/collections/{collection_name}", [](RestFrontend& fe, Call& c) {
+    qdrant::GetCollectionInfoRequest req;
+    req.set_collection_name(c.path["collection_name"]);
+    qdrant::GetCollectionInfoResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Collections_Get, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { WriteCollectionInfo(w, resp.result()); });
+  });
+  Add("PUT", "/collections/{collection_name}", [](RestFrontend& fe, Call& c) {
+    qdrant::CreateCollection req;
+    Status s = ParseCreateCollection(c.body, &req);
+    if (!s.ok()) return Error(c, s);
+    req.set_collection_name(c.path["collection_name"]);
+    qdrant::CollectionOperationResponse resp;
+    s = fe.Kernel(STRATA_METHOD_Collections_Create, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { w.Bool(resp.result()); });
+  });
+  Add("PATCH", "/collections/{collection_name}", [](RestFrontend& fe, Call& c) {
+    qdrant::UpdateCollection req;
+    Status s = ParseUpdateCollection(c.body, &req);
+    if (!s.ok()) return Error(c, s);
+    req.set_collection_name(c.path["collection_name"]);
+    qdrant::CollectionOperationResponse resp;
+    s = fe.Kernel(STRATA_METHOD_Collections_Update, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { w.Bool(resp.result()); });
+  });
+  Add("DELETE", "/collections/{collection_name}", [](RestFrontend& fe, Call& c) {
+    qdrant::DeleteCollection req;
+    req.set_collection_name(c.path["collection_name"]);
+    qdrant::CollectionOperationResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Collections_Delete, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { w.Bool(resp.result()); });
+  });
+  Add("GET", "/collections/{collection_name}/exists", [](RestFrontend& fe, Call& c) {
+    qdrant::CollectionExistsRequest req;
+    req.set_collection_name(c.path["collection_name"]);
+    qdrant::CollectionExistsResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Collections_CollectionExists, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("exists");
+      w.Bool(resp.result().exists());
+      w.EndObject();
+    });
+  });
+  auto write_aliases = [](const Call& c, const qdrant::ListAliasesResponse& resp) {
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("aliases");
+      w.StartArray();
+      for (const auto& a : resp.aliases()) {
+        w.StartObject();
+        w.Key("alias_name");
+        w.String(a.alias_name().c_str());
+        w.Key("collection_name");
+        w.String(a.collection_name().c_str());
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    });
+  };
+  Add("GET", "/aliases", [write_aliases](RestFrontend& fe, Call& c) {
+    qdrant::ListAliasesResponse resp;
+    Status s =
+        fe.Kernel(STRATA_METHOD_Collections_ListAliases, qdrant::ListAliasesRequest(), c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return write_aliases(c, resp);
+  });
+  Add("GET", "/collections/{collection_name}/aliases", [write_aliases](RestFrontend& fe, Call& c) {
+    qdrant::ListCollectionAliasesRequest req;
+    req.set_collection_name(c.path["collection_name"]);
+    qdrant::ListAliasesResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Collections_ListCollectionAliases, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return write_aliases(c, resp);
+  });
+  Add("POST", "/collections/aliases", [](RestFrontend& fe, Call& c) {
+    qdrant::ChangeAliases req;
+    Status s = ParseAliasActions(c.body, &req);
+    if (!s.ok()) return Error(c, s);
+    qdrant::CollectionOperationResponse resp;
+    s = fe.Kernel(STRATA_METHOD_Collections_UpdateAliases, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { w.Bool(resp.result()); });
+  });
+
+  // ---- payload indexes ----
+  Add("PUT", "/collections/{collection_name}/index",
+      WriteRoute<qdrant::CreateFieldIndexCollection>(
+          STRATA_METHOD_Points_CreateFieldIndex,
+          [](Call& c, qdrant::CreateFieldIndexCollection* r) -> Status {
+            const Json* name = Field(c, "field_name");
+            if (name == nullptr || !name->IsString())
+              return InvalidArgument("Format error in JSON body: missing field `field_name`");
+            r->set_field_name(name->GetString());
+            const Json* schema = Field(c, "field_schema");
+            if (schema == nullptr) return Status::Ok();
+            std::string type;
+            if (schema->IsString()) {
+              type = schema->GetString();
+            } else if (schema->IsObject() && schema->HasMember("type") &&
+                       (*schema)["type"].IsString()) {
+              type = (*schema)["type"].GetString();
+            } else {
+              return InvalidArgument(
+                  "Format error in JSON body: field_schema: expected a type name or {\"type\": "
+                  "...}");
+            }
+            static const std::map<std::string, qdrant::FieldType> kTypes = {
+                {"keyword", qdrant::FieldTypeKeyword},   {"integer", qdrant::FieldTypeInteger},
+                {"float", qdrant::FieldTypeFloat},       {"geo", qdrant::FieldTypeGeo},
+                {"text", qdrant::FieldTypeText},         {"bool", qdrant::FieldTypeBool},
+                {"datetime", qdrant::FieldTypeDatetime}, {"uuid", qdrant::FieldTypeUuid}};
+            auto it = kTypes.find(type);
+            if (it == kTypes.end())
+              return InvalidArgument("Format error in JSON body: field_schema: unknown variant `" +
+                                     type + "`");
+            r->set_field_type(it->second);
+            return Status::Ok();
+          }));
+  Add("DELETE", "/collections/{collection_name}/index/{field_name}",
+      WriteRoute<qdrant::DeleteFieldIndexCollection>(
+          STRATA_METHOD_Points_DeleteFieldIndex,
+          [](Call& c, qdrant::DeleteFieldIndexCollection* r) {
+            r->set_field_name(c.path["field_name"]);
+            return Status::Ok();
+          }));
+
+  // ---- points: writes ----
+  Add("PUT", "/collections/{collection_name}/points",
+      WriteRoute<qdrant::UpsertPoints>(
+          STRATA_METHOD_Points_Upsert, [](Call& c, qdrant::UpsertPoints* r) -> Status {
+            STRATA_RETURN_IF_ERROR(RequireObjectBody(c));
+            if (const Json* pts = Field(c, "points")) {
+              if (!pts->IsArray())
+                return InvalidArgument("Format error in JSON body: points: expected an array");
+              for (rapidjson::SizeType i = 0; i < pts->Size(); ++i) {
+                const Json& p = (*pts)[i];
+                const std::string at = "points[" + std::to_string(i) + "]";
+                auto* out = r->add_points();
+                if (!p.IsObject() || !p.HasMember("id"))
+                  return InvalidArgument("Format error in JSON body: " + at +
+                                         ": missing field `id`");
+                STRATA_RETURN_IF_ERROR(ParsePointId(p["id"], at + ".id", out->mutable_id()));
+                auto vec = p.FindMember("vector");
+                if (vec == p.MemberEnd()) vec = p.FindMember("vectors");
+                if (vec != p.MemberEnd())
+                  STRATA_RETURN_IF_ERROR(
+                      ParseVectorStruct(vec->value, at + ".vector", out->mutable_vectors()));
+                auto pl = p.FindMember("payload");
+                if (pl != p.MemberEnd() && !pl->value.IsNull())
+                  STRATA_RETURN_IF_ERROR(
+                      ParsePayload(pl->value, at + ".payload", out->mutable_payload()));
+              }
+              return Status::Ok();
+            }
+            const Json* batch = Field(c, "batch");
+            if (batch == nullptr || !batch->IsObject())
+              return InvalidArgument("Format error in JSON body: expected `points` or `batch`");
+            auto ids = batch->FindMember("ids");
+            if (ids == batch->MemberEnd() || !ids->value.IsArray())
+              return InvalidArgument("Format error in JSON body: batch.ids: expected an array");
+            const size_t n = ids->value.Size();
+            auto vecs = batch->FindMember("vectors");
+            auto pls = batch->FindMember("payloads");
+            for (rapidjson::SizeType i = 0; i < n; ++i) {
+              const std::string at = "batch[" + std::to_string(i) + "]";
+              auto* out = r->add_points();
+              STRATA_RETURN_IF_ERROR(ParsePointId(
+                  ids->value[i], "batch.ids[" + std::to_string(i) + "]", out->mutable_id()));
+              if (vecs != batch->MemberEnd()) {
+                const Json& v = vecs->value;
+                if (v.IsArray()) {
+                  if (i >= v.Size())
+                    return InvalidArgument(
+                        "Format error in JSON body: batch.vectors: fewer vectors than ids");
+                  STRATA_RETURN_IF_ERROR(
+                      ParseDense(v[i], "batch.vectors[" + std::to_string(i) + "]",
+                                 out->mutable_vectors()->mutable_vector()->mutable_dense()));
+                } else if (v.IsObject()) {
+                  for (const auto& m : v.GetObject()) {
+                    if (!m.value.IsArray() || i >= m.value.Size())
+                      return InvalidArgument(
+                          std::string("Format error in JSON body: batch.vectors.") +
+                          m.name.GetString() + ": fewer vectors than ids");
+                    STRATA_RETURN_IF_ERROR(
+                        ParseDense(m.value[i], std::string("batch.vectors.") + m.name.GetString(),
+                                   (*out->mutable_vectors()
+                                         ->mutable_vectors()
+                                         ->mutable_vectors())[m.name.GetString()]
+                                       .mutable_dense()));
+                  }
+                }
+              }
+              if (pls != batch->MemberEnd() && pls->value.IsArray() && i < pls->value.Size() &&
+                  !pls->value[i].IsNull()) {
+                STRATA_RETURN_IF_ERROR(
+                    ParsePayload(pls->value[i], at + ".payload", out->mutable_payload()));
+              }
+            }
+            return Status::Ok();
+          }));
+  Add("POST", "/collections/{collection_name}/points/delete",
+      WriteRoute<qdrant::DeletePoints>(STRATA_METHOD_Points_Delete,
+                                       [](Call& c, qdrant::DeletePoints* r) {
+                                         return SelectorFromBody(c, r->mutable_points());
+                                       }));
+  auto set_payload = [](Call& c, qdrant::SetPayloadPoints* r) -> Status {
+    STRATA_RETURN_IF_ERROR(RequireObjectBody(c));
+    const Json* payload = Field(c, "payload");
+    if (payload == nullptr)
+      return InvalidArgument("Format error in JSON body: missing field `payload`");
+    STRATA_RETURN_IF_ERROR(ParsePayload(*payload, "payload", r->mutable_payload()));
+    if (const Json* key = Field(c, "key")) {
+      if (!key->IsString())
+        return InvalidArgument("Format error in JSON body: key: expected a string");
+      r->set_key(key->GetString());
+    }
+    return ParsePointsSelector(c.body, "", r->mutable_points_selector());
+  };
+  Add("POST", "/collections/{collection_name}/points/payload",
+      WriteRoute<qdrant::SetPayloadPoints>(STRATA_METHOD_Points_SetPayload, set_payload));
+  Add("PUT", "/collections/{collection_name}/points/payload",
+      WriteRoute<qdrant::SetPayloadPoints>(STRATA_METHOD_Points_OverwritePayload, set_payload));
+  Add("POST", "/collections/{collection_name}/points/payload/delete",
+      WriteRoute<qdrant::DeletePayloadPoints>(
+          STRATA_METHOD_Points_DeletePayload,
+          [](Call& c, qdrant::DeletePayloadPoints* r) -> Status {
+            const Json* keys = Field(c, "keys");
+            if (keys == nullptr || !keys->IsArray())
+              return InvalidArgument("Format error in JSON body: missing field `keys`");
+            for (const auto& k : keys->GetArray()) {
+              if (!k.IsString())
+                return InvalidArgument("Format error in JSON body: keys: expected strings");
+              r->add_keys(k.GetString());
+            }
+            return ParsePointsSelector(c.body, "", r->mutable_points_selector());
+          }));
+  Add("POST", "/collections/{collection_name}/points/payload/clear",
+      WriteRoute<qdrant::ClearPayloadPoints>(STRATA_METHOD_Points_ClearPayload,
+                                             [](Call& c, qdrant::ClearPayloadPoints* r) {
+                                               return SelectorFromBody(c, r->mutable_points());
+                                             }));
+  Add("PUT", "/collections/{collection_name}/points/vectors",
+      WriteRoute<qdrant::UpdatePointVectors>(
+          STRATA_METHOD_Points_UpdateVectors, [](Call& c, qdrant::UpdatePointVectors* r) -> Status {
+            const Json* pts = Field(c, "points");
+            if (pts == nullptr || !pts->IsArray())
+              return InvalidArgument("Format error in JSON body: missing field `points`");
+            for (rapidjson::SizeType i = 0; i < pts->Size(); ++i) {
+              const Json& p = (*pts)[i];
+              const std::string at = "points[" + std::to_string(i) + "]";
+              if (!p.IsObject() || !p.HasMember("id") || !p.HasMember("vector")) {
+                return InvalidArgument("Format error in JSON body: " + at +
+                                       ": needs id and vector");
+              }
+              auto* out = r->add_points();
+              STRATA_RETURN_IF_ERROR(ParsePointId(p["id"], at + ".id", out->mutable_id()));
+              STRATA_RETURN_IF_ERROR(
+                  ParseVectorStruct(p["vector"], at + ".vector", out->mutable_vectors()));
+            }
+            return Status::Ok();
+          }));
+  Add("POST", "/collections/{collection_name}/points/vectors/delete",
+      WriteRoute<qdrant::DeletePointVectors>(
+          STRATA_METHOD_Points_DeleteVectors, [](Call& c, qdrant::DeletePointVectors* r) -> Status {
+            const Json* names = Field(c, "vector");
+            if (names == nullptr || !names->IsArray())
+              return InvalidArgument("Format error in JSON body: missing field `vector`");
+            for (const auto& n : names->GetArray()) {
+              if (!n.IsString())
+                return InvalidArgument("Format error in JSON body: vector: expected names");
+              r->mutable_vectors()->add_names(n.GetString());
+            }
+            return ParsePointsSelector(c.body, "", r->mutable_points_selector());
+          }));
+
+  // ---- points: reads ----
+  Add("POST", "/collections/{collection_name}/points", [](RestFrontend& fe, Call& c) {
+    qdrant::GetPoints req;
+    req.set_collection_name(c.path["collection_name"]);
+    const Json* ids = Field(c, "ids");
+    if (ids == nullptr || !ids->IsArray())
+      return Error(c, InvalidArgument("Format error in JSON body: missing field `ids`"));
+    for (rapidjson::SizeType i = 0; i < ids->Size(); ++i) {
+      Status s = ParsePointId((*ids)[i], "ids[" + std::to_string(i) + "]", req.add_ids());
+      if (!s.ok()) return Error(c, s);
+    }
+    req.mutable_with_payload()->set_enable(true);
+    if (const Json* wp = Field(c, "with_payload")) {
+      Status s = ParseWithPayload(*wp, "with_payload", req.mutable_with_payload());
+      if (!s.ok()) return Error(c, s);
+    }
+    if (const Json* wv = Field(c, "with_vector")) {
+      Status s = ParseWithVectors(*wv, "with_vector", req.mutable_with_vectors());
+      if (!s.ok()) return Error(c, s);
+    }
+    qdrant::GetResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Points_Get, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartArray();
+      for (const auto& p : resp.result()) WriteRecord(w, p);
+      w.EndArray();
+    });
+  });
+  Add("GET", "/collections/{collection_name}/points/{id}", [](RestFrontend& fe, Call& c) {
+    qdrant::GetPoints req;
+    req.set_collection_name(c.path["collection_name"]);
+    const std::string& raw = c.path["id"];
+    bool numeric = !raw.empty() && raw.find_first_not_of("0123456789") == std::string::npos;
+    if (numeric) {
+      req.add_ids()->set_num(std::strtoull(raw.c_str(), nullptr, 10));
+    } else {
+      req.add_ids()->set_uuid(raw);
+    }
+    req.mutable_with_payload()->set_enable(true);
+    req.mutable_with_vectors()->set_enable(true);
+    qdrant::GetResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Points_Get, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    if (resp.result_size() == 0)
+      return Error(c, NotFound("Not found: No point with id " + raw + " found"));
+    return Ok(c, [&](JsonWriter& w) { WriteRecord(w, resp.result(0)); });
+  });
+  Add("POST", "/collections/{collection_name}/points/scroll", [](RestFrontend& fe, Call& c) {
+    qdrant::ScrollPoints req;
+    req.set_collection_name(c.path["collection_name"]);
+    Status s = RequireObjectBody(c);
+    if (s.ok() && Field(c, "filter"))
+      s = ParseFilter(*Field(c, "filter"), "filter", req.mutable_filter());
+    if (s.ok() && Field(c, "offset"))
+      s = ParsePointId(*Field(c, "offset"), "offset", req.mutable_offset());
+    if (s.ok() && Field(c, "limit")) {
+      const Json* l = Field(c, "limit");
+      if (!l->IsUint()) {
+        s = InvalidArgument("Format error in JSON body: limit: expected a non-negative integer");
+      } else if (l->GetUint() == 0) {
+        s = InvalidArgument(
+            "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
+      } else {
+        req.set_limit(l->GetUint());
+      }
+    }
+    req.mutable_with_payload()->set_enable(true);
+    if (s.ok() && Field(c, "with_payload"))
+      s = ParseWithPayload(*Field(c, "with_payload"), "with_payload", req.mutable_with_payload());
+    if (s.ok() && Field(c, "with_vector"))
+      s = ParseWithVectors(*Field(c, "with_vector"), "with_vector", req.mutable_with_vectors());
+    if (s.ok() && Field(c, "order_by")) s = Unimplemented("scroll order_by is not supported yet");
+    if (!s.ok()) return Error(c, s);
+    qdrant::ScrollResponse resp;
+    s = fe.Kernel(STRATA_METHOD_Points_Scroll, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("points");
+      w.StartArray();
+      for (const auto& p : resp.result()) WriteRecord(w, p);
+      w.EndArray();
+      w.Key("next_page_offset");
+      if (resp.has_next_page_offset()) {
+        WritePointId(w, resp.next_page_offset());
+      } else {
+        w.Null();
+      }
+      w.EndObject();
+    });
+  });
+  Add("POST", "/collections/{collection_name}/points/count", [](RestFrontend& fe, Call& c) {
+    qdrant::CountPoints req;
+    req.set_collection_name(c.path["collection_name"]);
+    Status s = RequireObjectBody(c);
+    if (s.ok() && Field(c, "filter"))
+      s = ParseFilter(*Field(c, "filter"), "filter", req.mutable_filter());
+    if (s.ok() && Field(c, "exact")) {
+      if (!Field(c, "exact")->IsBool())
+        s = InvalidArgument("Format error in JSON body: exact: expected true or false");
+      else
+        req.set_exact(Field(c, "exact")->GetBool());
+    }
+    if (!s.ok()) return Error(c, s);
+    qdrant::CountResponse resp;
+    s = fe.Kernel(STRATA_METHOD_Points_Count, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("count");
+      w.Uint64(resp.result().count());
+      w.EndObject();
+    });
+  });
+  Add("POST", "/collections/{collection_name}/points/query", [](RestFrontend& fe, Call& c) {
+    qdrant::QueryPoints req;
+    Status s = BuildQuery(c.body, c.path["collection_name"], &req);
+    if (!s.ok()) return Error(c, s);
+    qdrant::QueryResponse resp;
+    s = fe.Kernel(STRATA_METHOD_Points_Query, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("points");
+      WriteScoredList(w, resp.result());
+      w.EndObject();
+    });
+  });
+  Add("POST", "/collections/{collection_name}/points/query/batch", [](RestFrontend& fe, Call& c) {
+    qdrant::QueryBatchPoints req;
+    req.set_collection_name(c.path["collection_name"]);
+    const Json* searches = Field(c, "searches");
+    if (searches == nullptr || !searches->IsArray())
+      return Error(c, InvalidArgument("Format error in JSON body: missing field `searches`"));
+    for (rapidjson::SizeType i = 0; i < searches->Size(); ++i) {
+      Status s = BuildQuery((*searches)[i], c.path["collection_name"], req.add_query_points());
+      if (!s.ok()) return Error(c, s.WithContext("searches[" + std::to_string(i) + "]"));
+    }
+    qdrant::QueryBatchResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Points_QueryBatch, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartArray();
+      for (const auto& b : resp.result()) {
+        w.StartObject();
+        w.Key("points");
+        WriteScoredList(w, b.result());
+        w.EndObject();
+      }
+      w.EndArray();
+    });
+  });
+  Add("POST", "/collections/{collection_name}/points/search", [](RestFrontend& fe, Call& c) {
+    qdrant::SearchPoints req;
+    Status s = BuildSearch(c.body, c.path["collection_name"], &req);
+    if (!s.ok()) return Error(c, s);
+    qdrant::SearchResponse resp;
+    s = fe.Kernel(STRATA_METHOD_Points_Search, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { WriteScoredList(w, resp.result()); });
+  });
+  Add("POST", "/collections/{collection_name}/points/search/batch", [](RestFrontend& fe, Call& c) {
+    qdrant::SearchBatchPoints req;
+    req.set_collection_name(c.path["collection_name"]);
+    const Json* searches = Field(c, "searches");
+    if (searches == nullptr || !searches->IsArray())
+      return Error(c, InvalidArgument("Format error in JSON body: missing field `searches`"));
+    for (rapidjson::SizeType i = 0; i < searches->Size(); ++i) {
+      Status s = BuildSearch((*searches)[i], c.path["collection_name"], req.add_search_points());
+      if (!s.ok()) return Error(c, s.WithContext("searches[" + std::to_string(i) + "]"));
+    }
+    qdrant::SearchBatchResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Points_SearchBatch, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartArray();
+      for (const auto& b : resp.result()) WriteScoredList(w, b.result());
+      w.EndArray();
+    });
+  });
+  // Snapshots: not implemented yet, said clearly.
+  auto no_snapshots = [](RestFrontend&, Call& c) {
+    return Error(c, Unimplemented("snapshots are not implemented yet by this Strata server"));
+  };
+  for (const char* p : {"/collections/{collection_name}/snapshots", "/snapshots"}) {
+    Add("GET", p, no_snapshots);
+    Add("POST", p, no_snapshots);
+  }
+}
+
+}  // namespace
+}  // namespace strata::rest
+
+using strata::rest::RestFrontend;
+STRATA_PLUGIN_MANIFEST(STRATA_TIER_BUNDLE,
+                       STRATA_FRONTEND_PLUGIN("rest", "0.1.0", "Qdrant-compatible REST API",
+                                              RestFrontend, STRATA_FRONTEND_CAP_PUBLIC_API))

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Route-by-route tests of the REST API against the real server process.
+
+Every JSON response body is asserted and validated against the response schema of its route in
+the Qdrant 1.19 OpenAPI spec (OpenAPI 3.0 'nullable' translated to JSON Schema).
+usage: rest_api_test.py <strata binary> <openapi json>
+"""
+import copy
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+import jsonschema
+
+STRATA = sys.argv[1] if len(sys.argv) > 1 else "build/release/bin/strata"
+SPEC_PATH = sys.argv[2] if len(sys.argv) > 2 else "../shared/spec/qdrant-openapi-1.19.0.json"
+with open(SPEC_PATH) as f:
+    SPEC = json.load(f)
+
+
+def openapi_to_jsonschema(node):
+    """OpenAPI 3.0 -> JSON Schema: `nullable: true` becomes an explicit null alternative."""
+    if isinstance(node, list):
+        return [openapi_to_jsonschema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: openapi_to_jsonschema(v) for k, v in node.items() if k not in ("nullable", "example")}
+    if node.get("nullable"):
+        if "type" in out:
+            t = out["type"]
+            out["type"] = (t if isinstance(t, list) else [t]) + ["null"]
+            if "enum" in out:
+                out["enum"] = out["enum"] + [None]
+        elif len(out) == 0:
+            return {}
+        else:
+            return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+COMPONENTS = openapi_to_jsonschema(SPEC["components"])
+
+
+def response_schema(path_template, method):
+    op = SPEC["paths"][path_template][method.lower()]
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    return dict(openapi_to_jsonschema(schema), components=COMPONENTS)
+
+
+def validate(body, path_template, method):
+    jsonschema.validate(body, response_schema(path_template, method))
+
+
+def validate_component(value, name):
+    jsonschema.validate(value, {"$ref": "#/components/schemas/" + name, "components": COMPONENTS})
+
+
+class Server:
+    def __init__(self, env=None):
+        self.dir = tempfile.mkdtemp(prefix="strata-rest-")
+        self.log_path = os.path.join(self.dir, "log")
+        e = {k: v for k, v in os.environ.items() if not k.startswith("STRATA__")}
+        e.update({"STRATA__STORAGE__STORAGE_PATH": os.path.join(self.dir, "storage"),
+                  "STRATA__SERVICE__HOST": "127.0.0.1",
+                  "STRATA__SERVICE__HTTP_PORT": "0",
+                  "STRATA__SERVICE__GRPC_PORT": "0",
+                  "STRATA__SERVICE__MAX_REQUEST_SIZE_MB": "1"})
+        e.update(env or {})
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([STRATA], stderr=self.log, stdout=subprocess.DEVNULL, env=e)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            with open(self.log_path) as f:
+                text = f.read()
+            m = re.search(r"REST listening on port (\d+)", text)
+            if m and "ready" in text:
+                self.port = int(m.group(1))
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited: " + text)
+            time.sleep(0.05)
+        raise RuntimeError("server did not start: " + open(self.log_path).read())
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, payload, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as e:
+            status, payload, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
+        if "json" in ctype:
+            return status, json.loads(payload)
+        return status, payload.decode()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=30)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return code
+
+
+class RestApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.s = Server()
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.s.stop() == 0
+
+    def call(self, method, path, body=None, expect=200, template=None, **kw):
+        status, resp = self.s.request(method, path, body, **kw)
+        self.assertEqual(status, expect, f"{method} {path}: {resp}")
+        if isinstance(resp, dict):
+            self.assertIn("time", resp)
+            if expect == 200:
+                self.assertEqual(resp.get("status"), "ok", resp)
+                if template:
+                    validate(resp, template, method)
+            else:
+                self.assertIsInstance(resp["status"]["error"], str)
+        return resp
+
+    def make(self, name, size=4, distance="Dot"):
+        self.call("PUT", f"/collections/{name}", {"vectors": {"size": size, "distance": distance}},
+                  template="/collections/{collection_name}")
+
+    def test_01_service_routes(self):
+        status, root = self.s.request("GET", "/")
+        self.assertEqual(status, 200)
+        validate(root, "/", "GET")
+        self.assertEqual(root["version"], "1.19.0")
+        self.assertIn("strata", root["title"])
+        self.assertEqual(len(root["commit"]), 40)
+        self.assertEqual(self.s.request("GET", "/healthz"), (200, "healthz check passed"))
+        self.assertEqual(self.s.request("GET", "/livez"), (200, "livez check passed"))
+        self.assertEqual(self.s.request("GET", "/readyz"), (200, "all shards are ready"))
+
+    def test_02_collection_lifecycle(self):
+        self.make("life")
+        dup = self.call("PUT", "/collections/life", {"vectors": {"size": 4, "distance": "Dot"}}, expect=409)
+        self.assertIn("already exists", dup["status"]["error"])
+        info = self.call("GET", "/collections/life", template="/collections/{collection_name}")["result"]
+        self.assertEqual(info["config"]["params"]["vectors"], {"size": 4, "distance": "Dot"})
+        self.assertEqual(info["status"], "green")
+        self.assertEqual(info["points_count"], 0)
+        self.assertEqual(info["config"]["hnsw_config"]["m"], 16)
+        names = [c["name"] for c in self.call("GET", "/collections", template="/collections")["result"]["collections"]]
+        self.assertIn("life", names)
+        ex = self.call("GET", "/collections/life/exists", template="/collections/{collection_name}/exists")
+        self.assertEqual(ex["result"], {"exists": True})
+        patched = self.call("PATCH", "/collections/life", {"optimizers_config": {"indexing_threshold": 5000}},
+                            template="/collections/{collection_name}")
+        self.assertTrue(patched["result"])
+        info = self.call("GET", "/collections/life")["result"]
+        self.assertEqual(info["config"]["optimizer_config"]["indexing_threshold"], 5000)
+        self.assertTrue(self.call("DELETE", "/collections/life", template="/collections/{collection_name}")["result"])
+        missing = self.call("GET", "/collections/life", expect=404)
+        self.assertEqual(missing["status"]["error"], "Not found: Collection `life` doesn't exist!")
+
+    def test_03_points_write_and_read(self):
+        self.make("pts")
+        up = self.call("PUT", "/collections/pts/points?wait=true", {"points": [
+            {"id": 1, "vector": [0.05, 0.61, 0.76, 0.74], "payload": {"city": "Berlin", "n": 3}},
+            {"id": 2, "vector": [0.19, 0.81, 0.75, 0.11], "payload": {"city": ["Berlin", "London"]}},
+            {"id": "550e8400-e29b-41d4-a716-446655440000", "vector": [0.36, 0.55, 0.47, 0.94],
+             "payload": {"city": "Moscow", "price": 1.5}}]}, template="/collections/{collection_name}/points")
+        self.assertEqual(up["result"]["status"], "completed")
+        batch = self.call("PUT", "/collections/pts/points?wait=true", {"batch": {
+            "ids": [10, 11], "vectors": [[1, 0, 0, 0], [0, 1, 0, 0]], "payloads": [{"k": 1}, None]}},
+            template="/collections/{collection_name}/points")
+        self.assertEqual(batch["result"]["status"], "completed")
+        got = self.call("POST", "/collections/pts/points", {"ids": [1, "550e8400-e29b-41d4-a716-446655440000", 999]},
+                        template="/collections/{collection_name}/points")["result"]
+        self.assertEqual([p["id"] for p in got], [1, "550e8400-e29b-41d4-a716-446655440000"])
+        self.assertEqual(got[0]["payload"], {"city": "Berlin", "n": 3})
+        self.assertIsInstance(got[0]["payload"]["n"], int, "integers stay integers")
+        self.assertEqual(got[1]["payload"]["price"], 1.5)
+        one = self.call("GET", "/collections/pts/points/1", template="/collections/{collection_name}/points/{id}")["result"]
+        self.assertEqual(one["vector"], [0.05, 0.61, 0.76, 0.74])
+        self.call("GET", "/collections/pts/points/12345", expect=404)
+
+        # The example from the spec's own description: same scores.
+        hits = self.call("POST", "/collections/pts/points/query",
+                         {"query": [0.2, 0.1, 0.9, 0.7], "limit": 3, "filter": {"must_not": [{"has_id": [10, 11]}]}},
+                         template="/collections/{collection_name}/points/query")["result"]["points"]
+        self.assertEqual([h["id"] for h in hits], [1, "550e8400-e29b-41d4-a716-446655440000", 2])
+        self.assertAlmostEqual(hits[0]["score"], 1.273, places=3)
+        legacy = self.call("POST", "/collections/pts/points/search", {
+            "vector": [0.2, 0.1, 0.9, 0.7], "limit": 3, "with_payload": True,
+            "filter": {"should": [{"key": "city", "match": {"value": "London"}}]}})["result"]
+        self.assertEqual(len(legacy), 1)
+        for h in legacy:
+            validate_component(h, "ScoredPoint")
+        self.assertEqual(legacy[0]["id"], 2)
+        self.assertAlmostEqual(legacy[0]["score"], 0.871, places=3)
+
+        page = self.call("POST", "/collections/pts/points/scroll", {"limit": 2},
+                         template="/collections/{collection_name}/points/scroll")["result"]
+        self.assertEqual([p["id"] for p in page["points"]], [1, 2])
+        self.assertEqual(page["next_page_offset"], 10)
+        rest = self.call("POST", "/collections/pts/points/scroll", {"limit": 10, "offset": page["next_page_offset"]})["result"]
+        self.assertEqual([p["id"] for p in rest["points"]], [10, 11, "550e8400-e29b-41d4-a716-446655440000"])
+        self.assertIsNone(rest["next_page_offset"])
+        count = self.call("POST", "/collections/pts/points/count",
+                          {"filter": {"must": [{"key": "city", "match": {"any": ["Berlin", "Moscow"]}}]}},
+                          template="/collections/{collection_name}/points/count")
+        self.assertEqual(count["result"], {"count": 3})
+
+    def test_04_payload_operations_and_index(self):
+        self.make("pay")
+        self.call("PUT", "/collections/pay/points?wait=true", {"points": [
+            {"id": i, "vector": [i, 1, 0, 0], "payload": {"g": i % 2, "name": f"p{i}"}} for i in range(6)]})
+        self.call("POST", "/collections/pay/points/payload?wait=true",
+                  {"payload": {"flag": True}, "filter": {"must": [{"key": "g", "match": {"value": 1}}]}},
+                  template="/collections/{collection_name}/points/payload")
+        flagged = self.call("POST", "/collections/pay/points/count",
+                            {"filter": {"must": [{"key": "flag", "match": {"value": True}}]}})["result"]["count"]
+        self.assertEqual(flagged, 3)
+        self.call("PUT", "/collections/pay/points/payload?wait=true", {"payload": {"only": 1}, "points": [0]},
+                  template="/collections/{collection_name}/points/payload")
+        self.assertEqual(self.call("GET", "/collections/pay/points/0")["result"]["payload"], {"only": 1})
+        self.call("POST", "/collections/pay/points/payload/delete?wait=true", {"keys": ["name"], "points": [1]},
+                  template="/collections/{collection_name}/points/payload/delete")
+        self.assertEqual(self.call("GET", "/collections/pay/points/1")["result"]["payload"], {"g": 1, "flag": True})
+        self.call("POST", "/collections/pay/points/payload/clear?wait=true", {"points": [2]},
+                  template="/collections/{collection_name}/points/payload/clear")
+        self.assertEqual(self.call("GET", "/collections/pay/points/2")["result"]["payload"], {})
+        idx = self.call("PUT", "/collections/pay/index?wait=true", {"field_name": "g", "field_schema": "integer"},
+                        template="/collections/{collection_name}/index")
+        self.assertEqual(idx["result"]["status"], "completed")
+        schema = self.call("GET", "/collections/pay", template="/collections/{collection_name}")["result"]["payload_schema"]
+        self.assertEqual(schema["g"]["data_type"], "integer")
+        self.assertEqual(schema["g"]["points"], 4, "0 was overwritten without g, 2 was cleared")
+        self.call("POST", "/collections/pay/points/delete?wait=true", {"filter": {"must": [{"key": "g", "match": {"value": 1}}]}},
+                  template="/collections/{collection_name}/points/delete")
+        self.assertEqual(self.call("POST", "/collections/pay/points/count", {})["result"]["count"], 3)
+
+    def test_05_aliases(self):
+        self.make("real")
+        self.call("POST", "/collections/aliases", {"actions": [{"create_alias": {"collection_name": "real", "alias_name": "prod"}}]},
+                  template="/collections/aliases")
+        al = self.call("GET", "/aliases", template="/aliases")["result"]["aliases"]
+        self.assertIn({"alias_name": "prod", "collection_name": "real"}, al)
+        per = self.call("GET", "/collections/real/aliases", template="/collections/{collection_name}/aliases")["result"]
+        self.assertEqual(per["aliases"], [{"alias_name": "prod", "collection_name": "real"}])
+        self.call("PUT", "/collections/prod/points?wait=true", {"points": [{"id": 1, "vector": [1, 0, 0, 0]}]})
+        self.assertEqual(self.call("POST", "/collections/real/points/count", {})["result"]["count"], 1)
+        self.call("POST", "/collections/aliases", {"actions": [{"delete_alias": {"alias_name": "prod"}}]})
+        self.call("POST", "/collections/prod/points/count", {}, expect=404)
+
+    def test_06_bad_input(self):
+        self.make("bad")
+        err = self.call("PUT", "/collections/bad/points", raw=b'{"points": [', expect=400)
+        self.assertIn("Format error in JSON body", err["status"]["error"])
+        err = self.call("PUT", "/collections/bad/points", {"points": [{"id": 1, "vector": [1, 2]}]}, expect=400)
+        self.assertIn("expected 4, got 2", err["status"]["error"])
+        err = self.call("PUT", "/collections/bad/points", {"points": [{"id": -5, "vector": [1, 2, 3, 4]}]}, expect=400)
+        self.assertIn("points[0].id", err["status"]["error"])
+        err = self.call("PUT", "/collections/x", {"vectors": {"size": 4, "distance": "Cosinus"}}, expect=400)
+        self.assertIn("vectors.distance", err["status"]["error"])
+        err = self.call("POST", "/collections/bad/points/count", {"filter": {"must": [{"key": "a"}]}}, expect=400)
+        self.assertIn("filter.must[0]", err["status"]["error"])
+        err = self.call("POST", "/collections/bad/points/scroll", {"limit": 0}, expect=400)
+        self.assertIn("limit", err["status"]["error"])
+        big = {"points": [{"id": 1, "vector": [1, 2, 3, 4], "payload": {"blob": "x" * (2 << 20)}}]}
+        status, _ = self.s.request("PUT", "/collections/bad/points", big)
+        self.assertEqual(status, 413)
+        self.assertEqual(self.call("POST", "/collections/bad/points/count", {})["result"]["count"], 0,
+                         "nothing was written by the rejected requests")
+        self.call("GET", "/collections/bad/snapshots", expect=501)
+        self.call("GET", "/no/such/route", expect=404)
+
+
+class RestApiKeyTest(unittest.TestCase):
+    def test_keys(self):
+        s = Server({"STRATA__SERVICE__API_KEY": "secret", "STRATA__SERVICE__READ_ONLY_API_KEY": "reader"})
+        try:
+            self.assertEqual(s.request("GET", "/collections")[0], 403)
+            self.assertEqual(s.request("GET", "/collections", headers={"api-key": "nope"})[0], 403)
+            self.assertEqual(s.request("GET", "/healthz")[0], 200, "health needs no key")
+            ok = s.request("PUT", "/collections/k", {"vectors": {"size": 2, "distance": "Dot"}}, headers={"api-key": "secret"})
+            self.assertEqual(ok[0], 200, ok)
+            ro = s.request("PUT", "/collections/k2", {"vectors": {"size": 2, "distance": "Dot"}},
+                           headers={"Authorization": "Bearer reader"})
+            self.assertEqual(ro[0], 403, ro)
+            self.assertEqual(s.request("GET", "/collections", headers={"Authorization": "Bearer reader"})[0], 200)
+        finally:
+            self.assertEqual(s.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
