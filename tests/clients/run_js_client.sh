@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs an official Qdrant JS client application (tests/clients/<dir>/app.mjs, dependencies pinned
 # by its package-lock.json) against a real Strata server started on free ports.
-# usage: run_js_client.sh <strata binary> <client source dir> <work dir>
+# usage: run_js_client.sh <strata binary> <client source dir> <work dir> <grpc|rest>
 set -euo pipefail
-strata=$1 src=$2 work=$3
+strata=$1 src=$2 work=$3 api=$4
 mkdir -p "$work"
 cp "$src/package.json" "$src/package-lock.json" "$src/app.mjs" "$work/"
 if ! cmp -s "$src/package-lock.json" "$work/node_modules/.strata-lock" 2>/dev/null; then
@@ -23,8 +23,12 @@ for _ in $(seq 1 200); do
   kill -0 "$pid" 2>/dev/null || { cat "$log"; exit 1; }
   sleep 0.05
 done
-port=$(sed -n 's/.*gRPC listening on [0-9.]*:\([0-9]*\).*/\1/p' "$log" | head -1)
-[[ -n "$port" ]] || { echo "no gRPC port in the server log:"; cat "$log"; exit 1; }
+if [[ "$api" == grpc ]]; then
+  port=$(sed -n 's/.*gRPC listening on [0-9.]*:\([0-9]*\).*/\1/p' "$log" | head -1)
+else
+  port=$(sed -n 's/.*REST listening on port \([0-9]*\).*/\1/p' "$log" | head -1)
+fi
+[[ -n "$port" ]] || { echo "no $api port in the server log:"; cat "$log"; exit 1; }
 (cd "$work" && node app.mjs "$port")
 kill -TERM "$pid"
 wait "$pid"

@@ -1,0 +1,86 @@
+// A realistic application against Strata through the official Qdrant JS REST client:
+// collection, upsert with payloads, payload index, filtered query, paginated scroll, count,
+// set and delete payload, delete by filter, aliases, collection info, delete collection.
+// Exits non-zero (with the reason) on the first wrong answer.
+// usage: node app.mjs <port>
+import { QdrantClient } from '@qdrant/js-client-rest';
+
+const port = Number(process.argv[2]);
+const client = new QdrantClient({ url: `http://127.0.0.1:${port}`, checkCompatibility: true });
+
+function check(cond, what) {
+  if (!cond) {
+    console.error(`FAIL: ${what}`);
+    process.exit(1);
+  }
+  console.log(`ok: ${what}`);
+}
+
+const name = 'js_rest_app';
+const versionInfo = await client.versionInfo();
+check(versionInfo.version === '1.19.0', `the server reports API version ${versionInfo.version}`);
+
+check((await client.createCollection(name, { vectors: { size: 4, distance: 'Cosine' } })) === true,
+      'create collection');
+check((await client.collectionExists(name)).exists === true, 'the collection exists');
+
+const points = [];
+for (let i = 0; i < 120; i++) {
+  points.push({
+    id: i,
+    vector: [Math.cos(i), Math.sin(i), (i % 5) / 5, 1],
+    payload: { city: i % 4 === 0 ? 'Berlin' : 'Paris', rank: i, tags: ['a', i % 2 ? 'odd' : 'even'] },
+  });
+}
+const up = await client.upsert(name, { wait: true, points });
+check(up.status === 'completed', 'upsert of 120 points completes');
+
+await client.createPayloadIndex(name, { field_name: 'city', field_schema: 'keyword', wait: true });
+const info = await client.getCollection(name);
+check(info.points_count === 120, `collection info counts ${info.points_count} points`);
+check(info.payload_schema.city?.data_type === 'keyword', 'payload_schema shows the keyword index');
+
+const berlin = { must: [{ key: 'city', match: { value: 'Berlin' } }] };
+const res = await client.query(name, { query: [1, 0, 0, 1], filter: berlin, limit: 5, with_payload: true });
+check(res.points.length === 5, `filtered query returns ${res.points.length} points`);
+check(res.points.every((p) => p.payload.city === 'Berlin'), 'every hit matches the filter');
+check(Number.isInteger(res.points[0].payload.rank), 'integer payload values stay integers');
+
+let seen = 0;
+let offset = undefined;
+do {
+  const page = await client.scroll(name, { limit: 7, offset, filter: berlin });
+  seen += page.points.length;
+  offset = page.next_page_offset ?? undefined;
+} while (offset !== undefined);
+check(seen === 30, `paginated scroll over the filter sees ${seen} points`);
+
+const odd = await client.count(name, { filter: { must: [{ key: 'tags', match: { any: ['odd'] } }] } });
+check(odd.count === 60, `count over an array field says ${odd.count}`);
+
+await client.setPayload(name, { payload: { featured: true }, points: [0, 4, 8], wait: true });
+const featured = await client.count(name, { filter: { must: [{ key: 'featured', match: { value: true } }] } });
+check(featured.count === 3, 'set payload on three points');
+await client.deletePayload(name, { keys: ['featured'], points: [0], wait: true });
+const [zero] = await client.retrieve(name, { ids: [0] });
+check(zero.payload.featured === undefined && zero.payload.city === 'Berlin', 'delete payload key');
+
+await client.delete(name, { filter: { must: [{ key: 'city', match: { value: 'Paris' } }] }, wait: true });
+check((await client.count(name)).count === 30, 'delete by filter leaves the Berlin points');
+
+await client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: name, alias_name: 'app_alias' } }] });
+const viaAlias = await client.count('app_alias');
+check(viaAlias.count === 30, 'the alias reaches the collection');
+const aliases = await client.getCollectionAliases(name);
+check(aliases.aliases.some((a) => a.alias_name === 'app_alias'), 'the alias is listed');
+
+try {
+  await client.getCollection('does_not_exist');
+  check(false, 'a missing collection must fail');
+} catch (e) {
+  check(e.status === 404, `a missing collection answers ${e.status}`);
+}
+
+check((await client.deleteCollection(name)) === true, 'delete collection');
+check((await client.collectionExists(name)).exists === false, 'the collection is gone');
+console.log('all checks passed');
