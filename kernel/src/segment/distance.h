@@ -13,24 +13,19 @@
 #include <cstddef>
 #include <string>
 
+#include "strata/sdk/distance.hpp"
+
 namespace strata::kernel {
 
 enum class Metric { kCosine, kDot, kEuclid, kManhattan };
-enum class SimdLevel { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
 
-struct DistanceKernels {
-  float (*dot)(const float* a, const float* b, size_t n);
-  float (*l2sq)(const float* a, const float* b, size_t n);
-  float (*l1)(const float* a, const float* b, size_t n);
-};
-
-// The best level this CPU supports (and the build compiled in).
-SimdLevel DetectSimdLevel();
-const char* SimdLevelName(SimdLevel level);
-// Kernels of one level; levels above DetectSimdLevel() must not be called.
-const DistanceKernels& KernelsFor(SimdLevel level);
-// The kernels chosen once at startup for this CPU.
-const DistanceKernels& ActiveKernels();
+// The kernels themselves live in the SDK (strata/sdk/distance.hpp), shared with index plugins.
+using sdk::DetectSimdLevel;
+using sdk::DistanceKernels;
+using sdk::KernelsFor;
+using sdk::SimdLevel;
+using sdk::SimdLevelName;
+inline const DistanceKernels& ActiveKernels() { return sdk::Kernels(); }
 
 float Score(Metric metric, const float* a, const float* b, size_t dim);
 float Score(const DistanceKernels& k, Metric metric, const float* a, const float* b, size_t dim);
