@@ -1,14 +1,12 @@
-// crc32c.h: CRC-32C (Castagnoli), the checksum of every Strata on-disk format.
+// crc32c.h: CRC-32C for the kernel; the implementation is the SDK's (shared with plugins).
 #ifndef STRATA_KERNEL_COMMON_CRC32C_H_
 #define STRATA_KERNEL_COMMON_CRC32C_H_
 
-#include <cstddef>
-#include <cstdint>
+#include "strata/sdk/crc32c.hpp"
 
 namespace strata::kernel {
 
-// Extends `crc` (0 to start) over data[0..n).
-uint32_t Crc32c(const void* data, size_t n, uint32_t crc = 0);
+using sdk::Crc32c;
 
 }  // namespace strata::kernel
 

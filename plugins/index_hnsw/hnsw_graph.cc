@@ -1,0 +1,436 @@
+#include "hnsw_graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <queue>
+
+#include "strata/sdk/crc32c.hpp"
+
+namespace strata::hnsw {
+
+// Visited marks with a generation counter, so clearing is O(1) per search.
+class VisitedList {
+ public:
+  void Prepare(uint32_t n) {
+    if (tags_.size() < n) {
+      tags_.assign(n, 0);
+      gen_ = 0;
+    }
+    if (++gen_ == 0) {
+      std::fill(tags_.begin(), tags_.end(), 0);
+      gen_ = 1;
+    }
+  }
+  // True when `id` was already visited; marks it otherwise.
+  bool Visit(uint32_t id) {
+    if (tags_[id] == gen_) return true;
+    tags_[id] = gen_;
+    return false;
+  }
+
+ private:
+  std::vector<uint16_t> tags_;
+  uint16_t gen_ = 0;
+};
+
+class VisitedPool {
+ public:
+  std::unique_ptr<VisitedList> Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return std::make_unique<VisitedList>();
+    auto v = std::move(free_.back());
+    free_.pop_back();
+    return v;
+  }
+  void Put(std::unique_ptr<VisitedList> v) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(v));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<VisitedList>> free_;
+};
+
+namespace {
+
+struct Lease {
+  VisitedPool& pool;
+  std::unique_ptr<VisitedList> list;
+  explicit Lease(VisitedPool& p) : pool(p), list(p.Get()) {}
+  ~Lease() { pool.Put(std::move(list)); }
+};
+
+inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
+
+struct WorseFirst {
+  bool operator()(const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) const {
+    return a.first < b.first;  // max-heap on distance
+  }
+};
+struct BetterFirst {
+  bool operator()(const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) const {
+    return a.first > b.first;  // min-heap on distance
+  }
+};
+
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+constexpr char kMagic[8] = {'S', 'T', 'R', 'H', 'N', 'S', 'W', '1'};
+constexpr uint32_t kFormatVersion = 1;
+
+template <class T>
+void Put(std::string* s, T v) {
+  s->append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+
+}  // namespace
+
+Graph::Graph(uint32_t dim, Space space, Params params)
+    : dim_(dim),
+      space_(space),
+      params_(params),
+      m0_(params.m * 2),
+      level_mult_(1.0 / std::log(std::max<double>(2.0, params.m))),
+      kernels_(sdk::Kernels()),
+      visited_(std::make_unique<VisitedPool>()) {}
+
+Graph::~Graph() = default;
+
+void Graph::SetVectors(const float* base, size_t stride_floats) {
+  base_ = base;
+  stride_ = stride_floats;
+}
+
+void Graph::Reserve(uint32_t capacity) {
+  if (capacity <= capacity_) return;
+  auto level0 = std::make_unique<uint32_t[]>(static_cast<size_t>(capacity) * (m0_ + 1));
+  std::memset(level0.get(), 0, sizeof(uint32_t) * static_cast<size_t>(capacity) * (m0_ + 1));
+  if (level0_) {
+    std::memcpy(level0.get(), level0_.get(),
+                sizeof(uint32_t) * static_cast<size_t>(capacity_) * (m0_ + 1));
+  }
+  level0_ = std::move(level0);
+  upper_.resize(capacity);
+  levels_.resize(capacity, -1);
+  node_locks_ = std::make_unique<std::mutex[]>(capacity);
+  capacity_ = capacity;
+}
+
+float Graph::Distance(const float* a, uint32_t id) const {
+  distances_.fetch_add(1, std::memory_order_relaxed);
+  const float* b = Vec(id);
+  switch (space_) {
+    case Space::kL2:
+      return kernels_.l2sq(a, b, dim_);
+    case Space::kL1:
+      return kernels_.l1(a, b, dim_);
+    case Space::kInnerProduct:
+      return 1.0f - kernels_.dot(a, b, dim_);
+  }
+  return 0;
+}
+
+int Graph::RandomLevel(uint32_t id) const {
+  uint64_t r = Mix(params_.seed * 0x9E3779B97F4A7C15ull + id);
+  double u = (static_cast<double>(r >> 11) + 0.5) / 9007199254740992.0;  // (0, 1)
+  int level = static_cast<int>(-std::log(u) * level_mult_);
+  return std::min(level, 60);
+}
+
+std::vector<Graph::Candidate> Graph::SearchLayer(const float* q, uint32_t entry, uint32_t ef,
+                                                 int level, const AllowFn* allow) const {
+  const bool building = allow == nullptr;
+  Lease lease(*visited_);
+  VisitedList& visited = *lease.list;
+  visited.Prepare(capacity_);
+  std::priority_queue<Candidate, std::vector<Candidate>, WorseFirst> top;
+  std::priority_queue<Candidate, std::vector<Candidate>, BetterFirst> frontier;
+  float d = Distance(q, entry);
+  visited.Visit(entry);
+  frontier.push({d, entry});
+  float bound = std::numeric_limits<float>::max();
+  if (building || allow->Allows(entry)) {
+    top.push({d, entry});
+    bound = d;
+  }
+  std::vector<uint32_t> links;
+  while (!frontier.empty()) {
+    Candidate c = frontier.top();
+    if (c.first > bound && top.size() >= ef) break;
+    frontier.pop();
+    uint32_t count;
+    const uint32_t* l;
+    if (building) {
+      // Links change while other threads insert: copy them under the node's lock.
+      std::lock_guard<std::mutex> lock(node_locks_[c.second]);
+      const uint32_t* src = Links(c.second, level);
+      links.assign(src + 1, src + 1 + src[0]);
+      count = static_cast<uint32_t>(links.size());
+      l = links.data();
+    } else {
+      const uint32_t* src = Links(c.second, level);
+      count = src[0];
+      l = src + 1;
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+      if (i + 1 < count) Prefetch(Vec(l[i + 1]));
+      uint32_t n = l[i];
+      if (visited.Visit(n)) continue;
+      float dn = Distance(q, n);
+      if (top.size() < ef || dn < bound) {
+        frontier.push({dn, n});
+        if (building || allow->Allows(n)) {
+          top.push({dn, n});
+          if (top.size() > ef) top.pop();
+          bound = top.top().first;
+        }
+      }
+    }
+  }
+  std::vector<Candidate> out(top.size());
+  for (size_t i = out.size(); i-- > 0;) {
+    out[i] = top.top();
+    top.pop();
+  }
+  return out;  // ascending distance
+}
+
+void Graph::SelectNeighbors(std::vector<Candidate>& cands, uint32_t max_links) const {
+  if (cands.size() <= max_links) return;
+  std::sort(cands.begin(), cands.end());
+  std::vector<Candidate> kept;
+  kept.reserve(max_links);
+  for (const Candidate& c : cands) {
+    if (kept.size() >= max_links) break;
+    bool diverse = true;
+    for (const Candidate& k : kept) {
+      if (Distance(Vec(c.second), k.second) < c.first) {
+        diverse = false;
+        break;
+      }
+    }
+    if (diverse) kept.push_back(c);
+  }
+  cands.swap(kept);
+}
+
+void Graph::Connect(uint32_t id, const std::vector<Candidate>& neighbors, int level) {
+  const uint32_t max_links = level == 0 ? m0_ : params_.m;
+  {
+    std::lock_guard<std::mutex> lock(node_locks_[id]);
+    uint32_t* l = Links(id, level);
+    l[0] = static_cast<uint32_t>(neighbors.size());
+    for (size_t i = 0; i < neighbors.size(); ++i) l[1 + i] = neighbors[i].second;
+  }
+  for (const Candidate& nb : neighbors) {
+    std::lock_guard<std::mutex> lock(node_locks_[nb.second]);
+    uint32_t* l = Links(nb.second, level);
+    uint32_t count = l[0];
+    bool present = false;
+    for (uint32_t i = 0; i < count; ++i) present |= l[1 + i] == id;
+    if (present) continue;
+    if (count < max_links) {
+      l[1 + count] = id;
+      l[0] = count + 1;
+      continue;
+    }
+    std::vector<Candidate> cands;
+    cands.reserve(count + 1);
+    const float* v = Vec(nb.second);
+    cands.push_back({Distance(v, id), id});
+    for (uint32_t i = 0; i < count; ++i) cands.push_back({Distance(v, l[1 + i]), l[1 + i]});
+    SelectNeighbors(cands, max_links);
+    l[0] = static_cast<uint32_t>(cands.size());
+    for (size_t i = 0; i < cands.size(); ++i) l[1 + i] = cands[i].second;
+  }
+}
+
+void Graph::Insert(uint32_t id) {
+  const int level = RandomLevel(id);
+  {
+    std::lock_guard<std::mutex> lock(node_locks_[id]);
+    if (levels_[id] >= 0) return;  // already in the graph
+    levels_[id] = static_cast<int8_t>(level);
+    if (level > 0) {
+      upper_[id] = std::make_unique<uint32_t[]>(static_cast<size_t>(level) * (params_.m + 1));
+      std::memset(upper_[id].get(), 0, sizeof(uint32_t) * level * (params_.m + 1));
+    }
+  }
+  std::unique_lock<std::mutex> global(entry_mu_);
+  const int max_level = max_level_.load();
+  const int64_t entry = entry_.load();
+  if (entry < 0) {
+    entry_ = id;
+    max_level_ = level;
+    inserted_.fetch_add(1);
+    return;
+  }
+  if (level <= max_level) global.unlock();  // keep the lock only when we become the entry
+
+  const float* q = Vec(id);
+  uint32_t curr = static_cast<uint32_t>(entry);
+  float curd = Distance(q, curr);
+  for (int l = max_level; l > level; --l) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      std::lock_guard<std::mutex> lock(node_locks_[curr]);
+      const uint32_t* links = Links(curr, l);
+      for (uint32_t i = 0; i < links[0]; ++i) {
+        float d = Distance(q, links[1 + i]);
+        if (d < curd) {
+          curd = d;
+          curr = links[1 + i];
+          changed = true;
+        }
+      }
+    }
+  }
+  for (int l = std::min(level, max_level); l >= 0; --l) {
+    std::vector<Candidate> cands = SearchLayer(q, curr, params_.ef_construct, l, nullptr);
+    if (!cands.empty()) curr = cands.front().second;
+    SelectNeighbors(cands, l == 0 ? m0_ : params_.m);
+    Connect(id, cands, l);
+  }
+  if (level > max_level) {
+    entry_ = id;
+    max_level_ = level;
+  }
+  inserted_.fetch_add(1);
+}
+
+void Graph::Search(const float* query, uint32_t k, uint32_t ef, const AllowFn& allow,
+                   std::vector<std::pair<float, uint32_t>>* out) const {
+  out->clear();
+  const int64_t entry = entry_.load();
+  if (entry < 0 || k == 0) return;
+  uint32_t curr = static_cast<uint32_t>(entry);
+  float curd = Distance(query, curr);
+  for (int l = max_level_.load(); l > 0; --l) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      const uint32_t* links = Links(curr, l);
+      for (uint32_t i = 0; i < links[0]; ++i) {
+        float d = Distance(query, links[1 + i]);
+        if (d < curd) {
+          curd = d;
+          curr = links[1 + i];
+          changed = true;
+        }
+      }
+    }
+  }
+  std::vector<Candidate> found = SearchLayer(query, curr, std::max(ef, k), 0, &allow);
+  if (found.size() > k) found.resize(k);
+  *out = std::move(found);
+}
+
+uint64_t Graph::MemoryBytes() const {
+  uint64_t bytes = static_cast<uint64_t>(capacity_) * (m0_ + 1) * sizeof(uint32_t);
+  for (uint32_t i = 0; i < capacity_; ++i) {
+    if (levels_[i] > 0)
+      bytes += static_cast<uint64_t>(levels_[i]) * (params_.m + 1) * sizeof(uint32_t);
+  }
+  bytes += capacity_ * (sizeof(int8_t) + sizeof(std::mutex) + sizeof(std::unique_ptr<uint32_t[]>));
+  return bytes;
+}
+
+std::string Graph::Serialize() const {
+  std::string s(kMagic, 8);
+  Put<uint32_t>(&s, kFormatVersion);
+  Put<uint32_t>(&s, dim_);
+  Put<uint32_t>(&s, static_cast<uint32_t>(space_));
+  Put<uint32_t>(&s, params_.m);
+  Put<uint32_t>(&s, params_.ef_construct);
+  Put<uint32_t>(&s, capacity_);
+  Put<int64_t>(&s, entry_.load());
+  Put<int32_t>(&s, max_level_.load());
+  Put<uint32_t>(&s, inserted_.load());
+  s.append(reinterpret_cast<const char*>(levels_.data()), levels_.size());
+  s.append(reinterpret_cast<const char*>(level0_.get()),
+           sizeof(uint32_t) * static_cast<size_t>(capacity_) * (m0_ + 1));
+  for (uint32_t i = 0; i < capacity_; ++i) {
+    if (levels_[i] > 0) {
+      s.append(reinterpret_cast<const char*>(upper_[i].get()),
+               sizeof(uint32_t) * levels_[i] * (params_.m + 1));
+    }
+  }
+  Put<uint32_t>(&s, sdk::Crc32c(s.data(), s.size()));
+  return s;
+}
+
+Status Graph::Deserialize(const std::string& s, const std::string& where) {
+  constexpr size_t kHeader = 8 + 4 * 6 + 8 + 4 + 4;
+  if (s.size() < kHeader + 4 || std::memcmp(s.data(), kMagic, 8) != 0) {
+    return DataLoss(where + ": not an HNSW graph file");
+  }
+  uint32_t crc = 0;
+  std::memcpy(&crc, s.data() + s.size() - 4, 4);
+  if (crc != sdk::Crc32c(s.data(), s.size() - 4)) return DataLoss(where + ": checksum mismatch");
+  const char* p = s.data() + 8;
+  auto next = [&p](auto* v) {
+    std::memcpy(v, p, sizeof(*v));
+    p += sizeof(*v);
+  };
+  uint32_t version, dim, space, m, efc, capacity, inserted;
+  int64_t entry;
+  int32_t max_level;
+  next(&version);
+  if (version != kFormatVersion) {
+    return FailedPrecondition(where + ": HNSW format version " + std::to_string(version) +
+                              " is not supported (this build reads version 1)");
+  }
+  next(&dim);
+  next(&space);
+  next(&m);
+  next(&efc);
+  next(&capacity);
+  next(&entry);
+  next(&max_level);
+  next(&inserted);
+  if (dim != dim_ || space != static_cast<uint32_t>(space_)) {
+    return FailedPrecondition(where + ": saved for another dimension or metric");
+  }
+  params_.m = m;
+  params_.ef_construct = efc;
+  m0_ = m * 2;
+  level_mult_ = 1.0 / std::log(std::max<double>(2.0, m));
+  capacity_ = 0;
+  level0_.reset();
+  upper_.clear();
+  levels_.clear();
+  Reserve(capacity);
+  const size_t l0_bytes = sizeof(uint32_t) * static_cast<size_t>(capacity) * (m0_ + 1);
+  if (static_cast<size_t>(p - s.data()) + capacity + l0_bytes + 4 > s.size()) {
+    return DataLoss(where + ": truncated");
+  }
+  std::memcpy(levels_.data(), p, capacity);
+  p += capacity;
+  std::memcpy(level0_.get(), p, l0_bytes);
+  p += l0_bytes;
+  for (uint32_t i = 0; i < capacity; ++i) {
+    if (levels_[i] <= 0) continue;
+    const size_t bytes = sizeof(uint32_t) * levels_[i] * (m + 1);
+    if (static_cast<size_t>(p - s.data()) + bytes + 4 > s.size())
+      return DataLoss(where + ": truncated");
+    upper_[i] = std::make_unique<uint32_t[]>(static_cast<size_t>(levels_[i]) * (m + 1));
+    std::memcpy(upper_[i].get(), p, bytes);
+    p += bytes;
+  }
+  entry_ = entry;
+  max_level_ = max_level;
+  inserted_ = inserted;
+  return Status::Ok();
+}
+
+}  // namespace strata::hnsw

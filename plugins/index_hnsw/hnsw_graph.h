@@ -1,0 +1,119 @@
+// hnsw_graph.h: a hierarchical navigable small world graph over dense float32 vectors.
+//
+// Vectors are borrowed (base pointer + stride), never copied. Level-0 links live in one flat
+// array (count + 2M slots per node); upper levels are stored per node. Inserts may run in
+// parallel (per-node locks); searches are const and run concurrently with each other.
+// Distances are "lower is better": L2 squared, L1, or 1 - dot for dot/cosine.
+#ifndef STRATA_PLUGINS_INDEX_HNSW_HNSW_GRAPH_H_
+#define STRATA_PLUGINS_INDEX_HNSW_HNSW_GRAPH_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "strata/sdk/distance.hpp"
+#include "strata/sdk/status.hpp"
+
+namespace strata::hnsw {
+
+enum class Space { kL2, kInnerProduct, kL1 };
+
+struct Params {
+  uint32_t m = 16;
+  uint32_t ef_construct = 100;
+  uint64_t seed = 100;
+};
+
+// Which points a search may return: a bitset, a predicate, or everything.
+struct AllowFn {
+  const uint64_t* bits = nullptr;
+  uint32_t n_bits = 0;
+  std::function<bool(uint32_t)> pred;
+  bool Allows(uint32_t id) const {
+    if (bits != nullptr) return id < n_bits && ((bits[id >> 6] >> (id & 63)) & 1u);
+    return !pred || pred(id);
+  }
+  bool everything() const { return bits == nullptr && !pred; }
+};
+
+class VisitedPool;
+
+class Graph {
+ public:
+  Graph(uint32_t dim, Space space, Params params);
+  ~Graph();
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  // Points the graph at the vectors (vector i at base + i * stride_floats). Must cover every
+  // id inserted or loaded.
+  void SetVectors(const float* base, size_t stride_floats);
+  // Sizes the graph for ids 0 .. capacity-1 (exclusive with everything else).
+  void Reserve(uint32_t capacity);
+  // Adds one point; thread-safe against other Inserts (not against Reserve / Load).
+  void Insert(uint32_t id);
+
+  // The k nearest allowed points, best first, as (distance, id).
+  void Search(const float* query, uint32_t k, uint32_t ef, const AllowFn& allow,
+              std::vector<std::pair<float, uint32_t>>* out) const;
+
+  uint32_t size() const { return inserted_.load(); }
+  uint32_t capacity() const { return capacity_; }
+  uint64_t MemoryBytes() const;
+  // Distance computations done by searches since construction (for profiling).
+  uint64_t distance_count() const { return distances_.load(std::memory_order_relaxed); }
+
+  // Format: hnsw_format.md beside this file.
+  std::string Serialize() const;
+  Status Deserialize(const std::string& data, const std::string& where);
+
+ private:
+  using Candidate = std::pair<float, uint32_t>;  // (distance, id)
+  float Distance(const float* a, uint32_t id) const;
+  const float* Vec(uint32_t id) const { return base_ + static_cast<size_t>(id) * stride_; }
+  uint32_t* Links0(uint32_t id) const {
+    return level0_.get() + static_cast<size_t>(id) * (m0_ + 1);
+  }
+  uint32_t* LinksUp(uint32_t id, int level) const {
+    return upper_[id].get() + static_cast<size_t>(level - 1) * (params_.m + 1);
+  }
+  uint32_t* Links(uint32_t id, int level) const {
+    return level == 0 ? Links0(id) : LinksUp(id, level);
+  }
+  int RandomLevel(uint32_t id) const;
+  // Best-first search of one layer from `entry`, keeping `ef` results (worst on top).
+  std::vector<Candidate> SearchLayer(const float* q, uint32_t entry, uint32_t ef, int level,
+                                     const AllowFn* allow) const;
+  void SelectNeighbors(std::vector<Candidate>& candidates, uint32_t max_links) const;
+  void Connect(uint32_t id, const std::vector<Candidate>& neighbors, int level);
+
+  uint32_t dim_;
+  Space space_;
+  Params params_;
+  uint32_t m0_;
+  double level_mult_;
+  const sdk::DistanceKernels& kernels_;
+  const float* base_ = nullptr;
+  size_t stride_ = 0;
+
+  uint32_t capacity_ = 0;
+  std::unique_ptr<uint32_t[]> level0_;
+  std::vector<std::unique_ptr<uint32_t[]>> upper_;
+  std::vector<int8_t> levels_;  // -1 = not inserted
+  std::unique_ptr<std::mutex[]> node_locks_;
+  std::mutex entry_mu_;
+  std::atomic<int64_t> entry_{-1};
+  std::atomic<int> max_level_{-1};
+  std::atomic<uint32_t> inserted_{0};
+  mutable std::atomic<uint64_t> distances_{0};
+  std::unique_ptr<VisitedPool> visited_;
+};
+
+}  // namespace strata::hnsw
+
+#endif  // STRATA_PLUGINS_INDEX_HNSW_HNSW_GRAPH_H_

@@ -1,0 +1,161 @@
+// index_hnsw: the HNSW vector index plugin, built only through the SDK (STABLE tier).
+//
+// Create parameters: m (16), ef_construct (100), seed. Search parameters: ef / hnsw_ef
+// (default ef_construct). Builds in parallel through host->parallel_for (the optimizer's CPU
+// budget), honours cancellation, filters by bitset or predicate during the traversal and widens
+// ef for restrictive filters (from the host's cardinality estimate). Saved as one file,
+// hnsw.graph (format: hnsw_format.md).
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "hnsw_graph.h"
+#include "strata/sdk/index_plugin.hpp"
+#include "strata/sdk/manifest.hpp"
+
+namespace {
+
+using strata::Result;
+using strata::Status;
+namespace sdk = strata::sdk;
+namespace hnsw = strata::hnsw;
+
+constexpr const char* kGraphFile = "hnsw.graph";
+
+class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
+ public:
+  static Result<std::unique_ptr<HnswIndex>> Create(const sdk::Host&, const sdk::Params& p,
+                                                   const sdk::VectorSource& src) {
+    if (src.dtype() != STRATA_DTYPE_F32) return strata::Unimplemented("hnsw: float32 vectors only");
+    hnsw::Params params;
+    STRATA_ASSIGN_OR_RETURN(int64_t m, p.GetInt("m", 16));
+    STRATA_ASSIGN_OR_RETURN(int64_t efc, p.GetInt("ef_construct", 100));
+    STRATA_ASSIGN_OR_RETURN(int64_t seed, p.GetInt("seed", 100));
+    if (m < 2 || m > 128)
+      return strata::InvalidArgument("hnsw parameter 'm' must be within [2, 128]");
+    if (efc < 4) return strata::InvalidArgument("hnsw parameter 'ef_construct' must be >= 4");
+    params.m = static_cast<uint32_t>(m);
+    params.ef_construct = static_cast<uint32_t>(efc);
+    params.seed = static_cast<uint64_t>(seed);
+    hnsw::Space space = src.metric() == STRATA_METRIC_L2   ? hnsw::Space::kL2
+                        : src.metric() == STRATA_METRIC_L1 ? hnsw::Space::kL1
+                                                           : hnsw::Space::kInnerProduct;
+    return std::make_unique<HnswIndex>(src.dim(), space, params);
+  }
+  HnswIndex(uint32_t dim, hnsw::Space space, hnsw::Params params)
+      : graph_(dim, space, params), space_(space), ef_construct_(params.ef_construct) {}
+
+  Status Build(const sdk::Filter& live, const sdk::Cancel& cancel) {
+    STRATA_RETURN_IF_ERROR(cancel.Check("hnsw build"));
+    const uint32_t n = source().count();
+    STRATA_RETURN_IF_ERROR(BindVectors(n));
+    graph_.Reserve(n);
+    constexpr uint32_t kChunk = 256;
+    const uint32_t chunks = (n + kChunk - 1) / kChunk;
+    std::atomic<bool> stopped{false};
+    // The first point alone, so the parallel inserts have an entry point to start from.
+    if (n > 0 && live.Allows(0)) graph_.Insert(0);
+    STRATA_RETURN_IF_ERROR(host().ParallelFor(chunks, [&](uint32_t c) {
+      if (stopped.load(std::memory_order_relaxed)) return;
+      if (cancel.IsCancelled()) {
+        stopped = true;
+        return;
+      }
+      const uint32_t end = std::min(n, (c + 1) * kChunk);
+      for (uint32_t id = std::max(1u, c * kChunk); id < end; ++id) {
+        if (live.Allows(id)) graph_.Insert(id);
+      }
+    }));
+    if (stopped) return strata::Cancelled("hnsw build cancelled");
+    return Status::Ok();
+  }
+
+  Status Insert(uint32_t offset) {
+    const uint32_t needed = offset + 1;
+    STRATA_RETURN_IF_ERROR(BindVectors(std::max(needed, source().count())));
+    if (needed > graph_.capacity()) graph_.Reserve(std::max(needed, graph_.capacity() * 2));
+    graph_.Insert(offset);
+    return Status::Ok();
+  }
+
+  Status Search(const sdk::SearchRequest& req, sdk::SearchOutput& out) const {
+    STRATA_ASSIGN_OR_RETURN(int64_t ef_param, req.params().GetInt("ef", 0));
+    if (ef_param == 0) {
+      STRATA_ASSIGN_OR_RETURN(ef_param, req.params().GetInt("hnsw_ef", ef_construct_));
+    }
+    uint32_t ef = static_cast<uint32_t>(std::max<int64_t>(ef_param, req.top_k()));
+    hnsw::AllowFn allow;
+    const sdk::Filter filter = req.filter();
+    if (!filter.is_null()) {
+      const strata_filter* f = filter.raw();
+      if (f->allow_bits != nullptr) {
+        allow.bits = f->allow_bits;
+        allow.n_bits = f->n_bits;
+      } else if (f->allow != nullptr) {
+        allow.pred = [f](uint32_t id) { return f->allow(f->ctx, id) != 0; };
+      }
+      // A restrictive filter leaves fewer admissible nodes on the way: widen the beam.
+      const uint64_t n = std::max<uint64_t>(1, graph_.size());
+      const uint64_t expected = f->estimate.exp;
+      if (expected > 0 && expected < n) {
+        double widen = std::min(16.0, std::sqrt(static_cast<double>(n) / expected) * 2.0);
+        ef = static_cast<uint32_t>(std::min<double>(n, ef * widen));
+      }
+    }
+    std::vector<std::pair<float, uint32_t>> found;
+    std::vector<sdk::ScoredOffset> hits;
+    for (uint32_t q = 0; q < req.n_queries(); ++q) {
+      STRATA_RETURN_IF_ERROR(req.cancel().Check("hnsw search"));
+      graph_.Search(req.QueryF32(q), req.top_k(), ef, allow, &found);
+      hits.clear();
+      for (const auto& [d, id] : found) hits.push_back({ScoreOf(d), id});
+      out.Set(q, hits);
+    }
+    return Status::Ok();
+  }
+
+  Status Save(const sdk::Dir& dir) const { return dir.WriteFile(kGraphFile, graph_.Serialize()); }
+  Status Load(const sdk::Dir& dir) {
+    STRATA_ASSIGN_OR_RETURN(std::string data, dir.ReadFile(kGraphFile));
+    STRATA_RETURN_IF_ERROR(graph_.Deserialize(data, dir.Path(kGraphFile)));
+    return BindVectors(std::max(graph_.capacity(), source().count()));
+  }
+  std::vector<std::string> Files() const { return {kGraphFile}; }
+  uint64_t MemoryUsage() const { return graph_.MemoryBytes() + copy_.capacity() * sizeof(float); }
+
+ private:
+  float ScoreOf(float d) const { return space_ == hnsw::Space::kInnerProduct ? 1.0f - d : -d; }
+  // Points the graph at the host's vectors (zero-copy when dense), else at a private copy.
+  Status BindVectors(uint32_t n) {
+    const float* dense = source().DenseF32(0);
+    if (dense != nullptr) {
+      graph_.SetVectors(dense, source().raw()->stride_bytes / sizeof(float));
+      return Status::Ok();
+    }
+    const uint32_t dim = source().dim();
+    const size_t have = copy_.size() / dim;
+    copy_.resize(static_cast<size_t>(n) * dim);
+    for (uint32_t i = static_cast<uint32_t>(have); i < n; ++i) {
+      STRATA_RETURN_IF_ERROR(source().CopyF32(i, &copy_[static_cast<size_t>(i) * dim]));
+    }
+    graph_.SetVectors(copy_.data(), dim);
+    return Status::Ok();
+  }
+
+  hnsw::Graph graph_;
+  hnsw::Space space_;
+  uint32_t ef_construct_;
+  std::vector<float> copy_;
+};
+
+}  // namespace
+
+STRATA_PLUGIN_MANIFEST(
+    STRATA_TIER_STABLE,
+    STRATA_INDEX_PLUGIN("hnsw", "0.1.0", "HNSW graph index with filter-aware search", HnswIndex,
+                        STRATA_INDEX_CAP_F32 | STRATA_INDEX_CAP_COSINE | STRATA_INDEX_CAP_DOT |
+                            STRATA_INDEX_CAP_L2 | STRATA_INDEX_CAP_L1 |
+                            STRATA_INDEX_CAP_FILTER_BITSET | STRATA_INDEX_CAP_FILTER_PREDICATE |
+                            STRATA_INDEX_CAP_INCREMENTAL_INSERT))
