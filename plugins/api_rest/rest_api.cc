@@ -8,8 +8,10 @@
 
 #include <chrono>
 #include <future>
+#include <iterator>
 #include <regex>
 #include <thread>
+#include <tuple>
 
 #include "http_server.h"
 #include "json_codec.h"
@@ -290,8 +292,73 @@ void WriteScoredList(JsonWriter& w,
 using RouteFn = std::function<HttpResponse(RestFrontend&, Call&)>;
 struct Route {
   std::string method;
+  std::string pattern;
   std::vector<std::string> parts;  // "{name}" captures
   RouteFn fn;
+};
+
+// Request counts and latency histograms per (method, route, status), for /metrics.
+class RequestMetrics {
+ public:
+  static constexpr double kBounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
+  void Record(const std::string& method, const std::string& route, int status, double seconds) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Series& s = series_[{method, route, status}];
+    ++s.count;
+    s.sum += seconds;
+    for (size_t i = 0; i < std::size(kBounds); ++i) {
+      if (seconds <= kBounds[i]) ++s.buckets[i];
+    }
+  }
+  std::string Render() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string out =
+        "# HELP rest_responses_total REST responses by method, route and status\n"
+        "# TYPE rest_responses_total counter\n";
+    for (const auto& [key, s] : series_) {
+      out += "rest_responses_total" + Labels(key) + " " + std::to_string(s.count) + "\n";
+    }
+    out +=
+        "# HELP rest_responses_duration_seconds REST response time\n"
+        "# TYPE rest_responses_duration_seconds histogram\n";
+    for (const auto& [key, s] : series_) {
+      std::string l = Labels(key);
+      l.pop_back();  // reopen the label set for `le`
+      for (size_t i = 0; i < std::size(kBounds); ++i) {
+        char le[32];
+        std::snprintf(le, sizeof(le), "%g", kBounds[i]);
+        out += "rest_responses_duration_seconds_bucket" + l + ",le=\"" + le + "\"} " +
+               std::to_string(s.buckets[i]) + "\n";
+      }
+      out += "rest_responses_duration_seconds_bucket" + l + ",le=\"+Inf\"} " +
+             std::to_string(s.count) + "\n";
+      out +=
+          "rest_responses_duration_seconds_sum" + Labels(key) + " " + std::to_string(s.sum) + "\n";
+      out += "rest_responses_duration_seconds_count" + Labels(key) + " " + std::to_string(s.count) +
+             "\n";
+    }
+    return out;
+  }
+
+ private:
+  struct Key {
+    std::string method, route;
+    int status;
+    bool operator<(const Key& o) const {
+      return std::tie(method, route, status) < std::tie(o.method, o.route, o.status);
+    }
+  };
+  struct Series {
+    uint64_t count = 0;
+    double sum = 0;
+    uint64_t buckets[std::size(kBounds)] = {};
+  };
+  static std::string Labels(const Key& k) {
+    return "{method=\"" + k.method + "\",endpoint=\"" + k.route + "\",status=\"" +
+           std::to_string(k.status) + "\"}";
+  }
+  mutable std::mutex mu_;
+  std::map<Key, Series> series_;
 };
 
 std::vector<std::string> Split(const std::string& path) {
@@ -367,7 +434,7 @@ class RestFrontend {
 
  private:
   void Add(const std::string& method, const std::string& pattern, RouteFn fn) {
-    routes_.push_back({method, Split(pattern), std::move(fn)});
+    routes_.push_back({method, pattern, Split(pattern), std::move(fn)});
   }
   void AddRoutes();
 
@@ -389,7 +456,9 @@ class RestFrontend {
       if (amp == std::string::npos) break;
       start = amp + 1;
     }
-    HttpResponse resp = Dispatch(http, path, c);
+    std::string route = "unknown";
+    HttpResponse resp = Dispatch(http, path, c, &route);
+    metrics_.Record(http.method, route, resp.status, Seconds(c));
     if (cors_) {
       resp.headers["Access-Control-Allow-Origin"] = "*";
       if (http.method == "OPTIONS") {
@@ -400,7 +469,8 @@ class RestFrontend {
     return resp;
   }
 
-  HttpResponse Dispatch(const HttpRequest& http, const std::string& path, Call& c) {
+  HttpResponse Dispatch(const HttpRequest& http, const std::string& path, Call& c,
+                        std::string* route_name) {
     if (http.method == "OPTIONS" && cors_) {
       HttpResponse r;
       r.status = 204;
@@ -423,6 +493,7 @@ class RestFrontend {
       if (!match) continue;
       path_matched = true;
       if (route.method != http.method) continue;
+      *route_name = route.pattern;
       c.path = std::move(captured);
       const bool open = path == "/" || path == "/healthz" || path == "/livez" || path == "/readyz";
       if (!open) {
@@ -470,7 +541,41 @@ class RestFrontend {
                                     : "Invalid API key or JWT");
   }
 
+  HttpResponse Metrics(Call& c) {
+    qdrant::HealthCheckReply identity;
+    (void)Kernel(STRATA_METHOD_Qdrant_HealthCheck, qdrant::HealthCheckRequest(), c, &identity);
+    std::string out =
+        "# HELP app_info information about the server\n# TYPE app_info gauge\n"
+        "app_info{name=\"strata\",version=\"" +
+        identity.version() + "\"} 1\n";
+    qdrant::ListCollectionsResponse list;
+    uint64_t points = 0;
+    if (Kernel(STRATA_METHOD_Collections_List, qdrant::ListCollectionsRequest(), c, &list).ok()) {
+      for (const auto& d : list.collections()) {
+        qdrant::GetCollectionInfoRequest req;
+        req.set_collection_name(d.name());
+        qdrant::GetCollectionInfoResponse info;
+        if (Kernel(STRATA_METHOD_Collections_Get, req, c, &info).ok())
+          points += info.result().points_count();
+      }
+    }
+    out +=
+        "# HELP collections_total number of collections\n# TYPE collections_total gauge\n"
+        "collections_total " +
+        std::to_string(list.collections_size()) + "\n";
+    out +=
+        "# HELP collections_vector_total points in all collections\n"
+        "# TYPE collections_vector_total gauge\ncollections_vector_total " +
+        std::to_string(points) + "\n";
+    out += metrics_.Render();
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = std::move(out);
+    return r;
+  }
+
   sdk::Host host_;
+  RequestMetrics metrics_;
   std::unique_ptr<HttpServer> server_;
   std::vector<Route> routes_;
   std::string api_key_, read_only_key_;
@@ -520,6 +625,7 @@ void RestFrontend::AddRoutes() {
     return r;
   });
   Add("GET", "/healthz", [](RestFrontend&, Call&) { return Text("healthz check passed"); });
+  Add("GET", "/metrics", [](RestFrontend& fe, Call& c) { return fe.Metrics(c); });
   Add("GET", "/livez", [](RestFrontend&, Call&) { return Text("livez check passed"); });
   Add("GET", "/readyz", [](RestFrontend&, Call&) { return Text("all shards are ready"); });
 

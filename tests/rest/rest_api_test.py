@@ -263,6 +263,16 @@ class RestApiTest(unittest.TestCase):
         self.call("POST", "/collections/aliases", {"actions": [{"delete_alias": {"alias_name": "prod"}}]})
         self.call("POST", "/collections/prod/points/count", {}, expect=404)
 
+    def test_07_metrics(self):
+        status, text = self.s.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn('app_info{name="strata",version="1.19.0"} 1', text)
+        m = re.search(r"^collections_total (\d+)$", text, re.M)
+        self.assertIsNotNone(m, text)
+        self.assertGreaterEqual(int(m.group(1)), 1)
+        self.assertRegex(text, r'rest_responses_total\{method="PUT",endpoint="/collections/\{collection_name\}",status="200"\} \d+')
+        self.assertIn('rest_responses_duration_seconds_bucket{method="GET",endpoint="/collections/{collection_name}",status="404",le="+Inf"}', text)
+
     def test_06_bad_input(self):
         self.make("bad")
         err = self.call("PUT", "/collections/bad/points", raw=b'{"points": [', expect=400)

@@ -1,0 +1,278 @@
+// hnsw_benchmark: Strata's HNSW against hnswlib (Debian's libhnswlib-dev) in one process, on the
+// shared datasets (../shared/bench, TEXMEX .fvecs/.ivecs). Both are compiled into this binary
+// with the same flags, built with M=16, ef_construction=128, searched one query per call on one
+// thread.
+//
+// usage: hnsw_benchmark <dataset dir> [--threads 1,2] [--efs 16,32,64,128,256,512]
+// Prints: build time per thread count and the ratio, memory per vector, recall@10 and QPS per
+// ef for both, QPS at recall 0.90/0.95/0.99 (interpolated) and the ratio, and filtered search
+// (label < T) for Strata against an exact scan of the matching ids.
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hnsw_graph.h"
+#include "strata/sdk/distance.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace hnsw = strata::hnsw;
+
+struct Matrix {
+  size_t rows = 0, dim = 0;
+  std::vector<float> data;
+  const float* Row(size_t i) const { return data.data() + i * dim; }
+};
+
+Matrix ReadFvecs(const std::string& path) {
+  Matrix m;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "cannot read %s\n", path.c_str());
+    std::exit(1);
+  }
+  int32_t d = 0;
+  while (in.read(reinterpret_cast<char*>(&d), 4)) {
+    m.dim = d;
+    size_t at = m.data.size();
+    m.data.resize(at + d);
+    in.read(reinterpret_cast<char*>(m.data.data() + at), 4 * d);
+    ++m.rows;
+  }
+  return m;
+}
+
+std::vector<std::vector<int32_t>> ReadIvecs(const std::string& path) {
+  std::vector<std::vector<int32_t>> rows;
+  std::ifstream in(path, std::ios::binary);
+  int32_t d = 0;
+  while (in.read(reinterpret_cast<char*>(&d), 4)) {
+    rows.emplace_back(d);
+    in.read(reinterpret_cast<char*>(rows.back().data()), 4 * d);
+  }
+  return rows;
+}
+
+double Seconds(Clock::time_point a) {
+  return std::chrono::duration<double>(Clock::now() - a).count();
+}
+
+double Recall(const std::vector<uint32_t>& got, const std::vector<int32_t>& truth, size_t k) {
+  std::set<int32_t> t;
+  for (size_t i = 0; i < k && i < truth.size(); ++i) {
+    if (truth[i] >= 0) t.insert(truth[i]);
+  }
+  if (t.empty()) return 1.0;
+  size_t hit = 0;
+  for (uint32_t g : got) hit += t.count(static_cast<int32_t>(g));
+  return static_cast<double>(hit) / t.size();
+}
+
+std::vector<int> ParseList(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(std::atoi(item.c_str()));
+  return out;
+}
+
+template <class Fn>
+void ParallelRange(size_t begin, size_t end, int threads, Fn fn) {
+  std::atomic<size_t> next{begin};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (size_t i = next++; i < end; i = next++) fn(i);
+    });
+  }
+  for (auto& t : pool) t.join();
+}
+
+struct Point {
+  double recall, qps;
+};
+
+// QPS at a target recall, interpolated linearly between the measured points (0 if never reached).
+double QpsAt(const std::vector<Point>& curve, double target) {
+  for (size_t i = 0; i < curve.size(); ++i) {
+    if (curve[i].recall >= target) {
+      if (i == 0) return curve[0].qps;
+      const Point& a = curve[i - 1];
+      const Point& b = curve[i];
+      double t = (target - a.recall) / std::max(1e-9, b.recall - a.recall);
+      return a.qps + t * (b.qps - a.qps);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s <dataset dir> [--threads 1,2] [--efs 16,...]\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  std::vector<int> threads = {1, 2};
+  std::vector<int> efs = {16, 32, 64, 128, 256, 512};
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::string(argv[i]) == "--threads") threads = ParseList(argv[i + 1]);
+    if (std::string(argv[i]) == "--efs") efs = ParseList(argv[i + 1]);
+  }
+  std::ifstream meta(dir + "/meta.txt");
+  std::string meta_text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
+  const bool ip = meta_text.find("metric: ip") != std::string::npos ||
+                  meta_text.find("cos") != std::string::npos;
+  Matrix base = ReadFvecs(dir + "/base.fvecs");
+  Matrix queries = ReadFvecs(dir + "/query.fvecs");
+  auto gt = ReadIvecs(dir + "/gt.ivecs");
+  auto labels = ReadIvecs(dir + "/base_labels.ivecs");
+  const size_t n = base.rows, dim = base.dim, nq = queries.rows;
+  const size_t kM = 16, kEfc = 128, kK = 10;
+  std::printf("dataset %s: %zu x %zu, %zu queries, metric %s, simd %s\n", dir.c_str(), n, dim, nq,
+              ip ? "inner product" : "L2",
+              strata::sdk::SimdLevelName(strata::sdk::DetectSimdLevel()));
+
+  std::unique_ptr<hnsw::Graph> graph;
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> lib;
+  std::printf("\n== build (M=%zu, ef_construction=%zu)\n", kM, kEfc);
+  for (int t : threads) {
+    auto g = std::make_unique<hnsw::Graph>(dim, ip ? hnsw::Space::kInnerProduct : hnsw::Space::kL2,
+                                           hnsw::Params{kM, kEfc, 100});
+    g->SetVectors(base.data.data(), dim);
+    g->Reserve(n);
+    auto start = Clock::now();
+    g->Insert(0);
+    ParallelRange(1, n, t, [&](size_t i) { g->Insert(static_cast<uint32_t>(i)); });
+    double ours = Seconds(start);
+
+    if (ip) {
+      space = std::make_unique<hnswlib::InnerProductSpace>(dim);
+    } else {
+      space = std::make_unique<hnswlib::L2Space>(dim);
+    }
+    auto h = std::make_unique<hnswlib::HierarchicalNSW<float>>(space.get(), n, kM, kEfc, 100);
+    start = Clock::now();
+    h->addPoint(base.Row(0), 0);
+    ParallelRange(1, n, t, [&](size_t i) { h->addPoint(base.Row(i), i); });
+    double theirs = Seconds(start);
+    std::printf("threads %d: strata %.1f s, hnswlib %.1f s, ratio strata/hnswlib %.2f\n", t, ours,
+                theirs, ours / theirs);
+    graph = std::move(g);
+    lib = std::move(h);
+  }
+  const double vec_bytes = dim * 4.0;
+  const double lib_bytes = (static_cast<double>(lib->max_elements_) * lib->size_data_per_element_ +
+                            lib->element_levels_.size() * sizeof(int)) /
+                           n;
+  std::printf(
+      "memory per vector: strata graph %.0f B (+%.0f B vectors, borrowed from the "
+      "segment), hnswlib %.0f B (vectors included)\n",
+      static_cast<double>(graph->MemoryBytes()) / n, vec_bytes, lib_bytes);
+
+  std::printf("\n== search, one thread, k=%zu\n%6s %14s %12s %14s %12s\n", kK, "ef", "strata rec",
+              "strata qps", "hnswlib rec", "hnswlib qps");
+  std::vector<Point> ours_curve, lib_curve;
+  hnsw::AllowFn all;
+  std::vector<std::pair<float, uint32_t>> found;
+  for (int ef : efs) {
+    double rec = 0;
+    auto start = Clock::now();
+    for (size_t q = 0; q < nq; ++q) {
+      graph->Search(queries.Row(q), kK, ef, all, &found);
+      std::vector<uint32_t> ids;
+      for (auto& f : found) ids.push_back(f.second);
+      rec += Recall(ids, gt[q], kK);
+    }
+    double ours_qps = nq / Seconds(start);
+    double ours_rec = rec / nq;
+    lib->setEf(ef);
+    rec = 0;
+    start = Clock::now();
+    for (size_t q = 0; q < nq; ++q) {
+      auto res = lib->searchKnn(queries.Row(q), kK);
+      std::vector<uint32_t> ids;
+      while (!res.empty()) {
+        ids.push_back(static_cast<uint32_t>(res.top().second));
+        res.pop();
+      }
+      rec += Recall(ids, gt[q], kK);
+    }
+    double lib_qps = nq / Seconds(start);
+    double lib_rec = rec / nq;
+    std::printf("%6d %14.4f %12.0f %14.4f %12.0f\n", ef, ours_rec, ours_qps, lib_rec, lib_qps);
+    ours_curve.push_back({ours_rec, ours_qps});
+    lib_curve.push_back({lib_rec, lib_qps});
+  }
+  std::printf("\n== QPS at recall@10 (interpolated)\n");
+  for (double target : {0.90, 0.95, 0.99}) {
+    double a = QpsAt(ours_curve, target), b = QpsAt(lib_curve, target);
+    std::printf("recall %.2f: strata %.0f qps, hnswlib %.0f qps, ratio %.2f\n", target, a, b,
+                b > 0 ? a / b : 0.0);
+  }
+
+  std::printf("\n== filtered (label < T), one thread, k=%zu, base ef 64 widened by selectivity\n",
+              kK);
+  std::printf("%6s %10s %14s %12s %12s\n", "T", "select", "strata rec", "strata qps", "exact qps");
+  const strata::sdk::DistanceKernels& kern = strata::sdk::Kernels();
+  for (int T : {500, 100, 10, 1}) {
+    auto fgt = ReadIvecs(dir + "/gt_label_lt_" + std::to_string(T) + ".ivecs");
+    if (fgt.empty()) continue;
+    std::vector<uint64_t> bits((n + 63) / 64, 0);
+    std::vector<uint32_t> allowed;
+    for (size_t i = 0; i < n; ++i) {
+      if (labels[i][0] < T) {
+        bits[i >> 6] |= 1ull << (i & 63);
+        allowed.push_back(static_cast<uint32_t>(i));
+      }
+    }
+    hnsw::AllowFn allow;
+    allow.bits = bits.data();
+    allow.n_bits = static_cast<uint32_t>(n);
+    const double sel = static_cast<double>(allowed.size()) / n;
+    const uint32_t ef = static_cast<uint32_t>(
+        std::min<double>(n, 64 * std::min(16.0, std::sqrt(1.0 / std::max(sel, 1e-9)) * 2.0)));
+    double rec = 0;
+    auto start = Clock::now();
+    for (size_t q = 0; q < nq; ++q) {
+      graph->Search(queries.Row(q), kK, ef, allow, &found);
+      std::vector<uint32_t> ids;
+      for (auto& f : found) ids.push_back(f.second);
+      rec += Recall(ids, fgt[q], kK);
+    }
+    double ours_qps = nq / Seconds(start);
+    start = Clock::now();
+    for (size_t q = 0; q < nq; ++q) {
+      std::vector<std::pair<float, uint32_t>> all_d;
+      all_d.reserve(allowed.size());
+      for (uint32_t id : allowed) {
+        float d = ip ? -kern.dot(queries.Row(q), base.Row(id), dim)
+                     : kern.l2sq(queries.Row(q), base.Row(id), dim);
+        all_d.push_back({d, id});
+      }
+      size_t k = std::min(kK, all_d.size());
+      std::partial_sort(all_d.begin(), all_d.begin() + k, all_d.end());
+    }
+    double exact_qps = nq / Seconds(start);
+    std::printf("%6d %9.1f%% %14.4f %12.0f %12.0f\n", T, 100 * sel, rec / nq, ours_qps, exact_qps);
+  }
+  std::printf("(Debian's hnswlib 0.6.2 has no filter functor, so it has no filtered row.)\n");
+  std::printf("distance computations by strata searches: %llu\n",
+              static_cast<unsigned long long>(graph->distance_count()));
+  return 0;
+}
