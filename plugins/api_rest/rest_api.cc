@@ -165,13 +165,51 @@ Status SelectorFromBody(const Call& c, qdrant::PointsSelector* sel) {
   return ParsePointsSelector(c.body, "", sel);
 }
 
+Status ParseExample(const Json& e, const std::string& at, qdrant::VectorInput* out) {
+  if (e.IsArray()) return ParseDense(e, at, out->mutable_dense());
+  return ParsePointId(e, at, out->mutable_id());
+}
+
+// {"positive": [...], "negative": [...], "strategy": "average_vector"} (ids or vectors).
+Status ParseRecommend(const Json& r, const std::string& at, qdrant::RecommendInput* out) {
+  if (!r.IsObject()) return InvalidArgument("Format error in JSON body: " + at + ": expected an object");
+  for (const char* side : {"positive", "negative"}) {
+    auto it = r.FindMember(side);
+    if (it == r.MemberEnd() || it->value.IsNull()) continue;
+    if (!it->value.IsArray()) {
+      return InvalidArgument("Format error in JSON body: " + at + "." + side + ": expected an array");
+    }
+    for (rapidjson::SizeType i = 0; i < it->value.Size(); ++i) {
+      qdrant::VectorInput* in =
+          std::string(side) == "positive" ? out->add_positive() : out->add_negative();
+      STRATA_RETURN_IF_ERROR(
+          ParseExample(it->value[i], at + "." + side + "[" + std::to_string(i) + "]", in));
+    }
+  }
+  auto st = r.FindMember("strategy");
+  if (st != r.MemberEnd() && !st->value.IsNull()) {
+    std::string v = st->value.IsString() ? st->value.GetString() : "";
+    if (v == "average_vector") {
+      out->set_strategy(qdrant::AverageVector);
+    } else if (v == "best_score") {
+      out->set_strategy(qdrant::BestScore);
+    } else if (v == "sum_scores") {
+      out->set_strategy(qdrant::SumScores);
+    } else {
+      return InvalidArgument("Format error in JSON body: " + at + ".strategy: unknown variant `" + v + "`");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out) {
   const Json* v = &q;
   if (q.IsObject()) {
+    auto rec = q.FindMember("recommend");
+    if (rec != q.MemberEnd()) return ParseRecommend(rec->value, at + ".recommend", out->mutable_recommend());
     auto it = q.FindMember("nearest");
     if (it == q.MemberEnd()) {
-      return Unimplemented(
-          "query: only nearest queries (a vector or a point id) are supported yet");
+      return Unimplemented("query: only nearest and recommend queries are supported yet");
     }
     v = &it->value;
   }
@@ -1111,6 +1149,19 @@ void RestFrontend::AddRoutes() {
       for (const auto& b : resp.result()) WriteScoredList(w, b.result());
       w.EndArray();
     });
+  });
+  Add("POST", "/collections/{collection_name}/points/recommend", [](RestFrontend& fe, Call& c) {
+    // The legacy route: the universal query with a recommend input.
+    Status s = RequireObjectBody(c);
+    qdrant::QueryPoints q;
+    if (s.ok()) s = BuildQuery(c.body, c.path["collection_name"], &q);
+    if (s.ok()) s = ParseRecommend(c.body, "body", q.mutable_query()->mutable_recommend());
+    if (s.ok() && !Field(c, "limit")) s = InvalidArgument("Format error in JSON body: missing field `limit`");
+    if (!s.ok()) return Error(c, s);
+    qdrant::QueryResponse resp;
+    s = fe.Kernel(STRATA_METHOD_Points_Query, q, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { WriteScoredList(w, resp.result()); });
   });
   // Snapshots: not implemented yet, said clearly.
   auto no_snapshots = [](RestFrontend&, Call& c) {

@@ -263,6 +263,25 @@ class RestApiTest(unittest.TestCase):
         self.call("POST", "/collections/aliases", {"actions": [{"delete_alias": {"alias_name": "prod"}}]})
         self.call("POST", "/collections/prod/points/count", {}, expect=404)
 
+    def test_08_recommend(self):
+        self.make("rec", distance="Euclid")
+        self.call("PUT", "/collections/rec/points?wait=true", {"points": [
+            {"id": i, "vector": [i, 0, 0, 0], "payload": {"i": i}} for i in range(10)]})
+        # average_vector: 2 * mean(positive) - mean(negative) = 2*[4] - [0] = [8]: nearest 8, 9, 7
+        res = self.call("POST", "/collections/rec/points/query",
+                        {"query": {"recommend": {"positive": [4], "negative": [0]}}, "limit": 3},
+                        template="/collections/{collection_name}/points/query")["result"]["points"]
+        self.assertEqual(res[0]["id"], 8)
+        self.assertEqual({p["id"] for p in res[1:]}, {7, 9}, "7 and 9 tie at distance 1")
+        legacy = self.call("POST", "/collections/rec/points/recommend",
+                           {"positive": [2, 3], "limit": 2})["result"]
+        self.assertEqual(sorted(p["id"] for p in legacy), [1, 4], "examples are excluded")
+        for p in legacy:
+            validate_component(p, "ScoredPoint")
+        err = self.call("POST", "/collections/rec/points/query",
+                        {"query": {"recommend": {"positive": [1], "strategy": "best_score"}}}, expect=501)
+        self.assertIn("best_score", err["status"]["error"].lower().replace("bestscore", "best_score"))
+
     def test_07_metrics(self):
         status, text = self.s.request("GET", "/metrics")
         self.assertEqual(status, 200)

@@ -118,6 +118,54 @@ Status CollectionPointsWrite(Toc& toc, Exchange& ex, const std::string& collecti
   return Status::Ok();
 }
 
+// One recommend example as a vector: a stored point (then excluded from the results) or a
+// dense vector.
+Result<std::vector<float>> ExampleVector(const Collection& c, const VectorSpec& spec,
+                                         const qdrant::VectorInput& in, const std::string& field,
+                                         std::vector<ExternalId>* exclude) {
+  if (in.has_id()) {
+    STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(in.id(), field));
+    exclude->push_back(id);
+    return c.shard().VectorOf(id, spec.name);
+  }
+  if (in.has_dense()) {
+    return QueryVector({in.dense().data().begin(), in.dense().data().end()}, spec, field);
+  }
+  return InvalidArgument(field + ": an example is a point id or a dense vector");
+}
+
+// Recommendation by the average_vector strategy: 2 * mean(positive) - mean(negative), or
+// mean(positive) without negatives; the examples given by id are excluded from the results.
+Status RecommendQuery(const Collection& c, const VectorSpec& spec,
+                      const qdrant::RecommendInput& r, SearchSpec* s) {
+  if (r.has_strategy() && r.strategy() != qdrant::AverageVector) {
+    return Unimplemented("recommend strategy " + qdrant::RecommendStrategy_Name(r.strategy()) +
+                         " is not supported yet (average_vector is)");
+  }
+  if (r.positive_size() == 0) return InvalidArgument("recommend.positive: at least one example");
+  auto mean = [&](const google::protobuf::RepeatedPtrField<qdrant::VectorInput>& examples,
+                  const char* name, std::vector<float>* out) -> Status {
+    out->assign(spec.dim, 0.0f);
+    for (int i = 0; i < examples.size(); ++i) {
+      STRATA_ASSIGN_OR_RETURN(
+          std::vector<float> v,
+          ExampleVector(c, spec, examples[i],
+                        std::string("recommend.") + name + "[" + std::to_string(i) + "]",
+                        &s->exclude));
+      for (uint32_t d = 0; d < spec.dim; ++d) (*out)[d] += v[d] / examples.size();
+    }
+    return Status::Ok();
+  };
+  std::vector<float> pos, neg;
+  STRATA_RETURN_IF_ERROR(mean(r.positive(), "positive", &pos));
+  if (r.negative_size() > 0) {
+    STRATA_RETURN_IF_ERROR(mean(r.negative(), "negative", &neg));
+    for (uint32_t d = 0; d < spec.dim; ++d) pos[d] = 2 * pos[d] - neg[d];
+  }
+  STRATA_ASSIGN_OR_RETURN(s->query, QueryVector(pos, spec, "recommend"));
+  return Status::Ok();
+}
+
 // The points of a query: nearest to a vector (dense) or to a stored point, or none (by id).
 Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::ScoredPoint>* out) {
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(q.collection_name()));
@@ -153,22 +201,24 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
     return Status::Ok();
   }
   const qdrant::Query& query = q.query();
-  if (!query.has_nearest()) {
-    return Unimplemented("query: only `nearest` queries are supported yet");
+  if (!query.has_nearest() && !query.has_recommend()) {
+    return Unimplemented("query: only `nearest` and `recommend` queries are supported yet");
   }
   STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
                           FindSpec(c->shard().specs(), using_name, "using"));
   SearchSpec s;
   s.vector_name = using_name;
   const qdrant::VectorInput& in = query.nearest();
-  if (in.has_dense()) {
+  if (query.has_recommend()) {
+    STRATA_RETURN_IF_ERROR(RecommendQuery(*c, *spec, query.recommend(), &s));
+  } else if (in.has_dense()) {
     STRATA_ASSIGN_OR_RETURN(
         s.query,
         QueryVector({in.dense().data().begin(), in.dense().data().end()}, *spec, "query.nearest"));
   } else if (in.has_id()) {
     STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(in.id(), "query.nearest.id"));
     STRATA_ASSIGN_OR_RETURN(s.query, c->shard().VectorOf(id, using_name));
-    s.exclude = id;
+    s.exclude.push_back(id);
   } else {
     return InvalidArgument("query.nearest: only dense vectors and point ids are supported yet");
   }
@@ -381,6 +431,38 @@ void Dispatch(Toc& toc, Exchange& ex) {
         for (auto& h : hits) *resp->add_result() = std::move(h);
         return Status::Ok();
       });
+    case STRATA_METHOD_Points_Recommend:
+      return Handle<qdrant::RecommendPoints, qdrant::RecommendResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            // The legacy rpc is the universal query with a recommend input.
+            qdrant::QueryPoints q;
+            q.set_collection_name(r.collection_name());
+            auto* rec = q.mutable_query()->mutable_recommend();
+            for (const auto& id : r.positive()) *rec->add_positive()->mutable_id() = id;
+            for (const auto& id : r.negative()) *rec->add_negative()->mutable_id() = id;
+            for (const auto& v : r.positive_vectors()) {
+              const auto& data = v.has_dense() ? v.dense().data() : v.data();
+              *rec->add_positive()->mutable_dense()->mutable_data() = data;
+            }
+            for (const auto& v : r.negative_vectors()) {
+              const auto& data = v.has_dense() ? v.dense().data() : v.data();
+              *rec->add_negative()->mutable_dense()->mutable_data() = data;
+            }
+            if (r.has_strategy()) rec->set_strategy(r.strategy());
+            if (r.has_filter()) *q.mutable_filter() = r.filter();
+            if (r.limit() == 0) return InvalidArgument("limit: must be at least 1");
+            q.set_limit(r.limit());
+            if (r.has_offset()) q.set_offset(r.offset());
+            if (r.has_score_threshold()) q.set_score_threshold(r.score_threshold());
+            if (r.has_using_()) q.set_using_(r.using_());
+            if (r.has_with_payload()) *q.mutable_with_payload() = r.with_payload();
+            if (r.has_with_vectors()) *q.mutable_with_vectors() = r.with_vectors();
+            if (r.has_lookup_from()) return Unimplemented("lookup_from is not supported yet");
+            std::vector<qdrant::ScoredPoint> hits;
+            STRATA_RETURN_IF_ERROR(RunQuery(toc, q, &hits));
+            for (auto& h : hits) *resp->add_result() = std::move(h);
+            return Status::Ok();
+          });
     case STRATA_METHOD_Points_QueryBatch:
       return Handle<qdrant::QueryBatchPoints, qdrant::QueryBatchResponse>(
           ex, [&](const auto& r, auto* resp) {

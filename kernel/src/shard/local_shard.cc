@@ -1,5 +1,6 @@
 #include "shard/local_shard.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/crc32c.h"
@@ -459,13 +460,16 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   }
   if (spec.filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*spec.filter));
   std::shared_lock<std::shared_mutex> data(data_mu_);
-  const size_t want = spec.limit + spec.offset + (spec.exclude ? 1 : 0);
+  const size_t want = spec.limit + spec.offset + spec.exclude.size();
   std::vector<ScoredOffset> hits =
       segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter);
   std::vector<qdrant::ScoredPoint> out;
   size_t skipped = 0;
   for (const ScoredOffset& h : hits) {
-    if (spec.exclude && segment_.IdAt(h.offset) == *spec.exclude) continue;
+    if (std::find(spec.exclude.begin(), spec.exclude.end(), segment_.IdAt(h.offset)) !=
+        spec.exclude.end()) {
+      continue;
+    }
     float api = ToApiScore(vs->metric, h.score);
     if (spec.score_threshold) {
       bool pass =

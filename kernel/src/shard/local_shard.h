@@ -45,7 +45,7 @@ struct SearchSpec {
   std::optional<float> score_threshold;  // in API units
   const qdrant::WithPayloadSelector* with_payload = nullptr;
   const qdrant::WithVectorsSelector* with_vectors = nullptr;
-  std::optional<ExternalId> exclude;  // e.g. the point a query-by-id started from
+  std::vector<ExternalId> exclude;  // e.g. the points a query-by-id or recommend started from
 };
 
 class LocalShard {
