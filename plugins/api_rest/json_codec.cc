@@ -1,5 +1,7 @@
 #include "json_codec.h"
 
+#include "strata/sdk/datetime.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -67,43 +69,15 @@ Status GetString(const Json& j, const std::string& at, std::string* out) {
   }
 
 bool ParseRfc3339(const std::string& s, google::protobuf::Timestamp* out) {
-  int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return false;
-  size_t i = 10;
-  int64_t nanos = 0, offset = 0;
-  if (i < s.size() && (s[i] == 'T' || s[i] == ' ' || s[i] == 't')) {
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5) return false;
-    i += 6;
-    if (i < s.size() && s[i] == ':') {
-      if (std::sscanf(s.c_str() + i + 1, "%2d", &sec) != 1) return false;
-      i += 3;
-    }
-    if (i < s.size() && s[i] == '.') {
-      int64_t scale = 100000000;
-      for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-        nanos += (s[i] - '0') * scale;
-        scale /= 10;
-      }
-    }
-    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-      ++i;
-    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-      int oh = 0, om = 0;
-      if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) < 1) return false;
-      offset = (s[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-      i = s.size();
-    }
+  int64_t micros = 0;
+  if (!sdk::ParseRfc3339Micros(s, &micros)) return false;
+  int64_t secs = micros / 1000000, rem = micros % 1000000;
+  if (rem < 0) {
+    rem += 1000000;
+    --secs;
   }
-  if (i != s.size()) return false;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  out->set_seconds(static_cast<int64_t>(timegm(&tm)) - offset);
-  out->set_nanos(static_cast<int32_t>(nanos));
+  out->set_seconds(secs);
+  out->set_nanos(static_cast<int32_t>(rem * 1000));
   return true;
 }
 

@@ -111,31 +111,8 @@ class RestFrontend;
 // Calls the kernel and parses its answer into `resp`.
 Status KernelCall(const sdk::Host& host, uint32_t method, const google::protobuf::Message& req,
                   uint32_t access, google::protobuf::Message* resp) {
-  std::string bytes = req.SerializeAsString();
-  strata_call call{};
-  call.struct_size = sizeof(call);
-  call.method = method;
-  call.request = reinterpret_cast<const uint8_t*>(bytes.data());
-  call.request_len = bytes.size();
-  call.access = access;
-  struct Answer {
-    std::promise<void> done;
-    Status status;
-    std::string body;
-  } answer;
-  host.raw()->call(
-      host.raw(), &call,
-      [](void* user, int32_t code, const char* msg, const uint8_t* p, size_t n) {
-        auto* a = static_cast<Answer*>(user);
-        a->status = Status::FromAbi(code, nullptr);
-        if (code != STRATA_OK) a->status = Status(static_cast<StatusCode>(code), msg ? msg : "");
-        a->body.assign(reinterpret_cast<const char*>(p), n);
-        a->done.set_value();
-      },
-      &answer);
-  answer.done.get_future().wait();
-  STRATA_RETURN_IF_ERROR(answer.status);
-  if (!resp->ParseFromString(answer.body)) return Internal("undecodable kernel response");
+  STRATA_ASSIGN_OR_RETURN(std::string body, host.CallSync(method, req.SerializeAsString(), access));
+  if (!resp->ParseFromString(body)) return Internal("undecodable kernel response");
   return Status::Ok();
 }
 
@@ -172,12 +149,14 @@ Status ParseExample(const Json& e, const std::string& at, qdrant::VectorInput* o
 
 // {"positive": [...], "negative": [...], "strategy": "average_vector"} (ids or vectors).
 Status ParseRecommend(const Json& r, const std::string& at, qdrant::RecommendInput* out) {
-  if (!r.IsObject()) return InvalidArgument("Format error in JSON body: " + at + ": expected an object");
+  if (!r.IsObject())
+    return InvalidArgument("Format error in JSON body: " + at + ": expected an object");
   for (const char* side : {"positive", "negative"}) {
     auto it = r.FindMember(side);
     if (it == r.MemberEnd() || it->value.IsNull()) continue;
     if (!it->value.IsArray()) {
-      return InvalidArgument("Format error in JSON body: " + at + "." + side + ": expected an array");
+      return InvalidArgument("Format error in JSON body: " + at + "." + side +
+                             ": expected an array");
     }
     for (rapidjson::SizeType i = 0; i < it->value.Size(); ++i) {
       qdrant::VectorInput* in =
@@ -196,7 +175,8 @@ Status ParseRecommend(const Json& r, const std::string& at, qdrant::RecommendInp
     } else if (v == "sum_scores") {
       out->set_strategy(qdrant::SumScores);
     } else {
-      return InvalidArgument("Format error in JSON body: " + at + ".strategy: unknown variant `" + v + "`");
+      return InvalidArgument("Format error in JSON body: " + at + ".strategy: unknown variant `" +
+                             v + "`");
     }
   }
   return Status::Ok();
@@ -206,7 +186,8 @@ Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out)
   const Json* v = &q;
   if (q.IsObject()) {
     auto rec = q.FindMember("recommend");
-    if (rec != q.MemberEnd()) return ParseRecommend(rec->value, at + ".recommend", out->mutable_recommend());
+    if (rec != q.MemberEnd())
+      return ParseRecommend(rec->value, at + ".recommend", out->mutable_recommend());
     auto it = q.FindMember("nearest");
     if (it == q.MemberEnd()) {
       return Unimplemented("query: only nearest and recommend queries are supported yet");
@@ -1156,7 +1137,8 @@ void RestFrontend::AddRoutes() {
     qdrant::QueryPoints q;
     if (s.ok()) s = BuildQuery(c.body, c.path["collection_name"], &q);
     if (s.ok()) s = ParseRecommend(c.body, "body", q.mutable_query()->mutable_recommend());
-    if (s.ok() && !Field(c, "limit")) s = InvalidArgument("Format error in JSON body: missing field `limit`");
+    if (s.ok() && !Field(c, "limit"))
+      s = InvalidArgument("Format error in JSON body: missing field `limit`");
     if (!s.ok()) return Error(c, s);
     qdrant::QueryResponse resp;
     s = fe.Kernel(STRATA_METHOD_Points_Query, q, c, &resp);

@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
     allow.n_bits = static_cast<uint32_t>(n);
     const double sel = static_cast<double>(allowed.size()) / n;
     const uint32_t ef = static_cast<uint32_t>(
-        std::min<double>(n, 64 * std::min(16.0, std::sqrt(1.0 / std::max(sel, 1e-9)) * 2.0)));
+        std::min<double>(n, 64 * std::min(8.0, std::sqrt(1.0 / std::max(sel, 1e-9)))));
     double rec = 0;
     auto start = Clock::now();
     for (size_t q = 0; q < nq; ++q) {

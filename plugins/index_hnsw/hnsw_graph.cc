@@ -12,6 +12,8 @@ namespace strata::hnsw {
 // Visited marks with a generation counter, so clearing is O(1) per search.
 class VisitedList {
  public:
+  // Heap storage reused across searches (no allocation per query once warmed up).
+  std::vector<std::pair<float, uint32_t>> top_storage, frontier_storage;
   void Prepare(uint32_t n) {
     if (tags_.size() < n) {
       tags_.assign(n, 0);
@@ -126,7 +128,6 @@ void Graph::Reserve(uint32_t capacity) {
 }
 
 float Graph::Distance(const float* a, uint32_t id) const {
-  distances_.fetch_add(1, std::memory_order_relaxed);
   const float* b = Vec(id);
   switch (space_) {
     case Space::kL2:
@@ -152,21 +153,29 @@ std::vector<Graph::Candidate> Graph::SearchLayer(const float* q, uint32_t entry,
   Lease lease(*visited_);
   VisitedList& visited = *lease.list;
   visited.Prepare(capacity_);
-  std::priority_queue<Candidate, std::vector<Candidate>, WorseFirst> top;
-  std::priority_queue<Candidate, std::vector<Candidate>, BetterFirst> frontier;
+  // Binary heaps on the lease's reusable vectors: `top` keeps the worst result on top,
+  // `frontier` the closest unexpanded candidate.
+  std::vector<Candidate>& top = visited.top_storage;
+  std::vector<Candidate>& frontier = visited.frontier_storage;
+  top.clear();
+  frontier.clear();
+  const WorseFirst worse;
+  const BetterFirst better;
+  uint64_t computed = 1;
   float d = Distance(q, entry);
   visited.Visit(entry);
-  frontier.push({d, entry});
+  frontier.push_back({d, entry});
   float bound = std::numeric_limits<float>::max();
   if (building || allow->Allows(entry)) {
-    top.push({d, entry});
+    top.push_back({d, entry});
     bound = d;
   }
   std::vector<uint32_t> links;
   while (!frontier.empty()) {
-    Candidate c = frontier.top();
+    const Candidate c = frontier.front();
     if (c.first > bound && top.size() >= ef) break;
-    frontier.pop();
+    std::pop_heap(frontier.begin(), frontier.end(), better);
+    frontier.pop_back();
     uint32_t count;
     const uint32_t* l;
     if (building) {
@@ -181,26 +190,31 @@ std::vector<Graph::Candidate> Graph::SearchLayer(const float* q, uint32_t entry,
       count = src[0];
       l = src + 1;
     }
+    if (count > 0) Prefetch(Vec(l[0]));
     for (uint32_t i = 0; i < count; ++i) {
       if (i + 1 < count) Prefetch(Vec(l[i + 1]));
-      uint32_t n = l[i];
+      const uint32_t n = l[i];
       if (visited.Visit(n)) continue;
-      float dn = Distance(q, n);
+      const float dn = Distance(q, n);
+      ++computed;
       if (top.size() < ef || dn < bound) {
-        frontier.push({dn, n});
+        frontier.push_back({dn, n});
+        std::push_heap(frontier.begin(), frontier.end(), better);
         if (building || allow->Allows(n)) {
-          top.push({dn, n});
-          if (top.size() > ef) top.pop();
-          bound = top.top().first;
+          top.push_back({dn, n});
+          std::push_heap(top.begin(), top.end(), worse);
+          if (top.size() > ef) {
+            std::pop_heap(top.begin(), top.end(), worse);
+            top.pop_back();
+          }
+          bound = top.front().first;
         }
       }
     }
   }
-  std::vector<Candidate> out(top.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = top.top();
-    top.pop();
-  }
+  distances_.fetch_add(computed, std::memory_order_relaxed);
+  std::vector<Candidate> out(top.begin(), top.end());
+  std::sort(out.begin(), out.end());
   return out;  // ascending distance
 }
 

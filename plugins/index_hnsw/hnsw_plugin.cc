@@ -100,7 +100,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
       const uint64_t n = std::max<uint64_t>(1, graph_.size());
       const uint64_t expected = f->estimate.exp;
       if (expected > 0 && expected < n) {
-        double widen = std::min(16.0, std::sqrt(static_cast<double>(n) / expected) * 2.0);
+        double widen = std::min(8.0, std::sqrt(static_cast<double>(n) / expected));
         ef = static_cast<uint32_t>(std::min<double>(n, ef * widen));
       }
     }

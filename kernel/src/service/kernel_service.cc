@@ -136,8 +136,8 @@ Result<std::vector<float>> ExampleVector(const Collection& c, const VectorSpec& 
 
 // Recommendation by the average_vector strategy: 2 * mean(positive) - mean(negative), or
 // mean(positive) without negatives; the examples given by id are excluded from the results.
-Status RecommendQuery(const Collection& c, const VectorSpec& spec,
-                      const qdrant::RecommendInput& r, SearchSpec* s) {
+Status RecommendQuery(const Collection& c, const VectorSpec& spec, const qdrant::RecommendInput& r,
+                      SearchSpec* s) {
   if (r.has_strategy() && r.strategy() != qdrant::AverageVector) {
     return Unimplemented("recommend strategy " + qdrant::RecommendStrategy_Name(r.strategy()) +
                          " is not supported yet (average_vector is)");
@@ -147,11 +147,10 @@ Status RecommendQuery(const Collection& c, const VectorSpec& spec,
                   const char* name, std::vector<float>* out) -> Status {
     out->assign(spec.dim, 0.0f);
     for (int i = 0; i < examples.size(); ++i) {
-      STRATA_ASSIGN_OR_RETURN(
-          std::vector<float> v,
-          ExampleVector(c, spec, examples[i],
-                        std::string("recommend.") + name + "[" + std::to_string(i) + "]",
-                        &s->exclude));
+      STRATA_ASSIGN_OR_RETURN(std::vector<float> v, ExampleVector(c, spec, examples[i],
+                                                                  std::string("recommend.") + name +
+                                                                      "[" + std::to_string(i) + "]",
+                                                                  &s->exclude));
       for (uint32_t d = 0; d < spec.dim; ++d) (*out)[d] += v[d] / examples.size();
     }
     return Status::Ok();

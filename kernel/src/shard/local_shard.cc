@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 #include "common/logging.h"
 #include "shard/points_convert.h"
@@ -15,17 +16,6 @@ constexpr char kSnapMagic[8] = {'S', 'T', 'R', 'S', 'N', 'A', 'P', '1'};
 constexpr char kSnapEnd[8] = {'S', 'T', 'R', 'S', 'N', 'E', 'N', 'D'};
 constexpr uint32_t kSnapVersion = 1;
 constexpr const char* kSnapFile = "segment.snap";
-
-template <class T>
-void Put(std::string* s, T v) {
-  s->append(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-template <class T>
-T LoadLe(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
 
 template <class Msg>
 Result<Msg> Parse(std::string_view bytes) {
@@ -246,7 +236,7 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
   STRATA_ASSIGN_OR_RETURN(Apply apply, Prepare(method, request));
   std::string record;
   record.reserve(request.size() + 4);
-  Put<uint32_t>(&record, method);
+  AppendLe<uint32_t>(&record, method);
   record.append(request.data(), request.size());
   uint64_t seq = 0;
   {
@@ -282,10 +272,10 @@ Status LocalShard::SnapshotLocked() {
         std::unique_ptr<File> f,
         fs_.Open(tmp, STRATA_OPEN_WRITE | STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
     std::string buf(kSnapMagic, 8);
-    Put<uint32_t>(&buf, kSnapVersion);
-    Put<uint32_t>(&buf, 0);
-    Put<uint64_t>(&buf, seq);
-    Put<uint64_t>(&buf, segment_.live_count());
+    AppendLe<uint32_t>(&buf, kSnapVersion);
+    AppendLe<uint32_t>(&buf, 0);
+    AppendLe<uint64_t>(&buf, seq);
+    AppendLe<uint64_t>(&buf, segment_.live_count());
     uint64_t written = 0;
     qdrant::WithVectorsSelector all;
     all.set_enable(true);
@@ -301,10 +291,10 @@ Status LocalShard::SnapshotLocked() {
         out.mutable_dense()->mutable_data()->Add(v, v + spec.dim);
       }
       std::string body;
-      Put<uint64_t>(&body, segment_.VersionAt(i));
+      AppendLe<uint64_t>(&body, segment_.VersionAt(i));
       p.AppendToString(&body);
-      Put<uint32_t>(&buf, static_cast<uint32_t>(body.size()));
-      Put<uint32_t>(&buf, Crc32c(body.data(), body.size()));
+      AppendLe<uint32_t>(&buf, static_cast<uint32_t>(body.size()));
+      AppendLe<uint32_t>(&buf, Crc32c(body.data(), body.size()));
       buf += body;
       if (buf.size() > (4u << 20)) {
         STRATA_RETURN_IF_ERROR(f->WriteAt(written, buf.data(), buf.size()));
@@ -313,7 +303,7 @@ Status LocalShard::SnapshotLocked() {
       }
     }
     buf.append(kSnapEnd, 8);
-    Put<uint64_t>(&buf, segment_.live_count());
+    AppendLe<uint64_t>(&buf, segment_.live_count());
     STRATA_RETURN_IF_ERROR(f->WriteAt(written, buf.data(), buf.size()));
     STRATA_RETURN_IF_ERROR(f->Sync(false));
   }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 
 namespace strata::kernel {
@@ -16,34 +17,23 @@ constexpr uint64_t kRecordHeader = 16;
 
 uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 
-template <class T>
-T Load(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-template <class T>
-void Store(char* p, T v) {
-  std::memcpy(p, &v, sizeof(T));
-}
-
 std::string EncodeHeader(uint64_t first_seq) {
   std::string h(kHeaderSize, '\0');
   std::memcpy(h.data(), kMagic, 8);
-  Store<uint32_t>(h.data() + 8, kVersion);
-  Store<uint64_t>(h.data() + 16, first_seq);
-  Store<uint32_t>(h.data() + 24, Crc32c(h.data(), 24));
+  StoreLe<uint32_t>(h.data() + 8, kVersion);
+  StoreLe<uint64_t>(h.data() + 16, first_seq);
+  StoreLe<uint32_t>(h.data() + 24, Crc32c(h.data(), 24));
   return h;
 }
 
 // Checks the record at `off` of `data`; on success sets *len and returns true.
 bool ValidRecord(const std::string& data, uint64_t off, uint64_t expect_seq, uint32_t* len) {
   if (off + kRecordHeader > data.size()) return false;
-  uint32_t n = Load<uint32_t>(data.data() + off);
+  uint32_t n = LoadLe<uint32_t>(data.data() + off);
   if (n == 0 || n > Wal::kMaxRecord || off + kRecordHeader + n > data.size()) return false;
-  uint32_t crc = Load<uint32_t>(data.data() + off + 4);
+  uint32_t crc = LoadLe<uint32_t>(data.data() + off + 4);
   if (crc != Crc32c(data.data() + off + 8, 8 + n)) return false;
-  if (Load<uint64_t>(data.data() + off + 8) != expect_seq) return false;
+  if (LoadLe<uint64_t>(data.data() + off + 8) != expect_seq) return false;
   *len = n;
   return true;
 }
@@ -52,7 +42,7 @@ bool ValidRecord(const std::string& data, uint64_t off, uint64_t expect_seq, uin
 // then the bad record at `from` is corruption in the middle, not a torn tail.
 bool AnyValidRecordAfter(const std::string& data, uint64_t from, uint64_t after_seq) {
   for (uint64_t off = Align8(from + 8); off + kRecordHeader <= data.size(); off += 8) {
-    uint64_t seq = Load<uint64_t>(data.data() + off + 8);
+    uint64_t seq = LoadLe<uint64_t>(data.data() + off + 8);
     uint32_t len = 0;
     if (seq > after_seq && ValidRecord(data, off, seq, &len)) return true;
   }
@@ -115,7 +105,7 @@ Status Wal::Recover(WalRecovery* rec) {
     const bool last = i + 1 == found.size();
     STRATA_ASSIGN_OR_RETURN(std::string data, fs_.ReadAll(seg.path));
     bool header_ok = data.size() >= kHeaderSize && std::memcmp(data.data(), kMagic, 8) == 0 &&
-                     Load<uint32_t>(data.data() + 24) == Crc32c(data.data(), 24);
+                     LoadLe<uint32_t>(data.data() + 24) == Crc32c(data.data(), 24);
     if (!header_ok) {
       bool blank = data.find_first_not_of('\0') == std::string::npos;
       if (last && (data.size() < kHeaderSize || blank)) {
@@ -129,12 +119,12 @@ Status Wal::Recover(WalRecovery* rec) {
       }
       return DataLoss(seg.path + ": bad WAL segment header; the shard's log is corrupt");
     }
-    uint32_t version = Load<uint32_t>(data.data() + 8);
+    uint32_t version = LoadLe<uint32_t>(data.data() + 8);
     if (version != kVersion) {
       return FailedPrecondition(seg.path + ": WAL format version " + std::to_string(version) +
                                 " is not supported (this build reads version 1)");
     }
-    uint64_t first = Load<uint64_t>(data.data() + 16);
+    uint64_t first = LoadLe<uint64_t>(data.data() + 16);
     if (first != seg.first_seq) {
       return DataLoss(seg.path + ": header says first record " + std::to_string(first) +
                       ", the file name says " + std::to_string(seg.first_seq));
@@ -223,10 +213,10 @@ Result<uint64_t> Wal::Append(std::string_view payload) {
     durable_seq_ = next_seq_ - 1;
   }
   std::string rec(size, '\0');
-  Store<uint32_t>(rec.data(), static_cast<uint32_t>(payload.size()));
-  Store<uint64_t>(rec.data() + 8, next_seq_);
+  StoreLe<uint32_t>(rec.data(), static_cast<uint32_t>(payload.size()));
+  StoreLe<uint64_t>(rec.data() + 8, next_seq_);
   std::memcpy(rec.data() + kRecordHeader, payload.data(), payload.size());
-  Store<uint32_t>(rec.data() + 4, Crc32c(rec.data() + 8, 8 + payload.size()));
+  StoreLe<uint32_t>(rec.data() + 4, Crc32c(rec.data() + 8, 8 + payload.size()));
   Status s = active_->WriteAt(active_size_, rec.data(), rec.size());
   if (!s.ok()) {
     // Cut any partial record so the file ends on a record boundary; if that fails too, the log

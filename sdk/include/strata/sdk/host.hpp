@@ -2,7 +2,9 @@
 #ifndef STRATA_SDK_HOST_HPP_
 #define STRATA_SDK_HOST_HPP_
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,45 @@ class Host {
     int32_t rc = api_->parallel_for(api_, n, thunk, const_cast<std::function<void(uint32_t)>*>(&fn),
                                     max_threads, &err);
     return Status::FromAbi(rc, &err);
+  }
+
+  // Calls the kernel service and waits for the answer: the response bytes, or the status the
+  // kernel answered with. For frontends that serve one request per thread.
+  Result<std::string> CallSync(uint32_t method, const std::string& request,
+                               uint32_t access = STRATA_ACCESS_READ_WRITE,
+                               int64_t deadline_unix_ms = 0) const {
+    if (!Has<&strata_host_api::call>()) return Unavailable("the host offers no kernel service");
+    strata_call call{};
+    call.struct_size = sizeof(call);
+    call.method = method;
+    call.request = reinterpret_cast<const uint8_t*>(request.data());
+    call.request_len = request.size();
+    call.access = access;
+    call.deadline_unix_ms = deadline_unix_ms;
+    struct Answer {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+      int32_t code = STRATA_OK;
+      std::string message, body;
+    } answer;
+    api_->call(
+        api_, &call,
+        [](void* user, int32_t code, const char* msg, const uint8_t* p, size_t n) {
+          auto* a = static_cast<Answer*>(user);
+          std::lock_guard<std::mutex> lock(a->mu);
+          a->code = code;
+          a->message = msg ? msg : "";
+          a->body.assign(reinterpret_cast<const char*>(p), n);
+          a->done = true;
+          a->cv.notify_one();
+        },
+        &answer);
+    std::unique_lock<std::mutex> lock(answer.mu);
+    answer.cv.wait(lock, [&] { return answer.done; });
+    if (answer.code != STRATA_OK)
+      return Status(static_cast<StatusCode>(answer.code), answer.message);
+    return std::move(answer.body);
   }
 
   // Reads a configuration value ("service.http_port"); NOT_FOUND when unset.
