@@ -1,0 +1,112 @@
+// json_benchmark: why RapidJSON. Parses a realistic REST upsert body (256 points x 768-d,
+// payloads) with the JSON libraries Debian ships, and measures Strata's whole REST decode
+// (JSON -> qdrant.UpsertPoints) and encode (ScoredPoint list -> JSON) on top of RapidJSON.
+// Run: build/release/plugins/api_rest/json_benchmark
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+
+#include "json_codec.h"
+
+#if __has_include(<nlohmann/json.hpp>)
+#include <nlohmann/json.hpp>
+#define HAVE_NLOHMANN 1
+#endif
+#if __has_include(<simdjson.h>) && defined(STRATA_HAVE_SIMDJSON)
+#include <simdjson.h>
+#define HAVE_SIMDJSON 1
+#endif
+
+namespace {
+
+std::string UpsertBody(int points, int dim) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> g(0, 1);
+  std::string s = "{\"points\":[";
+  char buf[32];
+  for (int i = 0; i < points; ++i) {
+    if (i) s += ',';
+    s += "{\"id\":" + std::to_string(i) + ",\"vector\":[";
+    for (int d = 0; d < dim; ++d) {
+      if (d) s += ',';
+      s.append(buf, std::snprintf(buf, sizeof(buf), "%.7g", g(rng)));
+    }
+    s += "],\"payload\":{\"source\":\"doc-" + std::to_string(i) +
+         ".pdf\",\"page\":" + std::to_string(i % 40) + ",\"tags\":[\"a\",\"b\"]}}";
+  }
+  return s + "]}";
+}
+
+const std::string& Body() {
+  static const std::string body = UpsertBody(256, 768);
+  return body;
+}
+
+void BM_RapidJsonDom(benchmark::State& state) {
+  for (auto _ : state) {
+    rapidjson::Document d;
+    d.Parse(Body().data(), Body().size());
+    benchmark::DoNotOptimize(d.IsObject());
+  }
+  state.SetBytesProcessed(state.iterations() * int64_t(Body().size()));
+}
+BENCHMARK(BM_RapidJsonDom)->Unit(benchmark::kMillisecond);
+
+void BM_RapidJsonInsitu(benchmark::State& state) {
+  for (auto _ : state) {
+    std::string copy = Body();
+    rapidjson::Document d;
+    d.ParseInsitu(copy.data());
+    benchmark::DoNotOptimize(d.IsObject());
+  }
+  state.SetBytesProcessed(state.iterations() * int64_t(Body().size()));
+}
+BENCHMARK(BM_RapidJsonInsitu)->Unit(benchmark::kMillisecond);
+
+#ifdef HAVE_NLOHMANN
+void BM_NlohmannJson(benchmark::State& state) {
+  for (auto _ : state) {
+    auto j = nlohmann::json::parse(Body());
+    benchmark::DoNotOptimize(j.is_object());
+  }
+  state.SetBytesProcessed(state.iterations() * int64_t(Body().size()));
+}
+BENCHMARK(BM_NlohmannJson)->Unit(benchmark::kMillisecond);
+#endif
+
+#ifdef HAVE_SIMDJSON
+void BM_SimdJsonDom(benchmark::State& state) {
+  simdjson::dom::parser parser;
+  for (auto _ : state) {
+    simdjson::dom::element e = parser.parse(Body());
+    benchmark::DoNotOptimize(e.is_object());
+  }
+  state.SetBytesProcessed(state.iterations() * int64_t(Body().size()));
+}
+BENCHMARK(BM_SimdJsonDom)->Unit(benchmark::kMillisecond);
+#endif
+
+// Strata's REST decode of the same body: JSON DOM -> qdrant.UpsertPoints, as the route does.
+void BM_StrataDecodeUpsert(benchmark::State& state) {
+  for (auto _ : state) {
+    rapidjson::Document d;
+    d.Parse(Body().data(), Body().size());
+    qdrant::UpsertPoints req;
+    const auto& pts = d["points"];
+    for (rapidjson::SizeType i = 0; i < pts.Size(); ++i) {
+      auto* p = req.add_points();
+      (void)strata::rest::ParsePointId(pts[i]["id"], "id", p->mutable_id());
+      (void)strata::rest::ParseVectorStruct(pts[i]["vector"], "vector", p->mutable_vectors());
+      (void)strata::rest::ParsePayload(pts[i]["payload"], "payload", p->mutable_payload());
+    }
+    std::string bytes = req.SerializeAsString();
+    benchmark::DoNotOptimize(bytes.size());
+  }
+  state.SetBytesProcessed(state.iterations() * int64_t(Body().size()));
+}
+BENCHMARK(BM_StrataDecodeUpsert)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
