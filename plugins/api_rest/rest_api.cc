@@ -802,84 +802,79 @@ void RestFrontend::AddRoutes() {
           }));
 
   // ---- points: writes ----
+  auto build_upsert = [](Call& c, qdrant::UpsertPoints* r) -> Status {
+    STRATA_RETURN_IF_ERROR(RequireObjectBody(c));
+    if (const Json* pts = Field(c, "points")) {
+      if (!pts->IsArray())
+        return InvalidArgument("Format error in JSON body: points: expected an array");
+      for (rapidjson::SizeType i = 0; i < pts->Size(); ++i) {
+        const Json& p = (*pts)[i];
+        const std::string at = "points[" + std::to_string(i) + "]";
+        auto* out = r->add_points();
+        if (!p.IsObject() || !p.HasMember("id"))
+          return InvalidArgument("Format error in JSON body: " + at + ": missing field `id`");
+        STRATA_RETURN_IF_ERROR(ParsePointId(p["id"], at + ".id", out->mutable_id()));
+        auto vec = p.FindMember("vector");
+        if (vec == p.MemberEnd()) vec = p.FindMember("vectors");
+        if (vec != p.MemberEnd())
+          STRATA_RETURN_IF_ERROR(
+              ParseVectorStruct(vec->value, at + ".vector", out->mutable_vectors()));
+        auto pl = p.FindMember("payload");
+        if (pl != p.MemberEnd() && !pl->value.IsNull())
+          STRATA_RETURN_IF_ERROR(ParsePayload(pl->value, at + ".payload", out->mutable_payload()));
+      }
+      return Status::Ok();
+    }
+    const Json* batch = Field(c, "batch");
+    if (batch == nullptr || !batch->IsObject())
+      return InvalidArgument("Format error in JSON body: expected `points` or `batch`");
+    auto ids = batch->FindMember("ids");
+    if (ids == batch->MemberEnd() || !ids->value.IsArray())
+      return InvalidArgument("Format error in JSON body: batch.ids: expected an array");
+    const size_t n = ids->value.Size();
+    auto vecs = batch->FindMember("vectors");
+    auto pls = batch->FindMember("payloads");
+    for (rapidjson::SizeType i = 0; i < n; ++i) {
+      const std::string at = "batch[" + std::to_string(i) + "]";
+      auto* out = r->add_points();
+      STRATA_RETURN_IF_ERROR(
+          ParsePointId(ids->value[i], "batch.ids[" + std::to_string(i) + "]", out->mutable_id()));
+      if (vecs != batch->MemberEnd()) {
+        const Json& v = vecs->value;
+        if (v.IsArray()) {
+          if (i >= v.Size())
+            return InvalidArgument(
+                "Format error in JSON body: batch.vectors: fewer vectors than ids");
+          STRATA_RETURN_IF_ERROR(
+              ParseDense(v[i], "batch.vectors[" + std::to_string(i) + "]",
+                         out->mutable_vectors()->mutable_vector()->mutable_dense()));
+        } else if (v.IsObject()) {
+          for (const auto& m : v.GetObject()) {
+            if (!m.value.IsArray() || i >= m.value.Size())
+              return InvalidArgument(std::string("Format error in JSON body: batch.vectors.") +
+                                     m.name.GetString() + ": fewer vectors than ids");
+            STRATA_RETURN_IF_ERROR(ParseDense(
+                m.value[i], std::string("batch.vectors.") + m.name.GetString(),
+                (*out->mutable_vectors()->mutable_vectors()->mutable_vectors())[m.name.GetString()]
+                    .mutable_dense()));
+          }
+        }
+      }
+      if (pls != batch->MemberEnd() && pls->value.IsArray() && i < pls->value.Size() &&
+          !pls->value[i].IsNull()) {
+        STRATA_RETURN_IF_ERROR(
+            ParsePayload(pls->value[i], at + ".payload", out->mutable_payload()));
+      }
+    }
+    return Status::Ok();
+  };
   Add("PUT", "/collections/{collection_name}/points",
-      WriteRoute<qdrant::UpsertPoints>(
-          STRATA_METHOD_Points_Upsert, [](Call& c, qdrant::UpsertPoints* r) -> Status {
-            STRATA_RETURN_IF_ERROR(RequireObjectBody(c));
-            if (const Json* pts = Field(c, "points")) {
-              if (!pts->IsArray())
-                return InvalidArgument("Format error in JSON body: points: expected an array");
-              for (rapidjson::SizeType i = 0; i < pts->Size(); ++i) {
-                const Json& p = (*pts)[i];
-                const std::string at = "points[" + std::to_string(i) + "]";
-                auto* out = r->add_points();
-                if (!p.IsObject() || !p.HasMember("id"))
-                  return InvalidArgument("Format error in JSON body: " + at +
-                                         ": missing field `id`");
-                STRATA_RETURN_IF_ERROR(ParsePointId(p["id"], at + ".id", out->mutable_id()));
-                auto vec = p.FindMember("vector");
-                if (vec == p.MemberEnd()) vec = p.FindMember("vectors");
-                if (vec != p.MemberEnd())
-                  STRATA_RETURN_IF_ERROR(
-                      ParseVectorStruct(vec->value, at + ".vector", out->mutable_vectors()));
-                auto pl = p.FindMember("payload");
-                if (pl != p.MemberEnd() && !pl->value.IsNull())
-                  STRATA_RETURN_IF_ERROR(
-                      ParsePayload(pl->value, at + ".payload", out->mutable_payload()));
-              }
-              return Status::Ok();
-            }
-            const Json* batch = Field(c, "batch");
-            if (batch == nullptr || !batch->IsObject())
-              return InvalidArgument("Format error in JSON body: expected `points` or `batch`");
-            auto ids = batch->FindMember("ids");
-            if (ids == batch->MemberEnd() || !ids->value.IsArray())
-              return InvalidArgument("Format error in JSON body: batch.ids: expected an array");
-            const size_t n = ids->value.Size();
-            auto vecs = batch->FindMember("vectors");
-            auto pls = batch->FindMember("payloads");
-            for (rapidjson::SizeType i = 0; i < n; ++i) {
-              const std::string at = "batch[" + std::to_string(i) + "]";
-              auto* out = r->add_points();
-              STRATA_RETURN_IF_ERROR(ParsePointId(
-                  ids->value[i], "batch.ids[" + std::to_string(i) + "]", out->mutable_id()));
-              if (vecs != batch->MemberEnd()) {
-                const Json& v = vecs->value;
-                if (v.IsArray()) {
-                  if (i >= v.Size())
-                    return InvalidArgument(
-                        "Format error in JSON body: batch.vectors: fewer vectors than ids");
-                  STRATA_RETURN_IF_ERROR(
-                      ParseDense(v[i], "batch.vectors[" + std::to_string(i) + "]",
-                                 out->mutable_vectors()->mutable_vector()->mutable_dense()));
-                } else if (v.IsObject()) {
-                  for (const auto& m : v.GetObject()) {
-                    if (!m.value.IsArray() || i >= m.value.Size())
-                      return InvalidArgument(
-                          std::string("Format error in JSON body: batch.vectors.") +
-                          m.name.GetString() + ": fewer vectors than ids");
-                    STRATA_RETURN_IF_ERROR(
-                        ParseDense(m.value[i], std::string("batch.vectors.") + m.name.GetString(),
-                                   (*out->mutable_vectors()
-                                         ->mutable_vectors()
-                                         ->mutable_vectors())[m.name.GetString()]
-                                       .mutable_dense()));
-                  }
-                }
-              }
-              if (pls != batch->MemberEnd() && pls->value.IsArray() && i < pls->value.Size() &&
-                  !pls->value[i].IsNull()) {
-                STRATA_RETURN_IF_ERROR(
-                    ParsePayload(pls->value[i], at + ".payload", out->mutable_payload()));
-              }
-            }
-            return Status::Ok();
-          }));
+      WriteRoute<qdrant::UpsertPoints>(STRATA_METHOD_Points_Upsert, build_upsert));
+  auto build_delete = [](Call& c, qdrant::DeletePoints* r) {
+    return SelectorFromBody(c, r->mutable_points());
+  };
   Add("POST", "/collections/{collection_name}/points/delete",
-      WriteRoute<qdrant::DeletePoints>(STRATA_METHOD_Points_Delete,
-                                       [](Call& c, qdrant::DeletePoints* r) {
-                                         return SelectorFromBody(c, r->mutable_points());
-                                       }));
+      WriteRoute<qdrant::DeletePoints>(STRATA_METHOD_Points_Delete, build_delete));
   auto set_payload = [](Call& c, qdrant::SetPayloadPoints* r) -> Status {
     STRATA_RETURN_IF_ERROR(RequireObjectBody(c));
     const Json* payload = Field(c, "payload");
@@ -897,58 +892,139 @@ void RestFrontend::AddRoutes() {
       WriteRoute<qdrant::SetPayloadPoints>(STRATA_METHOD_Points_SetPayload, set_payload));
   Add("PUT", "/collections/{collection_name}/points/payload",
       WriteRoute<qdrant::SetPayloadPoints>(STRATA_METHOD_Points_OverwritePayload, set_payload));
+  auto build_delete_payload = [](Call& c, qdrant::DeletePayloadPoints* r) -> Status {
+    const Json* keys = Field(c, "keys");
+    if (keys == nullptr || !keys->IsArray())
+      return InvalidArgument("Format error in JSON body: missing field `keys`");
+    for (const auto& k : keys->GetArray()) {
+      if (!k.IsString())
+        return InvalidArgument("Format error in JSON body: keys: expected strings");
+      r->add_keys(k.GetString());
+    }
+    return ParsePointsSelector(c.body, "", r->mutable_points_selector());
+  };
   Add("POST", "/collections/{collection_name}/points/payload/delete",
-      WriteRoute<qdrant::DeletePayloadPoints>(
-          STRATA_METHOD_Points_DeletePayload,
-          [](Call& c, qdrant::DeletePayloadPoints* r) -> Status {
-            const Json* keys = Field(c, "keys");
-            if (keys == nullptr || !keys->IsArray())
-              return InvalidArgument("Format error in JSON body: missing field `keys`");
-            for (const auto& k : keys->GetArray()) {
-              if (!k.IsString())
-                return InvalidArgument("Format error in JSON body: keys: expected strings");
-              r->add_keys(k.GetString());
-            }
-            return ParsePointsSelector(c.body, "", r->mutable_points_selector());
-          }));
+      WriteRoute<qdrant::DeletePayloadPoints>(STRATA_METHOD_Points_DeletePayload,
+                                              build_delete_payload));
+  auto build_clear_payload = [](Call& c, qdrant::ClearPayloadPoints* r) {
+    return SelectorFromBody(c, r->mutable_points());
+  };
   Add("POST", "/collections/{collection_name}/points/payload/clear",
       WriteRoute<qdrant::ClearPayloadPoints>(STRATA_METHOD_Points_ClearPayload,
-                                             [](Call& c, qdrant::ClearPayloadPoints* r) {
-                                               return SelectorFromBody(c, r->mutable_points());
-                                             }));
+                                             build_clear_payload));
+  auto build_update_vectors = [](Call& c, qdrant::UpdatePointVectors* r) -> Status {
+    const Json* pts = Field(c, "points");
+    if (pts == nullptr || !pts->IsArray())
+      return InvalidArgument("Format error in JSON body: missing field `points`");
+    for (rapidjson::SizeType i = 0; i < pts->Size(); ++i) {
+      const Json& p = (*pts)[i];
+      const std::string at = "points[" + std::to_string(i) + "]";
+      if (!p.IsObject() || !p.HasMember("id") || !p.HasMember("vector")) {
+        return InvalidArgument("Format error in JSON body: " + at + ": needs id and vector");
+      }
+      auto* out = r->add_points();
+      STRATA_RETURN_IF_ERROR(ParsePointId(p["id"], at + ".id", out->mutable_id()));
+      STRATA_RETURN_IF_ERROR(
+          ParseVectorStruct(p["vector"], at + ".vector", out->mutable_vectors()));
+    }
+    return Status::Ok();
+  };
   Add("PUT", "/collections/{collection_name}/points/vectors",
-      WriteRoute<qdrant::UpdatePointVectors>(
-          STRATA_METHOD_Points_UpdateVectors, [](Call& c, qdrant::UpdatePointVectors* r) -> Status {
-            const Json* pts = Field(c, "points");
-            if (pts == nullptr || !pts->IsArray())
-              return InvalidArgument("Format error in JSON body: missing field `points`");
-            for (rapidjson::SizeType i = 0; i < pts->Size(); ++i) {
-              const Json& p = (*pts)[i];
-              const std::string at = "points[" + std::to_string(i) + "]";
-              if (!p.IsObject() || !p.HasMember("id") || !p.HasMember("vector")) {
-                return InvalidArgument("Format error in JSON body: " + at +
-                                       ": needs id and vector");
-              }
-              auto* out = r->add_points();
-              STRATA_RETURN_IF_ERROR(ParsePointId(p["id"], at + ".id", out->mutable_id()));
-              STRATA_RETURN_IF_ERROR(
-                  ParseVectorStruct(p["vector"], at + ".vector", out->mutable_vectors()));
-            }
-            return Status::Ok();
-          }));
+      WriteRoute<qdrant::UpdatePointVectors>(STRATA_METHOD_Points_UpdateVectors,
+                                             build_update_vectors));
+  auto build_delete_vectors = [](Call& c, qdrant::DeletePointVectors* r) -> Status {
+    const Json* names = Field(c, "vector");
+    if (names == nullptr || !names->IsArray())
+      return InvalidArgument("Format error in JSON body: missing field `vector`");
+    for (const auto& n : names->GetArray()) {
+      if (!n.IsString())
+        return InvalidArgument("Format error in JSON body: vector: expected names");
+      r->mutable_vectors()->add_names(n.GetString());
+    }
+    return ParsePointsSelector(c.body, "", r->mutable_points_selector());
+  };
   Add("POST", "/collections/{collection_name}/points/vectors/delete",
-      WriteRoute<qdrant::DeletePointVectors>(
-          STRATA_METHOD_Points_DeleteVectors, [](Call& c, qdrant::DeletePointVectors* r) -> Status {
-            const Json* names = Field(c, "vector");
-            if (names == nullptr || !names->IsArray())
-              return InvalidArgument("Format error in JSON body: missing field `vector`");
-            for (const auto& n : names->GetArray()) {
-              if (!n.IsString())
-                return InvalidArgument("Format error in JSON body: vector: expected names");
-              r->mutable_vectors()->add_names(n.GetString());
-            }
-            return ParsePointsSelector(c.body, "", r->mutable_points_selector());
-          }));
+      WriteRoute<qdrant::DeletePointVectors>(STRATA_METHOD_Points_DeleteVectors,
+                                             build_delete_vectors));
+
+  // POST /points/batch: each operation is parsed by its single route's builder.
+  Add("POST", "/collections/{collection_name}/points/batch", [=](RestFrontend& fe, Call& c) {
+    qdrant::UpdateBatchPoints req;
+    req.set_collection_name(c.path["collection_name"]);
+    req.set_wait(QueryBool(c, "wait", false));
+    const Json* ops = Field(c, "operations");
+    if (ops == nullptr || !ops->IsArray()) {
+      return Error(c, InvalidArgument("Format error in JSON body: missing field `operations`"));
+    }
+    for (rapidjson::SizeType i = 0; i < ops->Size(); ++i) {
+      const Json& op = (*ops)[i];
+      const std::string at = "operations[" + std::to_string(i) + "]";
+      if (!op.IsObject() || op.MemberCount() != 1) {
+        return Error(c, InvalidArgument("Format error in JSON body: " + at +
+                                        ": expected one of upsert, delete, set_payload, "
+                                        "overwrite_payload, delete_payload, clear_payload, "
+                                        "update_vectors, delete_vectors"));
+      }
+      const std::string kind = op.MemberBegin()->name.GetString();
+      Call sub{c.http, c.path, c.query, {}, c.access, c.start};
+      sub.body.CopyFrom(op.MemberBegin()->value, sub.body.GetAllocator());
+      qdrant::PointsUpdateOperation* out = req.add_operations();
+      Status st;
+      if (kind == "upsert") {
+        qdrant::UpsertPoints r;
+        st = build_upsert(sub, &r);
+        *out->mutable_upsert()->mutable_points() = r.points();
+      } else if (kind == "delete") {
+        qdrant::DeletePoints r;
+        st = build_delete(sub, &r);
+        *out->mutable_delete_points()->mutable_points() = r.points();
+      } else if (kind == "set_payload" || kind == "overwrite_payload") {
+        qdrant::SetPayloadPoints r;
+        st = set_payload(sub, &r);
+        if (kind == "set_payload") {
+          auto* sp = out->mutable_set_payload();
+          *sp->mutable_payload() = r.payload();
+          *sp->mutable_points_selector() = r.points_selector();
+          if (r.has_key()) sp->set_key(r.key());
+        } else {
+          auto* op2 = out->mutable_overwrite_payload();
+          *op2->mutable_payload() = r.payload();
+          *op2->mutable_points_selector() = r.points_selector();
+          if (r.has_key()) op2->set_key(r.key());
+        }
+      } else if (kind == "delete_payload") {
+        qdrant::DeletePayloadPoints r;
+        st = build_delete_payload(sub, &r);
+        *out->mutable_delete_payload()->mutable_keys() = r.keys();
+        *out->mutable_delete_payload()->mutable_points_selector() = r.points_selector();
+      } else if (kind == "clear_payload") {
+        qdrant::ClearPayloadPoints r;
+        st = build_clear_payload(sub, &r);
+        *out->mutable_clear_payload()->mutable_points() = r.points();
+      } else if (kind == "update_vectors") {
+        qdrant::UpdatePointVectors r;
+        st = build_update_vectors(sub, &r);
+        *out->mutable_update_vectors()->mutable_points() = r.points();
+      } else if (kind == "delete_vectors") {
+        qdrant::DeletePointVectors r;
+        st = build_delete_vectors(sub, &r);
+        *out->mutable_delete_vectors()->mutable_points_selector() = r.points_selector();
+        *out->mutable_delete_vectors()->mutable_vectors() = r.vectors();
+      } else {
+        st = InvalidArgument("Format error in JSON body: " + at + ": unknown operation `" + kind +
+                             "`");
+      }
+      if (!st.ok()) return Error(c, st.WithContext(at));
+    }
+    qdrant::UpdateBatchResponse resp;
+    Status st = fe.Kernel(STRATA_METHOD_Points_UpdateBatch, req, c, &resp);
+    if (!st.ok()) return Error(c, st);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartArray();
+      for (const auto& r : resp.result()) WriteUpdateResult(w, r);
+      w.EndArray();
+    });
+  });
 
   // ---- points: reads ----
   Add("POST", "/collections/{collection_name}/points", [](RestFrontend& fe, Call& c) {

@@ -282,6 +282,26 @@ class RestApiTest(unittest.TestCase):
                         {"query": {"recommend": {"positive": [1], "strategy": "best_score"}}}, expect=501)
         self.assertIn("best_score", err["status"]["error"].lower().replace("bestscore", "best_score"))
 
+    def test_09_batch_update(self):
+        self.make("batch")
+        res = self.call("POST", "/collections/batch/points/batch?wait=true", {"operations": [
+            {"upsert": {"points": [{"id": i, "vector": [i, 1, 0, 0], "payload": {"i": i}} for i in range(5)]}},
+            {"set_payload": {"payload": {"hot": True}, "points": [1, 2]}},
+            {"delete_payload": {"keys": ["i"], "points": [2]}},
+            {"delete": {"points": [4]}},
+            {"overwrite_payload": {"payload": {"only": 0}, "points": [0]}},
+        ]}, template="/collections/{collection_name}/points/batch")["result"]
+        self.assertEqual(len(res), 5)
+        self.assertTrue(all(r["status"] == "completed" for r in res))
+        got = {p["id"]: p["payload"] for p in self.call("POST", "/collections/batch/points/scroll", {})["result"]["points"]}
+        self.assertEqual(got, {0: {"only": 0}, 1: {"i": 1, "hot": True}, 2: {"hot": True}, 3: {"i": 3}})
+        err = self.call("POST", "/collections/batch/points/batch", {"operations": [
+            {"upsert": {"points": [{"id": 9, "vector": [1, 2, 3, 4]}]}},
+            {"upsert": {"points": [{"id": 10, "vector": [1, 2]}]}}]}, expect=400)
+        self.assertIn("operations[1]", err["status"]["error"])
+        self.assertEqual(self.call("POST", "/collections/batch/points/count", {})["result"]["count"], 4,
+                         "a batch with a bad operation writes nothing")
+
     def test_07_metrics(self):
         status, text = self.s.request("GET", "/metrics")
         self.assertEqual(status, 200)

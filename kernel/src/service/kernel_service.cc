@@ -365,6 +365,18 @@ void Dispatch(Toc& toc, Exchange& ex) {
           ex, [&](const auto& r, auto* resp) {
             return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
           });
+    case STRATA_METHOD_Points_UpdateBatch:
+      return Handle<qdrant::UpdateBatchPoints, qdrant::UpdateBatchResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            STRATA_ASSIGN_OR_RETURN(uint64_t seq, c->shard().Write(ex.method(), ex.bytes()));
+            for (int i = 0; i < r.operations_size(); ++i) {
+              auto* result = resp->add_result();
+              result->set_operation_id(seq);
+              result->set_status(r.wait() ? qdrant::Completed : qdrant::Acknowledged);
+            }
+            return Status::Ok();
+          });
     case STRATA_METHOD_Points_CreateFieldIndex:
       return Handle<qdrant::CreateFieldIndexCollection, qdrant::PointsOperationResponse>(
           ex, [&](const auto& r, auto* resp) {

@@ -211,6 +211,109 @@ Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view 
         }
       });
     }
+    case STRATA_METHOD_Points_UpdateBatch: {
+      // Every operation becomes the equivalent single request and is prepared like one; the
+      // batch is one WAL record, so it applies all-or-nothing with one version.
+      STRATA_ASSIGN_OR_RETURN(auto req, Parse<qdrant::UpdateBatchPoints>(bytes));
+      auto applies = std::make_shared<std::vector<Apply>>();
+      for (int i = 0; i < req.operations_size(); ++i) {
+        const auto& op = req.operations(i);
+        uint32_t m = 0;
+        std::string single;
+        switch (op.operation_case()) {
+          case qdrant::PointsUpdateOperation::kUpsert: {
+            qdrant::UpsertPoints r;
+            *r.mutable_points() = op.upsert().points();
+            if (op.upsert().has_update_filter())
+              *r.mutable_update_filter() = op.upsert().update_filter();
+            if (op.upsert().has_update_mode()) r.set_update_mode(op.upsert().update_mode());
+            m = STRATA_METHOD_Points_Upsert;
+            single = r.SerializeAsString();
+            break;
+          }
+          case qdrant::PointsUpdateOperation::kDeletePoints: {
+            qdrant::DeletePoints r;
+            *r.mutable_points() = op.delete_points().points();
+            m = STRATA_METHOD_Points_Delete;
+            single = r.SerializeAsString();
+            break;
+          }
+          case qdrant::PointsUpdateOperation::kDeleteDeprecated: {
+            qdrant::DeletePoints r;
+            *r.mutable_points() = op.delete_deprecated();
+            m = STRATA_METHOD_Points_Delete;
+            single = r.SerializeAsString();
+            break;
+          }
+          case qdrant::PointsUpdateOperation::kSetPayload:
+          case qdrant::PointsUpdateOperation::kOverwritePayload: {
+            const bool overwrite = op.has_overwrite_payload();
+            qdrant::SetPayloadPoints r;
+            const auto& payload =
+                overwrite ? op.overwrite_payload().payload() : op.set_payload().payload();
+            *r.mutable_payload() = payload;
+            const auto& sel = overwrite ? op.overwrite_payload().points_selector()
+                                        : op.set_payload().points_selector();
+            if (overwrite ? op.overwrite_payload().has_points_selector()
+                          : op.set_payload().has_points_selector()) {
+              *r.mutable_points_selector() = sel;
+            }
+            const bool has_key =
+                overwrite ? op.overwrite_payload().has_key() : op.set_payload().has_key();
+            if (has_key)
+              r.set_key(overwrite ? op.overwrite_payload().key() : op.set_payload().key());
+            m = overwrite ? STRATA_METHOD_Points_OverwritePayload : STRATA_METHOD_Points_SetPayload;
+            single = r.SerializeAsString();
+            break;
+          }
+          case qdrant::PointsUpdateOperation::kDeletePayload: {
+            qdrant::DeletePayloadPoints r;
+            *r.mutable_keys() = op.delete_payload().keys();
+            if (op.delete_payload().has_points_selector()) {
+              *r.mutable_points_selector() = op.delete_payload().points_selector();
+            }
+            m = STRATA_METHOD_Points_DeletePayload;
+            single = r.SerializeAsString();
+            break;
+          }
+          case qdrant::PointsUpdateOperation::kClearPayload:
+          case qdrant::PointsUpdateOperation::kClearPayloadDeprecated: {
+            qdrant::ClearPayloadPoints r;
+            *r.mutable_points() = op.has_clear_payload() ? op.clear_payload().points()
+                                                         : op.clear_payload_deprecated();
+            m = STRATA_METHOD_Points_ClearPayload;
+            single = r.SerializeAsString();
+            break;
+          }
+          case qdrant::PointsUpdateOperation::kUpdateVectors: {
+            qdrant::UpdatePointVectors r;
+            *r.mutable_points() = op.update_vectors().points();
+            if (op.update_vectors().has_update_filter()) {
+              *r.mutable_update_filter() = op.update_vectors().update_filter();
+            }
+            m = STRATA_METHOD_Points_UpdateVectors;
+            single = r.SerializeAsString();
+            break;
+          }
+          case qdrant::PointsUpdateOperation::kDeleteVectors: {
+            qdrant::DeletePointVectors r;
+            *r.mutable_points_selector() = op.delete_vectors().points_selector();
+            *r.mutable_vectors() = op.delete_vectors().vectors();
+            m = STRATA_METHOD_Points_DeleteVectors;
+            single = r.SerializeAsString();
+            break;
+          }
+          default:
+            return InvalidArgument("operations[" + std::to_string(i) + "]: empty operation");
+        }
+        Result<Apply> one = Prepare(m, single);
+        if (!one.ok()) return one.status().WithContext("operations[" + std::to_string(i) + "]");
+        applies->push_back(std::move(one).value());
+      }
+      return Apply([applies](Segment& seg, uint64_t version) {
+        for (const Apply& a : *applies) a(seg, version);
+      });
+    }
     default:
       return Unimplemented("write method " + std::to_string(method) + " is not a shard write");
   }
