@@ -44,6 +44,10 @@ class ServerProcess {
     for (char** e = environ; *e; ++e) {
       if (std::string(*e).rfind("STRATA__", 0) != 0) env_s.push_back(*e);
     }
+    // Free ports by default, so servers of tests running in parallel never collide; a test's
+    // own settings come later and win (the server reads the environment in order).
+    env_s.push_back("STRATA__SERVICE__HTTP_PORT=0");
+    env_s.push_back("STRATA__SERVICE__GRPC_PORT=0");
     env_s.insert(env_s.end(), env.begin(), env.end());
     std::vector<char*> envp;
     for (auto& e : env_s) envp.push_back(e.data());
