@@ -843,6 +843,14 @@ void WriteRecord(JsonWriter& w, const qdrant::RetrievedPoint& p) {
   } else {
     w.Null();
   }
+  if (p.has_order_value()) {
+    w.Key("order_value");
+    if (p.order_value().has_int_()) {
+      w.Int64(p.order_value().int_());
+    } else {
+      w.Double(p.order_value().float_());
+    }
+  }
   w.EndObject();
 }
 

@@ -1098,7 +1098,39 @@ void RestFrontend::AddRoutes() {
       s = ParseWithPayload(*Field(c, "with_payload"), "with_payload", req.mutable_with_payload());
     if (s.ok() && Field(c, "with_vector"))
       s = ParseWithVectors(*Field(c, "with_vector"), "with_vector", req.mutable_with_vectors());
-    if (s.ok() && Field(c, "order_by")) s = Unimplemented("scroll order_by is not supported yet");
+    if (s.ok() && Field(c, "order_by")) {
+      const Json& ob = *Field(c, "order_by");
+      auto* o = req.mutable_order_by();
+      if (ob.IsString()) {
+        o->set_key(ob.GetString());
+      } else if (ob.IsObject() && ob.HasMember("key") && ob["key"].IsString()) {
+        o->set_key(ob["key"].GetString());
+        if (ob.HasMember("direction") && ob["direction"].IsString()) {
+          std::string d = ob["direction"].GetString();
+          if (d != "asc" && d != "desc") {
+            s = InvalidArgument("Format error in JSON body: order_by.direction: unknown variant `" +
+                                d + "`");
+          }
+          o->set_direction(d == "desc" ? qdrant::Desc : qdrant::Asc);
+        }
+        if (ob.HasMember("start_from") && !ob["start_from"].IsNull()) {
+          const Json& sf = ob["start_from"];
+          if (sf.IsInt64()) {
+            o->mutable_start_from()->set_integer(sf.GetInt64());
+          } else if (sf.IsNumber()) {
+            o->mutable_start_from()->set_float_(sf.GetDouble());
+          } else if (sf.IsString()) {
+            o->mutable_start_from()->set_datetime(sf.GetString());
+          } else {
+            s = InvalidArgument(
+                "Format error in JSON body: order_by.start_from: expected a number or a date-time");
+          }
+        }
+      } else {
+        s = InvalidArgument(
+            "Format error in JSON body: order_by: expected a key or {\"key\": ...}");
+      }
+    }
     if (!s.ok()) return Error(c, s);
     qdrant::ScrollResponse resp;
     s = fe.Kernel(STRATA_METHOD_Points_Scroll, req, c, &resp);

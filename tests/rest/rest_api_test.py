@@ -302,6 +302,24 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual(self.call("POST", "/collections/batch/points/count", {})["result"]["count"], 4,
                          "a batch with a bad operation writes nothing")
 
+    def test_10_scroll_order_by(self):
+        self.make("ordered")
+        self.call("PUT", "/collections/ordered/points?wait=true", {"points": [
+            {"id": i, "vector": [1, 0, 0, 0], "payload": {"price": (i * 7) % 10, "at": f"2024-01-0{1 + i % 9}T00:00:00Z"}}
+            for i in range(10)] + [{"id": 99, "vector": [1, 0, 0, 0], "payload": {}}]})
+        page = self.call("POST", "/collections/ordered/points/scroll",
+                         {"limit": 4, "order_by": {"key": "price", "direction": "desc"}},
+                         template="/collections/{collection_name}/points/scroll")["result"]
+        self.assertEqual([p["order_value"] for p in page["points"]], [9, 8, 7, 6])
+        self.assertEqual([p["payload"]["price"] for p in page["points"]], [9, 8, 7, 6])
+        self.assertIsNone(page["next_page_offset"])
+        rest = self.call("POST", "/collections/ordered/points/scroll",
+                         {"limit": 20, "order_by": {"key": "price", "start_from": 5}})["result"]["points"]
+        self.assertEqual([p["payload"]["price"] for p in rest], [5, 6, 7, 8, 9], "no point without the key")
+        by_date = self.call("POST", "/collections/ordered/points/scroll",
+                            {"limit": 2, "order_by": "at"})["result"]["points"]
+        self.assertEqual([p["id"] for p in by_date], [0, 9])
+
     def test_07_metrics(self):
         status, text = self.s.request("GET", "/metrics")
         self.assertEqual(status, 200)

@@ -1,6 +1,7 @@
 #include "shard/local_shard.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "common/coding.h"
@@ -492,8 +493,96 @@ Status LocalShard::Get(const qdrant::GetPoints& req, qdrant::GetResponse* out) c
   return Status::Ok();
 }
 
+namespace {
+
+// A point's sort keys for order_by: every numeric value at the key (datetimes as epoch
+// seconds), so a multi-valued point appears once per value, as in Qdrant.
+void OrderValues(const PayloadMap& payload, const std::string& key, std::vector<double>* out) {
+  std::vector<const qdrant::Value*> values;
+  ValuesAt(payload, key, &values);
+  for (const qdrant::Value* v : values) {
+    int64_t micros = 0;
+    if (v->has_integer_value()) {
+      out->push_back(static_cast<double>(v->integer_value()));
+    } else if (v->has_double_value()) {
+      out->push_back(v->double_value());
+    } else if (v->has_string_value() && ParseDateTime(v->string_value(), &micros)) {
+      out->push_back(static_cast<double>(micros) / 1e6);
+    }
+  }
+}
+
+}  // namespace
+
+Status LocalShard::ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::Filter* filter,
+                                 qdrant::ScrollResponse* out) const {
+  const qdrant::OrderBy& ob = req.order_by();
+  if (ob.key().empty()) return InvalidArgument("order_by.key: must not be empty");
+  const bool desc = ob.has_direction() && ob.direction() == qdrant::Desc;
+  std::optional<double> start;
+  if (ob.has_start_from()) {
+    const auto& sf = ob.start_from();
+    int64_t micros = 0;
+    if (sf.has_integer()) {
+      start = static_cast<double>(sf.integer());
+    } else if (sf.has_float_()) {
+      start = sf.float_();
+    } else if (sf.has_timestamp()) {
+      start = static_cast<double>(sf.timestamp().seconds()) + sf.timestamp().nanos() / 1e9;
+    } else if (sf.has_datetime()) {
+      if (!ParseDateTime(sf.datetime(), &micros)) {
+        return InvalidArgument("order_by.start_from: '" + sf.datetime() + "' is not a date-time");
+      }
+      start = static_cast<double>(micros) / 1e6;
+    }
+  }
+  const size_t limit = req.has_limit() ? req.limit() : 10;
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  std::vector<std::pair<double, uint32_t>> keyed;
+  std::vector<double> values;
+  for (uint32_t off = 0; off < segment_.offset_count(); ++off) {
+    if (!segment_.Matches(filter, off)) continue;
+    values.clear();
+    OrderValues(segment_.PayloadAt(off), ob.key(), &values);
+    for (double v : values) {
+      if (start && (desc ? v > *start : v < *start)) continue;
+      keyed.push_back({v, off});
+    }
+  }
+  auto by_value = [&](const std::pair<double, uint32_t>& a, const std::pair<double, uint32_t>& b) {
+    if (a.first != b.first) return desc ? a.first > b.first : a.first < b.first;
+    return segment_.IdAt(a.second) < segment_.IdAt(b.second);
+  };
+  const size_t n = std::min(limit, keyed.size());
+  std::partial_sort(keyed.begin(), keyed.begin() + n, keyed.end(), by_value);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t off = keyed[i].second;
+    qdrant::RetrievedPoint* p = out->add_result();
+    segment_.IdAt(off).ToProto(p->mutable_id());
+    SelectPayload(segment_.PayloadAt(off), &req.with_payload(), true, p->mutable_payload());
+    bool any = false;
+    SelectVectors(segment_, off, req.has_with_vectors() ? &req.with_vectors() : nullptr,
+                  p->mutable_vectors(), &any);
+    if (!any) p->clear_vectors();
+    const double v = keyed[i].first;
+    if (v == std::floor(v) && std::fabs(v) < 9.0e15) {
+      p->mutable_order_value()->set_int_(static_cast<int64_t>(v));
+    } else {
+      p->mutable_order_value()->set_float_(v);
+    }
+  }
+  return Status::Ok();
+}
+
 Status LocalShard::Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollResponse* out) const {
-  if (req.has_order_by()) return Unimplemented("scroll order_by is not supported yet");
+  if (req.has_order_by()) {
+    const qdrant::Filter* f = req.has_filter() ? &req.filter() : nullptr;
+    if (f) STRATA_RETURN_IF_ERROR(ValidateFilter(*f));
+    if (req.has_offset()) {
+      return InvalidArgument("offset: cannot be combined with order_by; use order_by.start_from");
+    }
+    return ScrollOrdered(req, f, out);
+  }
   const qdrant::Filter* filter = req.has_filter() ? &req.filter() : nullptr;
   if (filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*filter));
   std::optional<ExternalId> start;

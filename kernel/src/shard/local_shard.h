@@ -79,6 +79,8 @@ class LocalShard {
   Result<Apply> Prepare(uint32_t method, std::string_view bytes) const;
   Status LoadSnapshot(uint64_t* applied_seq);
   Status SnapshotLocked();
+  Status ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::Filter* filter,
+                       qdrant::ScrollResponse* out) const;
   std::vector<ExternalId> Select(const Segment& seg, const qdrant::PointsSelector& sel) const;
 
   FileSystem fs_;
