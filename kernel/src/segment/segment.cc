@@ -15,6 +15,23 @@ const VectorSpec* Segment::Spec(const std::string& name) const {
   return nullptr;
 }
 
+void Segment::SetLive(uint32_t offset, bool live) {
+  if (live_bits_.size() * 64 <= offset) live_bits_.resize(offset / 64 + 1, 0);
+  if (live) {
+    live_bits_[offset >> 6] |= uint64_t{1} << (offset & 63);
+  } else {
+    live_bits_[offset >> 6] &= ~(uint64_t{1} << (offset & 63));
+  }
+}
+
+size_t Segment::free_offsets() const {
+  size_t free = SIZE_MAX;
+  for (size_t s = 0; s < specs_.size(); ++s) {
+    free = std::min(free, storages_[s].data.capacity() / specs_[s].dim - ids_.size());
+  }
+  return free;
+}
+
 uint32_t Segment::Allocate(const ExternalId& id) {
   uint32_t offset = static_cast<uint32_t>(ids_.size());
   ids_.push_back(id);
@@ -22,11 +39,33 @@ uint32_t Segment::Allocate(const ExternalId& id) {
   deleted_.push_back(0);
   payloads_.emplace_back();
   for (size_t s = 0; s < specs_.size(); ++s) {
-    storages_[s].data.resize(storages_[s].data.size() + specs_[s].dim, 0.0f);
+    // The shard keeps free_offsets() > 0 before applying writes; see LocalShard::Write.
+    Status grown = storages_[s].data.Resize(storages_[s].data.size() + specs_[s].dim);
+    (void)grown;
     storages_[s].present.push_back(0);
   }
   index_[id] = offset;
+  SetLive(offset, true);
   ++live_;
+  return offset;
+}
+
+uint32_t Segment::Relocate(uint32_t old_offset) {
+  const ExternalId id = ids_[old_offset];
+  deleted_[old_offset] = 1;
+  SetLive(old_offset, false);
+  --live_;
+  uint32_t offset = Allocate(id);
+  versions_[offset] = versions_[old_offset];
+  payloads_[offset] = std::move(payloads_[old_offset]);
+  payloads_[old_offset].clear();
+  for (size_t s = 0; s < specs_.size(); ++s) {
+    if (!storages_[s].present[old_offset]) continue;
+    const float* from = storages_[s].data.data() + size_t{old_offset} * specs_[s].dim;
+    std::copy(from, from + specs_[s].dim,
+              storages_[s].data.data() + size_t{offset} * specs_[s].dim);
+    storages_[s].present[offset] = 1;
+  }
   return offset;
 }
 
@@ -41,7 +80,7 @@ bool Segment::Touch(const ExternalId& id, uint64_t version, uint32_t* offset) {
 }
 
 void Segment::WriteVector(size_t s, uint32_t offset, const std::vector<float>& v) {
-  std::copy(v.begin(), v.end(), storages_[s].data.begin() + size_t{offset} * specs_[s].dim);
+  std::copy(v.begin(), v.end(), storages_[s].data.data() + size_t{offset} * specs_[s].dim);
   storages_[s].present[offset] = 1;
 }
 
@@ -49,16 +88,14 @@ void Segment::Upsert(const ExternalId& id, uint64_t version, const NamedVectors&
                      const PayloadMap& payload) {
   uint32_t offset;
   auto it = index_.find(id);
-  if (it != index_.end()) {
-    offset = it->second;
-    if (version < versions_[offset]) return;
-    if (deleted_[offset]) {
-      deleted_[offset] = 0;
-      ++live_;
-    }
-  } else {
-    offset = Allocate(id);
+  if (it != index_.end() && version < versions_[it->second]) return;
+  if (it != index_.end() && !deleted_[it->second]) {
+    // A new version never overwrites vectors in place (an index may be reading them).
+    deleted_[it->second] = 1;
+    SetLive(it->second, false);
+    --live_;
   }
+  offset = Allocate(id);
   versions_[offset] = version;
   payloads_[offset] = payload;
   for (size_t s = 0; s < specs_.size(); ++s) {
@@ -75,6 +112,7 @@ bool Segment::Delete(const ExternalId& id, uint64_t version) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
   deleted_[offset] = 1;
+  SetLive(offset, false);
   payloads_[offset].clear();
   --live_;
   return true;
@@ -142,6 +180,7 @@ bool Segment::ClearPayload(const ExternalId& id, uint64_t version) {
 bool Segment::UpdateVectors(const ExternalId& id, uint64_t version, const NamedVectors& vectors) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
+  offset = Relocate(offset);
   for (size_t s = 0; s < specs_.size(); ++s) {
     auto v = vectors.find(specs_[s].name);
     if (v != vectors.end()) WriteVector(s, offset, v->second);
@@ -167,6 +206,13 @@ std::optional<uint32_t> Segment::Find(const ExternalId& id) const {
   return it->second;
 }
 
+const float* Segment::VectorBase(const std::string& name) const {
+  for (size_t s = 0; s < specs_.size(); ++s) {
+    if (specs_[s].name == name) return storages_[s].data.data();
+  }
+  return nullptr;
+}
+
 const float* Segment::VectorAt(const std::string& name, uint32_t offset) const {
   for (size_t s = 0; s < specs_.size(); ++s) {
     if (specs_[s].name != name) continue;
@@ -190,8 +236,41 @@ bool Segment::Matches(const qdrant::Filter* filter, uint32_t offset) const {
   return filter == nullptr || kernel::Matches(*filter, View(offset));
 }
 
+std::vector<ScoredOffset> Segment::SearchAllowed(const std::string& vector_name, const float* query,
+                                                 size_t k,
+                                                 const std::vector<uint64_t>& allow) const {
+  std::vector<ScoredOffset> out;
+  size_t s = 0;
+  while (s < specs_.size() && specs_[s].name != vector_name) ++s;
+  if (s == specs_.size() || k == 0) return out;
+  const VectorSpec& spec = specs_[s];
+  const float* base = storages_[s].data.data();
+  const DistanceKernels& kernels = ActiveKernels();
+  auto worse = [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; };
+  std::priority_queue<ScoredOffset, std::vector<ScoredOffset>, decltype(worse)> top(worse);
+  for (size_t w = 0; w < allow.size(); ++w) {
+    for (uint64_t bits = allow[w]; bits != 0; bits &= bits - 1) {
+      const uint32_t i = static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
+      float score = Score(kernels, spec.metric, query, base + size_t{i} * spec.dim, spec.dim);
+      if (top.size() < k) {
+        top.push({score, i});
+      } else if (score > top.top().score) {
+        top.pop();
+        top.push({score, i});
+      }
+    }
+  }
+  out.resize(top.size());
+  for (size_t i = out.size(); i-- > 0;) {
+    out[i] = top.top();
+    top.pop();
+  }
+  return out;
+}
+
 std::vector<ScoredOffset> Segment::Search(const std::string& vector_name, const float* query,
-                                          size_t k, const qdrant::Filter* filter) const {
+                                          size_t k, const qdrant::Filter* filter, uint32_t begin,
+                                          uint32_t end) const {
   std::vector<ScoredOffset> out;
   size_t s = 0;
   while (s < specs_.size() && specs_[s].name != vector_name) ++s;
@@ -201,8 +280,8 @@ std::vector<ScoredOffset> Segment::Search(const std::string& vector_name, const 
   const DistanceKernels& kernels = ActiveKernels();
   auto worse = [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; };
   std::priority_queue<ScoredOffset, std::vector<ScoredOffset>, decltype(worse)> top(worse);
-  const uint32_t n = offset_count();
-  for (uint32_t i = 0; i < n; ++i) {
+  const uint32_t n = std::min(end, offset_count());
+  for (uint32_t i = begin; i < n; ++i) {
     if (deleted_[i] || !st.present[i]) continue;
     if (filter != nullptr && !kernel::Matches(*filter, View(i))) continue;
     float score =

@@ -3,6 +3,9 @@
 //
 // Versions: every change carries the WAL sequence number of its operation; a change older than
 // the point's version is ignored, so replaying the WAL over a snapshot is idempotent.
+// Vectors never change in place: replacing a point's vectors writes them at a new offset and
+// retires the old one, so an index built over offsets [0, n) stays valid while writes go on.
+// Vector storage has stable addresses (StableFloats), which index plugins borrow.
 // Concurrency: not synchronised; the owning shard holds a reader/writer lock around it.
 #ifndef STRATA_KERNEL_SEGMENT_SEGMENT_H_
 #define STRATA_KERNEL_SEGMENT_SEGMENT_H_
@@ -16,6 +19,7 @@
 #include "segment/distance.h"
 #include "segment/filter.h"
 #include "segment/point_id.h"
+#include "segment/stable_floats.h"
 
 namespace strata::kernel {
 
@@ -62,22 +66,35 @@ class Segment {
   const PayloadMap& PayloadAt(uint32_t offset) const { return payloads_[offset]; }
   // nullptr when the point has no vector of that name.
   const float* VectorAt(const std::string& name, uint32_t offset) const;
+  // Start of a vector name's storage (vector i at base + i * dim), stable for the segment's life.
+  const float* VectorBase(const std::string& name) const;
+  // Bit i set when offset i is live; covers offset_count() bits.
+  const std::vector<uint64_t>& live_bits() const { return live_bits_; }
+  // How many more offsets fit in the vector storage.
+  size_t free_offsets() const;
   bool HasVector(const std::string& name, uint32_t offset) const;
   PointView View(uint32_t offset) const;
   bool Matches(const qdrant::Filter* filter, uint32_t offset) const;
 
   // Exact top-k over live points with the named vector that pass the filter, best first.
   std::vector<ScoredOffset> Search(const std::string& vector_name, const float* query, size_t k,
-                                   const qdrant::Filter* filter) const;
+                                   const qdrant::Filter* filter, uint32_t begin = 0,
+                                   uint32_t end = UINT32_MAX) const;
+  // Exact top-k over the offsets whose bit is set in `allow` (n_bits bits).
+  std::vector<ScoredOffset> SearchAllowed(const std::string& vector_name, const float* query,
+                                          size_t k, const std::vector<uint64_t>& allow) const;
   // Live offsets sorted by external id (Qdrant's scroll order).
   std::vector<uint32_t> OffsetsById() const;
 
  private:
   struct Storage {
-    std::vector<float> data;       // offset * dim
+    StableFloats data;             // offset * dim
     std::vector<uint8_t> present;  // per offset
   };
   uint32_t Allocate(const ExternalId& id);
+  // Moves a live point to a fresh offset (payload and present vectors copied); returns it.
+  uint32_t Relocate(uint32_t old_offset);
+  void SetLive(uint32_t offset, bool live);
   bool Touch(const ExternalId& id, uint64_t version, uint32_t* offset);
   void WriteVector(size_t spec, uint32_t offset, const std::vector<float>& v);
 
@@ -88,6 +105,7 @@ class Segment {
   std::vector<uint64_t> versions_;
   std::vector<uint8_t> deleted_;
   std::vector<PayloadMap> payloads_;
+  std::vector<uint64_t> live_bits_;
   size_t live_ = 0;
 };
 
