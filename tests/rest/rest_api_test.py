@@ -320,6 +320,44 @@ class RestApiTest(unittest.TestCase):
                             {"limit": 2, "order_by": "at"})["result"]["points"]
         self.assertEqual([p["id"] for p in by_date], [0, 9])
 
+    def test_11_hnsw_index_after_optimization(self):
+        import random
+        rng = random.Random(7)
+        dim = 32
+        self.call("PUT", "/collections/hnsw", {"vectors": {"size": dim, "distance": "Cosine"},
+                                               "optimizers_config": {"indexing_threshold": 20},
+                                               "hnsw_config": {"full_scan_threshold": 1}})
+        centers = [[rng.gauss(0, 1) for _ in range(dim)] for _ in range(20)]
+        for b in range(6):
+            pts = []
+            for i in range(b * 500, (b + 1) * 500):
+                c = centers[i % 20]
+                pts.append({"id": i, "vector": [x + rng.gauss(0, 0.3) for x in c], "payload": {"g": i % 4}})
+            self.call("PUT", "/collections/hnsw/points?wait=true", {"points": pts})
+        deadline = time.time() + 60
+        info = {}
+        while time.time() < deadline:
+            info = self.call("GET", "/collections/hnsw")["result"]
+            if info["indexed_vectors_count"] >= 3000:
+                break
+            time.sleep(0.1)
+        self.assertGreaterEqual(info["indexed_vectors_count"], 3000, "the optimizer indexed the points")
+        hit = total = 0
+        for t in range(30):
+            q = [x + rng.gauss(0, 0.3) for x in centers[t % 20]]
+            for flt in (None, {"must": [{"key": "g", "match": {"value": 1}}]}):
+                body = {"query": q, "limit": 10}
+                if flt:
+                    body["filter"] = flt
+                approx = [p["id"] for p in self.call("POST", "/collections/hnsw/points/query", body)["result"]["points"]]
+                exact = [p["id"] for p in self.call("POST", "/collections/hnsw/points/query",
+                                                    dict(body, params={"exact": True}))["result"]["points"]]
+                hit += len(set(approx) & set(exact))
+                total += len(exact)
+                if flt:
+                    self.assertTrue(all(i % 4 == 1 for i in approx), "the filter holds through the index")
+        self.assertGreaterEqual(hit / total, 0.9, f"recall@10 through HNSW: {hit / total:.3f}")
+
     def test_07_metrics(self):
         status, text = self.s.request("GET", "/metrics")
         self.assertEqual(status, 200)

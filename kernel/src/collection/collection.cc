@@ -137,6 +137,20 @@ Result<std::vector<VectorSpec>> SpecsOf(const qdrant::CollectionConfig& config) 
   return specs;
 }
 
+namespace {
+
+// The shard's index settings from the collection's configuration.
+void IndexOptionsFrom(const qdrant::CollectionConfig& config, ShardOptions* options) {
+  options->wal.segment_capacity = config.wal_config().wal_capacity_mb() << 20;
+  options->index_params["m"] = std::to_string(config.hnsw_config().m());
+  options->index_params["ef_construct"] = std::to_string(config.hnsw_config().ef_construct());
+  options->indexing_threshold_kb = config.optimizer_config().indexing_threshold();
+  options->full_scan_threshold_kb = config.hnsw_config().full_scan_threshold();
+  if (config.hnsw_config().m() == 0) options->indexing_threshold_kb = 0;  // m = 0: no graph
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Collection>> Collection::Create(FileSystem fs, std::string dir,
                                                        std::string name,
                                                        const qdrant::CollectionConfig& config,
@@ -149,7 +163,7 @@ Result<std::unique_ptr<Collection>> Collection::Create(FileSystem fs, std::strin
     STRATA_RETURN_IF_ERROR(c->SaveMeta());
   }
   STRATA_ASSIGN_OR_RETURN(std::vector<VectorSpec> specs, SpecsOf(config));
-  options.wal.segment_capacity = config.wal_config().wal_capacity_mb() << 20;
+  IndexOptionsFrom(config, &options);
   STRATA_ASSIGN_OR_RETURN(c->shard_,
                           LocalShard::Open(fs, sdk::JoinPath(c->dir_, "0"), specs, options));
   return c;
@@ -160,7 +174,7 @@ Result<std::unique_ptr<Collection>> Collection::Open(FileSystem fs, std::string 
   std::unique_ptr<Collection> c(new Collection(fs, std::move(dir), std::move(name)));
   STRATA_RETURN_IF_ERROR(c->LoadMeta());
   STRATA_ASSIGN_OR_RETURN(std::vector<VectorSpec> specs, SpecsOf(c->meta_.config()));
-  options.wal.segment_capacity = c->meta_.config().wal_config().wal_capacity_mb() << 20;
+  IndexOptionsFrom(c->meta_.config(), &options);
   STRATA_ASSIGN_OR_RETURN(c->shard_,
                           LocalShard::Open(fs, sdk::JoinPath(c->dir_, "0"), specs, options));
   return c;
@@ -208,7 +222,7 @@ void Collection::Info(qdrant::CollectionInfo* out) const {
   out->mutable_optimizer_status()->set_ok(true);
   out->set_segments_count(1);
   out->set_points_count(shard_->points_count());
-  out->set_indexed_vectors_count(0);
+  out->set_indexed_vectors_count(shard_->indexed_count());
   for (auto& [field, schema] : *out->mutable_payload_schema()) {
     qdrant::Filter f;
     // Points with a value for the field: a non-empty check through the filter grammar.

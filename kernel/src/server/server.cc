@@ -15,6 +15,7 @@
 #include "server/config.h"
 #include "service/kernel_service.h"
 #include "strata/abi/strata_frontend.h"
+#include "strata/abi/strata_index.h"
 #include "strata/sdk/params.hpp"
 
 namespace strata::kernel {
@@ -105,6 +106,14 @@ int RunServer(const ServerOptions& options) {
   host.SetStorage(storage, fs);
   ShardOptions shard_options;
   shard_options.wal.sync = settings->wal_sync_always ? WalSync::kAlways : WalSync::kNever;
+  // The vector index the optimizer builds: HNSW when its plugin is active, else exact search.
+  if (const PluginRecord* index = registry->Find(STRATA_KIND_INDEX, "hnsw")) {
+    shard_options.index = static_cast<const strata_index_vtable*>(index->vtable);
+    shard_options.host = host.api();
+    LogInfo(kTarget, "vector index: index/hnsw " + index->version);
+  } else {
+    LogWarn(kTarget, "no index/hnsw plugin active: searches are exact (brute force)");
+  }
   Result<std::unique_ptr<Toc>> toc = Toc::Open(FileSystem(storage, fs), shard_options);
   if (!toc.ok()) {
     LogError(kTarget, "cannot open the collections in " + settings->storage_path + ": " +

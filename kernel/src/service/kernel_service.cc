@@ -227,6 +227,10 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
   if (q.has_score_threshold()) s.score_threshold = q.score_threshold();
   s.with_payload = q.has_with_payload() ? &q.with_payload() : nullptr;
   s.with_vectors = q.has_with_vectors() ? &q.with_vectors() : nullptr;
+  if (q.has_params()) {
+    s.exact = q.params().exact();
+    s.hnsw_ef = q.params().hnsw_ef();
+  }
   STRATA_ASSIGN_OR_RETURN(*out, c->shard().Search(s));
   return Status::Ok();
 }
@@ -249,6 +253,10 @@ Status RunSearch(Toc& toc, const qdrant::SearchPoints& r, std::vector<qdrant::Sc
   if (r.has_score_threshold()) s.score_threshold = r.score_threshold();
   s.with_payload = r.has_with_payload() ? &r.with_payload() : nullptr;
   s.with_vectors = r.has_with_vectors() ? &r.with_vectors() : nullptr;
+  if (r.has_params()) {
+    s.exact = r.params().exact();
+    s.hnsw_ef = r.params().hnsw_ef();
+  }
   STRATA_ASSIGN_OR_RETURN(*out, c->shard().Search(s));
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
 #include "shard/local_shard.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -9,6 +10,7 @@
 #include "common/logging.h"
 #include "shard/points_convert.h"
 #include "strata/abi/strata_methods.h"
+#include "strata/sdk/params.hpp"
 
 namespace strata::kernel {
 namespace {
@@ -83,10 +85,171 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
       });
   STRATA_RETURN_IF_ERROR(replay.WithContext(shard->dir_));
   if (shard->wal_->last_seq() > shard->applied_seq_) shard->applied_seq_ = shard->wal_->last_seq();
+  if (options.index != nullptr && options.indexing_threshold_kb > 0) {
+    LocalShard* raw = shard.get();
+    shard->optimizer_ = std::thread([raw] { raw->OptimizerLoop(); });
+  }
   return shard;
 }
 
+void LocalShard::OptimizerLoop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(optimizer_mu_);
+      optimizer_cv_.wait_for(lock, std::chrono::milliseconds(options_.optimizer_interval_ms),
+                             [this] { return stopping_; });
+      if (stopping_) return;
+    }
+    for (const VectorSpec& spec : specs_) {
+      uint32_t n = 0, indexed = 0;
+      {
+        std::shared_lock<std::shared_mutex> data(data_mu_);
+        n = segment_.offset_count();
+        auto it = indexes_.find(spec.name);
+        if (it != indexes_.end()) indexed = it->second->n;
+      }
+      const uint64_t threshold =
+          std::max<uint64_t>(1, options_.indexing_threshold_kb * 1024 / (uint64_t{spec.dim} * 4));
+      // Build when the unindexed tail reaches the threshold and at least doubles the data, so
+      // the total build work stays O(n log n) during a bulk load.
+      if (n < threshold || n - indexed < std::max<uint64_t>(threshold, indexed)) continue;
+      const auto start = std::chrono::steady_clock::now();
+      Result<std::shared_ptr<VectorIndex>> built = BuildIndex(spec, n);
+      if (!built.ok()) {
+        if (built.status().code() != StatusCode::kCancelled) {
+          LogError("optimizer", dir_ + ": index build failed (searches stay exact): " +
+                                    built.status().message());
+        }
+        continue;
+      }
+      {
+        std::unique_lock<std::shared_mutex> data(data_mu_);
+        indexes_[spec.name] = std::move(built).value();
+      }
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      LogInfo("optimizer", dir_ + ": indexed " + std::to_string(n) + " vectors" +
+                               (spec.name.empty() ? "" : " of '" + spec.name + "'") + " in " +
+                               std::to_string(secs) + " s");
+    }
+  }
+}
+
+Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const VectorSpec& spec,
+                                                                        uint32_t n) {
+  auto index = std::make_shared<VectorIndex>();
+  index->vt = options_.index;
+  index->n = n;
+  index->dim = spec.dim;
+  {
+    std::shared_lock<std::shared_mutex> data(data_mu_);
+    index->base = segment_.VectorBase(spec.name);  // stable; offsets < n never change
+  }
+  strata_vector_source& src = index->src;
+  src.struct_size = sizeof(src);
+  src.dtype = STRATA_DTYPE_F32;
+  src.dim = spec.dim;
+  src.metric = spec.metric == Metric::kEuclid      ? STRATA_METRIC_L2
+               : spec.metric == Metric::kManhattan ? STRATA_METRIC_L1
+               : spec.metric == Metric::kDot       ? STRATA_METRIC_DOT
+                                                   : STRATA_METRIC_COSINE;
+  src.count = n;
+  src.dense_base = index->base;
+  src.stride_bytes = uint64_t{spec.dim} * sizeof(float);
+  src.ctx = index.get();
+  src.get = [](void* ctx, uint32_t offset, void* out, strata_error* err) -> int32_t {
+    auto* ix = static_cast<VectorIndex*>(ctx);
+    if (offset >= ix->n) return SetError(err, STRATA_OUT_OF_RANGE, "offset beyond the index");
+    std::memcpy(out, ix->base + size_t{offset} * ix->dim, sizeof(float) * ix->dim);
+    return STRATA_OK;
+  };
+  sdk::OwnedParams params;
+  for (const auto& [k, v] : options_.index_params) params.Set(k, v);
+  strata_error err{};
+  int32_t rc = index->vt->create(options_.host, params.Get(), &src, &index->idx, &err);
+  if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index create");
+  strata_cancel cancel{};
+  cancel.struct_size = sizeof(cancel);
+  cancel.ctx = &cancel_build_;
+  cancel.is_cancelled = [](const void* ctx) -> uint8_t {
+    return static_cast<const std::atomic<bool>*>(ctx)->load() ? 1 : 0;
+  };
+  rc = index->vt->build(index->idx, nullptr, &cancel, &err);
+  if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index build");
+  return index;
+}
+
+std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
+                                                    const VectorSpec& spec, const SearchSpec& s,
+                                                    size_t want) const {
+  // Candidates among the indexed offsets: live, with this vector, passing the filter.
+  const uint32_t n = index.n;
+  const std::vector<uint64_t>& live = segment_.live_bits();
+  std::vector<uint64_t> allow((n + 63) / 64, 0);
+  uint64_t cardinality = 0;
+  for (size_t w = 0; w < allow.size() && w < live.size(); ++w) {
+    uint64_t bits = live[w];
+    if ((w + 1) * 64 > n && n % 64 != 0) bits &= (uint64_t{1} << (n % 64)) - 1;
+    for (; bits != 0; bits &= bits - 1) {
+      const uint32_t i = static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
+      if (!segment_.HasVector(spec.name, i)) continue;
+      if (s.filter != nullptr && !segment_.Matches(s.filter, i)) continue;
+      allow[w] |= uint64_t{1} << (i & 63);
+      ++cardinality;
+    }
+  }
+  if (cardinality == 0) return {};
+  const uint64_t full_scan_points =
+      options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float));
+  if (cardinality < full_scan_points) {
+    return segment_.SearchAllowed(spec.name, s.query.data(), want, allow);
+  }
+  strata_filter filter{};
+  filter.struct_size = sizeof(filter);
+  filter.n_bits = n;
+  filter.allow_bits = allow.data();
+  filter.estimate = {cardinality, cardinality, cardinality};
+  sdk::OwnedParams params;
+  if (s.hnsw_ef > 0) params.Set("ef", std::to_string(s.hnsw_ef));
+  const uint32_t k = static_cast<uint32_t>(std::min<uint64_t>(want, cardinality));
+  std::vector<uint32_t> ids(k);
+  std::vector<float> scores(k);
+  uint32_t count = 0;
+  strata_search_request req{};
+  req.struct_size = sizeof(req);
+  req.n_queries = 1;
+  req.queries = s.query.data();
+  req.top_k = k;
+  req.filter = &filter;
+  req.params = params.Get();
+  strata_search_result res{sizeof(res), 0, ids.data(), scores.data(), &count};
+  strata_error err{};
+  if (index.vt->search(index.idx, &req, &res, &err) != STRATA_OK) {
+    LogWarn("shard", dir_ + ": index search failed, answering exactly: " + err.message);
+    return segment_.SearchAllowed(spec.name, s.query.data(), want, allow);
+  }
+  std::vector<ScoredOffset> out;
+  for (uint32_t i = 0; i < count; ++i) out.push_back({scores[i], ids[i]});
+  return out;
+}
+
+uint64_t LocalShard::indexed_count() const {
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  uint64_t n = 0;
+  for (const auto& [name, index] : indexes_) n += index->n;
+  return n;
+}
+
 LocalShard::~LocalShard() {
+  if (optimizer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(optimizer_mu_);
+      stopping_ = true;
+    }
+    cancel_build_ = true;
+    optimizer_cv_.notify_all();
+    optimizer_.join();
+  }
   if (wal_ == nullptr) return;
   std::lock_guard<std::mutex> lock(write_mu_);
   if (applied_seq_ > snapshot_seq_) {
@@ -345,6 +508,9 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
   uint64_t seq = 0;
   {
     std::lock_guard<std::mutex> lock(write_mu_);
+    if (segment_.free_offsets() < options_.max_batch_points) {
+      return ResourceExhausted(dir_ + ": the segment's vector storage is nearly full");
+    }
     STRATA_ASSIGN_OR_RETURN(seq, wal_->Append(record));
     {
       std::unique_lock<std::shared_mutex> data(data_mu_);
@@ -643,8 +809,22 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   if (spec.filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*spec.filter));
   std::shared_lock<std::shared_mutex> data(data_mu_);
   const size_t want = spec.limit + spec.offset + spec.exclude.size();
-  std::vector<ScoredOffset> hits =
-      segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter);
+  std::vector<ScoredOffset> hits;
+  auto indexed = indexes_.find(spec.vector_name);
+  if (!spec.exact && indexed != indexes_.end()) {
+    // Indexed offsets through the index (or exactly when the filter leaves few), the
+    // unindexed tail exactly; then one merged top list.
+    const VectorIndex& index = *indexed->second;
+    hits = IndexedSearch(index, *vs, spec, want);
+    std::vector<ScoredOffset> tail =
+        segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter, index.n);
+    hits.insert(hits.end(), tail.begin(), tail.end());
+    std::sort(hits.begin(), hits.end(),
+              [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; });
+    if (hits.size() > want) hits.resize(want);
+  } else {
+    hits = segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter);
+  }
   std::vector<qdrant::ScoredPoint> out;
   size_t skipped = 0;
   for (const ScoredOffset& h : hits) {

@@ -9,16 +9,22 @@
 #ifndef STRATA_KERNEL_SHARD_LOCAL_SHARD_H_
 #define STRATA_KERNEL_SHARD_LOCAL_SHARD_H_
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "points.pb.h"
 #include "segment/segment.h"
+#include "strata/abi/strata_host.h"
+#include "strata/abi/strata_index.h"
 #include "wal/wal.h"
 
 namespace strata::kernel {
@@ -27,6 +33,13 @@ struct ShardOptions {
   WalOptions wal;
   uint64_t snapshot_every_ops = 100000;  // WAL records between automatic snapshots
   size_t max_batch_points = 100000;      // per write request
+  // The vector index plugin the optimizer builds over sealed offsets; nullptr = exact only.
+  const strata_index_vtable* index = nullptr;
+  const strata_host_api* host = nullptr;
+  std::map<std::string, std::string> index_params;  // "m", "ef_construct", ...
+  uint64_t indexing_threshold_kb = 10000;   // vectors (KiB) before indexing; 0 = never index
+  uint64_t full_scan_threshold_kb = 10000;  // filtered candidates (KiB) below which: exact scan
+  uint32_t optimizer_interval_ms = 200;
 };
 
 struct ShardRecovery {
@@ -46,6 +59,8 @@ struct SearchSpec {
   const qdrant::WithPayloadSelector* with_payload = nullptr;
   const qdrant::WithVectorsSelector* with_vectors = nullptr;
   std::vector<ExternalId> exclude;  // e.g. the points a query-by-id or recommend started from
+  bool exact = false;               // params.exact: never use the index
+  uint64_t hnsw_ef = 0;             // params.hnsw_ef: 0 = the index's default
 };
 
 class LocalShard {
@@ -69,6 +84,8 @@ class LocalShard {
 
   Status Snapshot();
   size_t points_count() const;
+  // Vectors covered by a built index (over all vector names).
+  uint64_t indexed_count() const;
   const std::vector<VectorSpec>& specs() const { return specs_; }
 
  private:
@@ -79,6 +96,22 @@ class LocalShard {
   Result<Apply> Prepare(uint32_t method, std::string_view bytes) const;
   Status LoadSnapshot(uint64_t* applied_seq);
   Status SnapshotLocked();
+  // One built index over offsets [0, n) of one vector name; destroyed with its last user.
+  struct VectorIndex {
+    const strata_index_vtable* vt = nullptr;
+    strata_index* idx = nullptr;
+    uint32_t n = 0;
+    uint32_t dim = 0;
+    const float* base = nullptr;
+    strata_vector_source src{};
+    ~VectorIndex() {
+      if (idx != nullptr) vt->destroy(idx);
+    }
+  };
+  void OptimizerLoop();
+  Result<std::shared_ptr<VectorIndex>> BuildIndex(const VectorSpec& spec, uint32_t n);
+  std::vector<ScoredOffset> IndexedSearch(const VectorIndex& index, const VectorSpec& spec,
+                                          const SearchSpec& s, size_t want) const;
   Status ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::Filter* filter,
                        qdrant::ScrollResponse* out) const;
   std::vector<ExternalId> Select(const Segment& seg, const qdrant::PointsSelector& sel) const;
@@ -93,6 +126,12 @@ class LocalShard {
   Segment segment_;
   uint64_t applied_seq_ = 0;
   uint64_t snapshot_seq_ = 0;
+  std::map<std::string, std::shared_ptr<VectorIndex>> indexes_;  // guarded by data_mu_
+  std::mutex optimizer_mu_;
+  std::condition_variable optimizer_cv_;
+  bool stopping_ = false;
+  std::atomic<bool> cancel_build_{false};
+  std::thread optimizer_;
 };
 
 }  // namespace strata::kernel
