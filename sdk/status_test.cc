@@ -43,6 +43,14 @@ TEST(StatusTest, AssignOrReturnPropagates) {
   EXPECT_EQ(bad.status().message(), "odd: 3");
 }
 
+Result<std::vector<std::string>> Words() { return std::vector<std::string>{"a", "b", "c"}; }
+
+TEST(StatusTest, RangeForOverATemporaryResultIsSafe) {
+  std::string joined;
+  for (const std::string& w : *Words()) joined += w;  // the vector must outlive the loop
+  EXPECT_EQ(joined, "abc");
+}
+
 TEST(ParamsTest, TypedGettersNameTheBadKey) {
   sdk::OwnedParams owned{{"m", "16"}, {"ef", "abc"}, {"ratio", "0.5"}};
   sdk::Params p(owned.Get());

@@ -168,12 +168,14 @@ class [[nodiscard]] Result {
   const Status& status() const noexcept { return status_; }
   T& value() & { return *value_; }
   const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
+  // On an rvalue Result these return the value itself (moved out), not a reference into the
+  // dying Result, so `for (auto& x : *Compute())` is safe.
+  T value() && { return std::move(*value_); }
   T* operator->() { return &*value_; }
   const T* operator->() const { return &*value_; }
   T& operator*() & { return *value_; }
   const T& operator*() const& { return *value_; }
-  T&& operator*() && { return std::move(*value_); }
+  T operator*() && { return std::move(*value_); }
 
  private:
   Status status_;
