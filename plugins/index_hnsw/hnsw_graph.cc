@@ -312,7 +312,8 @@ void Graph::Insert(uint32_t id) {
   for (int l = std::min(level, max_level); l >= 0; --l) {
     std::vector<Candidate> cands = SearchLayer(q, curr, params_.ef_construct, l, nullptr);
     if (!cands.empty()) curr = cands.front().second;
-    SelectNeighbors(cands, l == 0 ? m0_ : params_.m);
+    // A new node takes m neighbours on every level (the reverse links may fill level 0 to 2m).
+    SelectNeighbors(cands, params_.m);
     Connect(id, cands, l);
   }
   if (level > max_level) {
