@@ -7,8 +7,10 @@
 #include <rapidjson/error/en.h>
 
 #include <chrono>
+#include <ctime>
 #include <future>
 #include <iterator>
+#include <random>
 #include <regex>
 #include <thread>
 #include <tuple>
@@ -436,7 +438,20 @@ class RestFrontend {
     return fe;
   }
 
+  const std::string& instance_id() const { return instance_id_; }
+  const std::string& startup_time() const { return startup_time_; }
+
   Status Start() {
+    // Telemetry identity: a random id per start, and the start time (RFC 3339, UTC).
+    std::random_device rd;
+    char id[40];
+    std::snprintf(id, sizeof(id), "%08x-%04x-4%03x-%04x-%08x%04x", rd(), rd() & 0xffff,
+                  rd() & 0xfff, (rd() & 0x3fff) | 0x8000, rd(), rd() & 0xffff);
+    instance_id_ = id;
+    std::time_t now = std::time(nullptr);
+    char when[32];
+    std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    startup_time_ = when;
     STRATA_ASSIGN_OR_RETURN(int port, server_->Start());
     host_.Log(STRATA_LOG_INFO, kLog, "REST listening on port " + std::to_string(port));
     return Status::Ok();
@@ -599,6 +614,8 @@ class RestFrontend {
   std::vector<Route> routes_;
   std::string api_key_, read_only_key_;
   bool cors_ = true;
+  std::string instance_id_;
+  std::string startup_time_;
 };
 
 // A points write route: builds the request with `build`, sends it, answers the UpdateResult.
@@ -645,6 +662,48 @@ void RestFrontend::AddRoutes() {
   });
   Add("GET", "/healthz", [](RestFrontend&, Call&) { return Text("healthz check passed"); });
   Add("GET", "/metrics", [](RestFrontend& fe, Call& c) { return fe.Metrics(c); });
+  Add("GET", "/cluster", [](RestFrontend&, Call& c) {
+    // A standalone node: cluster mode is not implemented yet.
+    return Ok(c, [](JsonWriter& w) {
+      w.StartObject();
+      w.Key("status");
+      w.String("disabled");
+      w.EndObject();
+    });
+  });
+  Add("GET", "/telemetry", [](RestFrontend& fe, Call& c) {
+    qdrant::HealthCheckReply identity;
+    (void)fe.Kernel(STRATA_METHOD_Qdrant_HealthCheck, qdrant::HealthCheckRequest(), c, &identity);
+    qdrant::ListCollectionsResponse list;
+    Status s =
+        fe.Kernel(STRATA_METHOD_Collections_List, qdrant::ListCollectionsRequest(), c, &list);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("id");
+      w.String(fe.instance_id().c_str());
+      w.Key("app");
+      w.StartObject();
+      w.Key("name");
+      w.String("strata");
+      w.Key("version");
+      w.String(identity.version().c_str());
+      w.Key("startup");
+      w.String(fe.startup_time().c_str());
+      w.EndObject();
+      w.Key("collections");
+      w.StartObject();
+      w.Key("number_of_collections");
+      w.Uint(static_cast<unsigned>(list.collections_size()));
+      w.EndObject();
+      w.Key("cluster");
+      w.StartObject();
+      w.Key("enabled");
+      w.Bool(false);
+      w.EndObject();
+      w.EndObject();
+    });
+  });
   Add("GET", "/livez", [](RestFrontend&, Call&) { return Text("livez check passed"); });
   Add("GET", "/readyz", [](RestFrontend&, Call&) { return Text("all shards are ready"); });
 

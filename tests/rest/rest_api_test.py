@@ -358,6 +358,15 @@ class RestApiTest(unittest.TestCase):
                     self.assertTrue(all(i % 4 == 1 for i in approx), "the filter holds through the index")
         self.assertGreaterEqual(hit / total, 0.9, f"recall@10 through HNSW: {hit / total:.3f}")
 
+    def test_12_telemetry_and_cluster(self):
+        tel = self.call("GET", "/telemetry", template="/telemetry")["result"]
+        self.assertEqual(tel["app"]["name"], "strata")
+        self.assertEqual(tel["app"]["version"], "1.19.0")
+        self.assertGreaterEqual(tel["collections"]["number_of_collections"], 0)
+        self.assertRegex(tel["id"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        cluster = self.call("GET", "/cluster", template="/cluster")["result"]
+        self.assertEqual(cluster, {"status": "disabled"})
+
     def test_07_metrics(self):
         status, text = self.s.request("GET", "/metrics")
         self.assertEqual(status, 200)
