@@ -195,7 +195,13 @@ class GrpcFrontend : public grpc::CallbackGenericService {
     if (server_ == nullptr) return;
     auto deadline =
         std::chrono::system_clock::time_point(std::chrono::milliseconds(deadline_unix_ms));
-    server_->Shutdown(deadline);  // drains in-flight calls, cancels what is left at the deadline
+    // Drain our in-flight calls ourselves, then shut down at once: gRPC's own Shutdown(deadline)
+    // also waits for idle client connections to go away (seconds, with connected clients).
+    stopping_ = true;
+    while (in_flight_.load() > 0 && std::chrono::system_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    server_->Shutdown(std::chrono::system_clock::now());  // cancels whatever is left
     workers_->Stop();
     server_->Wait();
     server_.reset();
@@ -235,6 +241,8 @@ class GrpcFrontend : public grpc::CallbackGenericService {
 
   const sdk::Host& host() const { return host_; }
   WorkerPool& workers() { return *workers_; }
+  std::atomic<int>& in_flight() { return in_flight_; }
+  bool stopping() const { return stopping_.load(); }
 
  private:
   static Result<std::string> ReadText(const std::string& path, const std::string& key) {
@@ -250,9 +258,16 @@ class GrpcFrontend : public grpc::CallbackGenericService {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 Rpc::Rpc(GrpcFrontend* fe, grpc::GenericCallbackServerContext* ctx) : fe_(fe), ctx_(ctx) {
+  fe_->in_flight()++;
+  if (fe_->stopping()) {
+    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    return;
+  }
   const std::string& name = ctx->method();
   if (name == kHealthMethod) {
     health_ = true;
@@ -326,7 +341,10 @@ void Rpc::Answer(int32_t code, const char* message, const uint8_t* bytes, size_t
   StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
 }
 
-void Rpc::OnDone() { delete this; }
+void Rpc::OnDone() {
+  fe_->in_flight()--;
+  delete this;
+}
 
 }  // namespace
 
