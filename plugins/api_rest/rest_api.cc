@@ -1298,6 +1298,82 @@ void RestFrontend::AddRoutes() {
       w.EndArray();
     });
   });
+  // Groups: the query (or legacy search) body plus group_by, group_size, limit.
+  auto groups_route = [](bool legacy) {
+    return [legacy](RestFrontend& fe, Call& c) {
+      Status s = RequireObjectBody(c);
+      qdrant::QueryPointGroups g;
+      g.set_collection_name(c.path["collection_name"]);
+      if (s.ok() && legacy) {
+        qdrant::SearchPoints sp;
+        s = BuildSearch(c.body, c.path["collection_name"], &sp);
+        if (s.ok()) {
+          *g.mutable_query()->mutable_nearest()->mutable_dense()->mutable_data() = sp.vector();
+          if (sp.has_vector_name()) g.set_using_(sp.vector_name());
+          if (sp.has_filter()) *g.mutable_filter() = sp.filter();
+          if (sp.has_params()) *g.mutable_params() = sp.params();
+          if (sp.has_score_threshold()) g.set_score_threshold(sp.score_threshold());
+          if (sp.has_with_payload()) *g.mutable_with_payload() = sp.with_payload();
+          if (sp.has_with_vectors()) *g.mutable_with_vectors() = sp.with_vectors();
+          g.set_limit(sp.limit());
+        }
+      } else if (s.ok()) {
+        qdrant::QueryPoints q;
+        s = BuildQuery(c.body, c.path["collection_name"], &q);
+        if (s.ok()) {
+          if (q.has_query()) *g.mutable_query() = q.query();
+          if (q.has_using_()) g.set_using_(q.using_());
+          if (q.has_filter()) *g.mutable_filter() = q.filter();
+          if (q.has_params()) *g.mutable_params() = q.params();
+          if (q.has_score_threshold()) g.set_score_threshold(q.score_threshold());
+          if (q.has_with_payload()) *g.mutable_with_payload() = q.with_payload();
+          if (q.has_with_vectors()) *g.mutable_with_vectors() = q.with_vectors();
+          if (q.has_limit()) g.set_limit(q.limit());
+        }
+      }
+      const Json* by = Field(c, "group_by");
+      if (s.ok() && (by == nullptr || !by->IsString())) {
+        s = InvalidArgument("Format error in JSON body: missing field `group_by`");
+      }
+      if (s.ok()) g.set_group_by(by->GetString());
+      if (s.ok() && Field(c, "group_size")) {
+        const Json* gs = Field(c, "group_size");
+        if (!gs->IsUint64() || gs->GetUint64() == 0) {
+          s = InvalidArgument("Validation error in JSON body: [group_size: must be 1 or larger]");
+        } else {
+          g.set_group_size(gs->GetUint64());
+        }
+      }
+      if (s.ok() && Field(c, "with_lookup")) s = Unimplemented("with_lookup is not supported yet");
+      if (!s.ok()) return Error(c, s);
+      qdrant::QueryGroupsResponse resp;
+      s = fe.Kernel(STRATA_METHOD_Points_QueryGroups, g, c, &resp);
+      if (!s.ok()) return Error(c, s);
+      return Ok(c, [&](JsonWriter& w) {
+        w.StartObject();
+        w.Key("groups");
+        w.StartArray();
+        for (const auto& pg : resp.result().groups()) {
+          w.StartObject();
+          w.Key("id");
+          if (pg.id().has_string_value()) {
+            w.String(pg.id().string_value().c_str());
+          } else if (pg.id().has_unsigned_value()) {
+            w.Uint64(pg.id().unsigned_value());
+          } else {
+            w.Int64(pg.id().integer_value());
+          }
+          w.Key("hits");
+          WriteScoredList(w, pg.hits());
+          w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+      });
+    };
+  };
+  Add("POST", "/collections/{collection_name}/points/query/groups", groups_route(false));
+  Add("POST", "/collections/{collection_name}/points/search/groups", groups_route(true));
   Add("POST", "/collections/{collection_name}/points/recommend", [](RestFrontend& fe, Call& c) {
     // The legacy route: the universal query with a recommend input.
     Status s = RequireObjectBody(c);

@@ -367,6 +367,21 @@ class RestApiTest(unittest.TestCase):
         cluster = self.call("GET", "/cluster", template="/cluster")["result"]
         self.assertEqual(cluster, {"status": "disabled"})
 
+    def test_13_groups(self):
+        self.make("grp", distance="Euclid")
+        self.call("PUT", "/collections/grp/points?wait=true", {"points": [
+            {"id": i, "vector": [i, 0, 0, 0], "payload": {"doc": f"d{i % 5}", "n": i}} for i in range(40)]})
+        res = self.call("POST", "/collections/grp/points/query/groups",
+                        {"query": [0, 0, 0, 0], "group_by": "doc", "group_size": 2, "limit": 3, "with_payload": True},
+                        template="/collections/{collection_name}/points/query/groups")["result"]["groups"]
+        self.assertEqual([g["id"] for g in res], ["d0", "d1", "d2"], "groups ordered by their best hit")
+        self.assertEqual([[h["id"] for h in g["hits"]] for g in res], [[0, 5], [1, 6], [2, 7]])
+        self.assertEqual(res[0]["hits"][0]["payload"]["doc"], "d0")
+        legacy = self.call("POST", "/collections/grp/points/search/groups",
+                           {"vector": [39, 0, 0, 0], "group_by": "n", "group_size": 1, "limit": 2})["result"]["groups"]
+        self.assertEqual([g["id"] for g in legacy], [39, 38], "integer group ids")
+        self.call("POST", "/collections/grp/points/query/groups", {"query": [0, 0, 0, 0]}, expect=400)
+
     def test_07_metrics(self):
         status, text = self.s.request("GET", "/metrics")
         self.assertEqual(status, 200)

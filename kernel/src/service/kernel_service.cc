@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 
 #include "collection/toc.h"
 #include "points.pb.h"
@@ -233,6 +234,84 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
   }
   STRATA_ASSIGN_OR_RETURN(*out, c->shard().Search(s));
   return Status::Ok();
+}
+
+// Query results grouped by a payload key: up to `limit` groups (ordered by their best hit) of up
+// to `group_size` hits. Searches deeper until the groups are full or the points run out.
+Status RunQueryGroups(Toc& toc, const qdrant::QueryPointGroups& g, qdrant::GroupsResult* out) {
+  if (g.group_by().empty()) return InvalidArgument("group_by: must name a payload key");
+  if (g.has_with_lookup() || g.has_lookup_from()) {
+    return Unimplemented("with_lookup / lookup_from are not supported yet");
+  }
+  const uint64_t limit = g.has_limit() ? g.limit() : 10;
+  const uint64_t group_size = g.has_group_size() ? g.group_size() : 3;
+  if (limit == 0 || group_size == 0) return InvalidArgument("limit and group_size must be >= 1");
+  qdrant::QueryPoints q;
+  q.set_collection_name(g.collection_name());
+  if (g.prefetch_size() > 0) return Unimplemented("query prefetch is not supported yet");
+  if (g.has_query()) *q.mutable_query() = g.query();
+  if (g.has_using_()) q.set_using_(g.using_());
+  if (g.has_filter()) *q.mutable_filter() = g.filter();
+  if (g.has_params()) *q.mutable_params() = g.params();
+  if (g.has_score_threshold()) q.set_score_threshold(g.score_threshold());
+  if (g.has_with_vectors()) *q.mutable_with_vectors() = g.with_vectors();
+  q.mutable_with_payload()->set_enable(
+      true);  // needed to group; the caller's selector is applied below
+  struct Group {
+    qdrant::GroupId id;
+    std::vector<qdrant::ScoredPoint> hits;
+  };
+  for (uint64_t k = std::max<uint64_t>(64, limit * group_size * 4);; k *= 4) {
+    q.set_limit(k);
+    std::vector<qdrant::ScoredPoint> hits;
+    STRATA_RETURN_IF_ERROR(RunQuery(toc, q, &hits));
+    std::vector<Group> groups;
+    std::map<std::string, size_t> index;
+    for (const qdrant::ScoredPoint& h : hits) {
+      std::vector<const qdrant::Value*> values;
+      ValuesAt(h.payload(), g.group_by(), &values);
+      for (const qdrant::Value* v : values) {
+        qdrant::GroupId id;
+        std::string key;
+        if (v->has_string_value()) {
+          id.set_string_value(v->string_value());
+          key = "s" + v->string_value();
+        } else if (v->has_integer_value()) {
+          if (v->integer_value() >= 0) {
+            id.set_unsigned_value(static_cast<uint64_t>(v->integer_value()));
+          } else {
+            id.set_integer_value(v->integer_value());
+          }
+          key = "i" + std::to_string(v->integer_value());
+        } else {
+          continue;  // only strings and integers group
+        }
+        auto it = index.find(key);
+        if (it == index.end()) {
+          if (groups.size() >= limit) continue;
+          it = index.emplace(key, groups.size()).first;
+          groups.push_back({id, {}});
+        }
+        Group& grp = groups[it->second];
+        if (grp.hits.size() < group_size) grp.hits.push_back(h);
+      }
+    }
+    bool full = groups.size() == limit;
+    for (const Group& grp : groups) full &= grp.hits.size() == group_size;
+    if (full || hits.size() < k || k >= (uint64_t{1} << 22)) {
+      for (Group& grp : groups) {
+        qdrant::PointGroup* pg = out->add_groups();
+        *pg->mutable_id() = grp.id;
+        for (qdrant::ScoredPoint& h : grp.hits) {
+          PayloadMap selected;
+          SelectPayload(h.payload(), &g.with_payload(), false, &selected);
+          *h.mutable_payload() = std::move(selected);
+          *pg->add_hits() = std::move(h);
+        }
+      }
+      return Status::Ok();
+    }
+  }
 }
 
 Status RunSearch(Toc& toc, const qdrant::SearchPoints& r, std::vector<qdrant::ScoredPoint>* out) {
@@ -481,6 +560,29 @@ void Dispatch(Toc& toc, Exchange& ex) {
             STRATA_RETURN_IF_ERROR(RunQuery(toc, q, &hits));
             for (auto& h : hits) *resp->add_result() = std::move(h);
             return Status::Ok();
+          });
+    case STRATA_METHOD_Points_QueryGroups:
+      return Handle<qdrant::QueryPointGroups, qdrant::QueryGroupsResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            return RunQueryGroups(toc, r, resp->mutable_result());
+          });
+    case STRATA_METHOD_Points_SearchGroups:
+      return Handle<qdrant::SearchPointGroups, qdrant::SearchGroupsResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            qdrant::QueryPointGroups g;
+            g.set_collection_name(r.collection_name());
+            *g.mutable_query()->mutable_nearest()->mutable_dense()->mutable_data() = r.vector();
+            if (r.has_vector_name()) g.set_using_(r.vector_name());
+            if (r.has_filter()) *g.mutable_filter() = r.filter();
+            if (r.has_params()) *g.mutable_params() = r.params();
+            if (r.has_score_threshold()) g.set_score_threshold(r.score_threshold());
+            *g.mutable_with_payload() = r.with_payload();
+            if (r.has_with_vectors()) *g.mutable_with_vectors() = r.with_vectors();
+            if (r.has_with_lookup()) return Unimplemented("with_lookup is not supported yet");
+            g.set_limit(r.limit());
+            g.set_group_size(r.group_size());
+            g.set_group_by(r.group_by());
+            return RunQueryGroups(toc, g, resp->mutable_result());
           });
     case STRATA_METHOD_Points_QueryBatch:
       return Handle<qdrant::QueryBatchPoints, qdrant::QueryBatchResponse>(
