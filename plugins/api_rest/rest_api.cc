@@ -1232,6 +1232,60 @@ void RestFrontend::AddRoutes() {
       w.EndObject();
     });
   });
+  Add("POST", "/collections/{collection_name}/facet", [](RestFrontend& fe, Call& c) {
+    qdrant::FacetCounts req;
+    req.set_collection_name(c.path["collection_name"]);
+    Status s = RequireObjectBody(c);
+    const Json* key = s.ok() ? Field(c, "key") : nullptr;
+    if (s.ok() && (key == nullptr || !key->IsString()))
+      s = InvalidArgument("Format error in JSON body: key: expected a string");
+    if (s.ok()) req.set_key(std::string(key->GetString(), key->GetStringLength()));
+    if (s.ok() && Field(c, "filter"))
+      s = ParseFilter(*Field(c, "filter"), "filter", req.mutable_filter());
+    if (s.ok() && Field(c, "limit")) {
+      const Json* l = Field(c, "limit");
+      if (!l->IsUint()) {
+        s = InvalidArgument("Format error in JSON body: limit: expected a non-negative integer");
+      } else if (l->GetUint() == 0) {
+        s = InvalidArgument(
+            "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
+      } else {
+        req.set_limit(l->GetUint());
+      }
+    }
+    if (s.ok() && Field(c, "exact")) {
+      if (!Field(c, "exact")->IsBool())
+        s = InvalidArgument("Format error in JSON body: exact: expected true or false");
+      else
+        req.set_exact(Field(c, "exact")->GetBool());
+    }
+    if (!s.ok()) return Error(c, s);
+    qdrant::FacetResponse resp;
+    s = fe.Kernel(STRATA_METHOD_Points_Facet, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("hits");
+      w.StartArray();
+      for (const auto& h : resp.hits()) {
+        w.StartObject();
+        w.Key("value");
+        if (h.value().has_string_value()) {
+          w.String(h.value().string_value().data(),
+                   static_cast<rapidjson::SizeType>(h.value().string_value().size()));
+        } else if (h.value().has_integer_value()) {
+          w.Int64(h.value().integer_value());
+        } else {
+          w.Bool(h.value().bool_value());
+        }
+        w.Key("count");
+        w.Uint64(h.count());
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    });
+  });
   Add("POST", "/collections/{collection_name}/points/query", [](RestFrontend& fe, Call& c) {
     qdrant::QueryPoints req;
     Status s = BuildQuery(c.body, c.path["collection_name"], &req);

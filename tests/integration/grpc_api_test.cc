@@ -175,8 +175,18 @@ TEST_F(GrpcApiTest, ErrorsCarryTheKernelsCodesAndMessages) {
     req.set_collection_name("c");
     qdrant::FacetResponse resp;
     grpc::Status s = points_->Facet(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("key"), std::string::npos) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    qdrant::SearchMatrixPoints req;
+    req.set_collection_name("c");
+    qdrant::SearchMatrixPairsResponse resp;
+    grpc::Status s = points_->SearchMatrixPairs(&ctx, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("qdrant.Points/Facet"), std::string::npos);
+    EXPECT_NE(s.error_message().find("qdrant.Points/SearchMatrixPairs"), std::string::npos)
+        << s.error_message();
   }
 }
 

@@ -382,6 +382,25 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual([g["id"] for g in legacy], [39, 38], "integer group ids")
         self.call("POST", "/collections/grp/points/query/groups", {"query": [0, 0, 0, 0]}, expect=400)
 
+    def test_14_facet(self):
+        self.make("fac")
+        self.call("PUT", "/collections/fac/points?wait=true", {"points": [
+            {"id": i, "vector": [1, 0, 0, 0], "payload": {"color": ["red", "red"] if i < 7 else "blue",
+                                                          "size": i % 3, "ok": i % 2 == 0}} for i in range(10)]})
+        hits = self.call("POST", "/collections/fac/facet", {"key": "color"},
+                         template="/collections/{collection_name}/facet")["result"]["hits"]
+        self.assertEqual(hits, [{"value": "red", "count": 7}, {"value": "blue", "count": 3}])
+        hits = self.call("POST", "/collections/fac/facet",
+                         {"key": "size", "limit": 1, "filter": {"must": [{"key": "ok", "match": {"value": True}}]}},
+                         template="/collections/{collection_name}/facet")["result"]["hits"]
+        self.assertEqual(hits, [{"value": 0, "count": 2}], "ids 0,2,4,6,8 -> sizes 0,2,1,0,2; tie broken by value")
+        hits = self.call("POST", "/collections/fac/facet", {"key": "ok"})["result"]["hits"]
+        self.assertEqual(hits, [{"value": False, "count": 5}, {"value": True, "count": 5}])
+        err = self.call("POST", "/collections/fac/facet", {"limit": 3}, expect=400)
+        self.assertIn("key", err["status"]["error"])
+        self.call("POST", "/collections/fac/facet", {"key": "color", "limit": 0}, expect=400)
+        self.call("POST", "/collections/nope/facet", {"key": "color"}, expect=404)
+
     def test_07_metrics(self):
         status, text = self.s.request("GET", "/metrics")
         self.assertEqual(status, 200)

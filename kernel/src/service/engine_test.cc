@@ -386,5 +386,68 @@ TEST_F(EngineTest, UuidIdsAndNamedVectors) {
   EXPECT_EQ(none->result_size(), 0) << "the point has no img vector";
 }
 
+TEST_F(EngineTest, FacetCountsDistinctValuesPerPointMostFrequentFirst) {
+  CreateCollection("f", 2, qdrant::Dot);
+  std::vector<qdrant::PointStruct> pts;
+  // group = i % 4 over 10 points: 0,1 appear 3 times; 2,3 twice.
+  for (int i = 0; i < 10; ++i) {
+    qdrant::PointStruct p = Point(i, {1.f, 1.f}, i % 4);
+    // A tag list with a repeated value: each point counts once per distinct value.
+    auto* tags = (*p.mutable_payload())["tags"].mutable_list_value();
+    tags->add_values()->set_string_value(i < 6 ? "red" : "blue");
+    tags->add_values()->set_string_value(i < 6 ? "red" : "blue");
+    if (i == 0) tags->add_values()->set_bool_value(true);
+    (*p.mutable_payload())["score"].set_double_value(0.5);  // floats are not facet values
+    pts.push_back(p);
+  }
+  ASSERT_TRUE(Upsert("f", pts).ok());
+
+  qdrant::FacetCounts req;
+  req.set_collection_name("f");
+  req.set_key("group");
+  auto r = Call<qdrant::FacetResponse>(STRATA_METHOD_Points_Facet, req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->hits_size(), 4);
+  std::vector<std::pair<int64_t, uint64_t>> got;
+  for (const auto& h : r->hits()) got.emplace_back(h.value().integer_value(), h.count());
+  EXPECT_EQ(got, (std::vector<std::pair<int64_t, uint64_t>>{{0, 3}, {1, 3}, {2, 2}, {3, 2}}));
+
+  req.set_key("tags");
+  req.set_limit(2);
+  r = Call<qdrant::FacetResponse>(STRATA_METHOD_Points_Facet, req);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->hits_size(), 2);
+  EXPECT_EQ(r->hits(0).value().string_value(), "red");
+  EXPECT_EQ(r->hits(0).count(), 6u);
+  EXPECT_EQ(r->hits(1).value().string_value(), "blue");
+  EXPECT_EQ(r->hits(1).count(), 4u);
+
+  // Filtered: only group 1 (ids 1, 5, 9) -> red twice, blue once.
+  req.clear_limit();
+  auto* fc = req.mutable_filter()->add_must()->mutable_field();
+  fc->set_key("group");
+  fc->mutable_match()->set_integer(1);
+  r = Call<qdrant::FacetResponse>(STRATA_METHOD_Points_Facet, req);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->hits_size(), 2);
+  EXPECT_EQ(r->hits(0).value().string_value(), "red");
+  EXPECT_EQ(r->hits(0).count(), 2u);
+  EXPECT_EQ(r->hits(1).count(), 1u);
+
+  req.clear_filter();
+  req.set_key("score");
+  r = Call<qdrant::FacetResponse>(STRATA_METHOD_Points_Facet, req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->hits_size(), 0);
+
+  req.set_key("");
+  EXPECT_EQ(Call<qdrant::FacetResponse>(STRATA_METHOD_Points_Facet, req).status().code(),
+            StatusCode::kInvalidArgument);
+  req.set_key("group");
+  req.set_collection_name("missing");
+  EXPECT_EQ(Call<qdrant::FacetResponse>(STRATA_METHOD_Points_Facet, req).status().code(),
+            StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace strata::kernel

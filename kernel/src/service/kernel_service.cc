@@ -500,6 +500,11 @@ void Dispatch(Toc& toc, Exchange& ex) {
         resp->mutable_result()->set_count(n);
         return Status::Ok();
       });
+    case STRATA_METHOD_Points_Facet:
+      return Handle<qdrant::FacetCounts, qdrant::FacetResponse>(ex, [&](const auto& r, auto* resp) {
+        STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+        return c->shard().Facet(r, resp);
+      });
     case STRATA_METHOD_Points_Search:
       return Handle<qdrant::SearchPoints, qdrant::SearchResponse>(
           ex, [&](const auto& r, auto* resp) {

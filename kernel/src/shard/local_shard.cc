@@ -786,6 +786,83 @@ Result<uint64_t> LocalShard::Count(const qdrant::Filter* filter) const {
   return n;
 }
 
+namespace {
+
+// A facet value as a sortable key: kind (0 bool, 1 integer, 2 string) then the value.
+struct FacetKey {
+  int kind = 0;
+  int64_t number = 0;
+  std::string text;
+  bool operator<(const FacetKey& o) const {
+    if (kind != o.kind) return kind < o.kind;
+    return kind == 2 ? text < o.text : number < o.number;
+  }
+  bool operator==(const FacetKey& o) const {
+    return kind == o.kind && number == o.number && text == o.text;
+  }
+};
+
+bool ToFacetKey(const qdrant::Value& v, FacetKey* key) {
+  switch (v.kind_case()) {
+    case qdrant::Value::kStringValue:
+      *key = FacetKey{2, 0, v.string_value()};
+      return true;
+    case qdrant::Value::kIntegerValue:
+      *key = FacetKey{1, v.integer_value(), {}};
+      return true;
+    case qdrant::Value::kBoolValue:
+      *key = FacetKey{0, v.bool_value() ? 1 : 0, {}};
+      return true;
+    default:
+      return false;  // floats, objects and nulls are not facet values
+  }
+}
+
+}  // namespace
+
+Status LocalShard::Facet(const qdrant::FacetCounts& req, qdrant::FacetResponse* out) const {
+  if (req.key().empty()) return InvalidArgument("key: must not be empty");
+  if (req.has_limit() && req.limit() == 0) return InvalidArgument("limit: must be at least 1");
+  const qdrant::Filter* filter = req.has_filter() ? &req.filter() : nullptr;
+  if (filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*filter));
+  const size_t limit = req.has_limit() ? static_cast<size_t>(req.limit()) : 10;
+  std::map<FacetKey, uint64_t> counts;
+  {
+    std::shared_lock<std::shared_mutex> data(data_mu_);
+    std::vector<const qdrant::Value*> values;
+    std::vector<FacetKey> keys;
+    for (uint32_t i = 0; i < segment_.offset_count(); ++i) {
+      if (!segment_.Matches(filter, i)) continue;
+      values.clear();
+      ValuesAt(segment_.PayloadAt(i), req.key(), &values);
+      keys.clear();
+      for (const qdrant::Value* v : values) {
+        FacetKey k;
+        if (ToFacetKey(*v, &k)) keys.push_back(std::move(k));
+      }
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      for (auto& k : keys) ++counts[k];
+    }
+  }
+  std::vector<std::pair<FacetKey, uint64_t>> hits(counts.begin(), counts.end());
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (hits.size() > limit) hits.resize(limit);
+  for (const auto& [key, count] : hits) {
+    qdrant::FacetHit* h = out->add_hits();
+    h->set_count(count);
+    if (key.kind == 2) {
+      h->mutable_value()->set_string_value(key.text);
+    } else if (key.kind == 1) {
+      h->mutable_value()->set_integer_value(key.number);
+    } else {
+      h->mutable_value()->set_bool_value(key.number != 0);
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<float>> LocalShard::VectorOf(const ExternalId& id,
                                                 const std::string& name) const {
   std::shared_lock<std::shared_mutex> data(data_mu_);

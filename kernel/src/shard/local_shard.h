@@ -78,6 +78,9 @@ class LocalShard {
   Status Get(const qdrant::GetPoints& req, qdrant::GetResponse* out) const;
   Status Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollResponse* out) const;
   Result<uint64_t> Count(const qdrant::Filter* filter) const;
+  // Distinct keyword / integer / bool values at req.key() among the points matching the filter,
+  // each counted once per point; most frequent first, ties by value; req.limit() (default 10).
+  Status Facet(const qdrant::FacetCounts& req, qdrant::FacetResponse* out) const;
   Result<std::vector<qdrant::ScoredPoint>> Search(const SearchSpec& spec) const;
   // The stored (normalised) vector of a point, for query-by-id.
   Result<std::vector<float>> VectorOf(const ExternalId& id, const std::string& name) const;
