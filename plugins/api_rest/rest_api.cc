@@ -6,10 +6,13 @@
 // BUNDLE tier: it links libstrata_proto.so for the message types.
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <future>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <regex>
 #include <thread>
@@ -137,6 +140,28 @@ Status RequireObjectBody(const Call& c) {
   return Status::Ok();
 }
 
+// A positive "limit" (0 is a validation error, as in Qdrant).
+Status ParseLimit(const Json& v, uint64_t* out) {
+  if (!v.IsUint64())
+    return InvalidArgument("Format error in JSON body: limit: expected a non-negative integer");
+  if (v.GetUint64() == 0)
+    return InvalidArgument(
+        "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
+  *out = v.GetUint64();
+  return Status::Ok();
+}
+
+// The optional boolean body field `name`; *out is untouched when absent.
+Status ParseOptionalBool(const Call& c, const char* name, std::optional<bool>* out) {
+  const Json* v = Field(c, name);
+  if (v == nullptr) return Status::Ok();
+  if (!v->IsBool())
+    return InvalidArgument(std::string("Format error in JSON body: ") + name +
+                           ": expected true or false");
+  *out = v->GetBool();
+  return Status::Ok();
+}
+
 // ---- request builders shared by several routes ----
 
 Status SelectorFromBody(const Call& c, qdrant::PointsSelector* sel) {
@@ -228,12 +253,9 @@ Status BuildQuery(const Json& body, const std::string& collection, qdrant::Query
     q->set_score_threshold(static_cast<float>(v->GetDouble()));
   }
   if (const Json* v = get("limit")) {
-    if (!v->IsUint64())
-      return InvalidArgument("Format error in JSON body: limit: expected a non-negative integer");
-    if (v->GetUint64() == 0)
-      return Status(StatusCode::kInvalidArgument,
-                    "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
-    q->set_limit(v->GetUint64());
+    uint64_t limit = 0;
+    STRATA_RETURN_IF_ERROR(ParseLimit(*v, &limit));
+    q->set_limit(limit);
   }
   if (const Json* v = get("offset")) {
     if (!v->IsUint64())
@@ -1142,15 +1164,9 @@ void RestFrontend::AddRoutes() {
     if (s.ok() && Field(c, "offset"))
       s = ParsePointId(*Field(c, "offset"), "offset", req.mutable_offset());
     if (s.ok() && Field(c, "limit")) {
-      const Json* l = Field(c, "limit");
-      if (!l->IsUint()) {
-        s = InvalidArgument("Format error in JSON body: limit: expected a non-negative integer");
-      } else if (l->GetUint() == 0) {
-        s = InvalidArgument(
-            "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
-      } else {
-        req.set_limit(l->GetUint());
-      }
+      uint64_t limit = 0;
+      s = ParseLimit(*Field(c, "limit"), &limit);
+      req.set_limit(static_cast<uint32_t>(std::min<uint64_t>(limit, UINT32_MAX)));
     }
     req.mutable_with_payload()->set_enable(true);
     if (s.ok() && Field(c, "with_payload"))
@@ -1215,12 +1231,9 @@ void RestFrontend::AddRoutes() {
     Status s = RequireObjectBody(c);
     if (s.ok() && Field(c, "filter"))
       s = ParseFilter(*Field(c, "filter"), "filter", req.mutable_filter());
-    if (s.ok() && Field(c, "exact")) {
-      if (!Field(c, "exact")->IsBool())
-        s = InvalidArgument("Format error in JSON body: exact: expected true or false");
-      else
-        req.set_exact(Field(c, "exact")->GetBool());
-    }
+    std::optional<bool> exact;
+    if (s.ok()) s = ParseOptionalBool(c, "exact", &exact);
+    if (exact) req.set_exact(*exact);
     if (!s.ok()) return Error(c, s);
     qdrant::CountResponse resp;
     s = fe.Kernel(STRATA_METHOD_Points_Count, req, c, &resp);
@@ -1243,22 +1256,13 @@ void RestFrontend::AddRoutes() {
     if (s.ok() && Field(c, "filter"))
       s = ParseFilter(*Field(c, "filter"), "filter", req.mutable_filter());
     if (s.ok() && Field(c, "limit")) {
-      const Json* l = Field(c, "limit");
-      if (!l->IsUint()) {
-        s = InvalidArgument("Format error in JSON body: limit: expected a non-negative integer");
-      } else if (l->GetUint() == 0) {
-        s = InvalidArgument(
-            "Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
-      } else {
-        req.set_limit(l->GetUint());
-      }
+      uint64_t limit = 0;
+      s = ParseLimit(*Field(c, "limit"), &limit);
+      req.set_limit(limit);
     }
-    if (s.ok() && Field(c, "exact")) {
-      if (!Field(c, "exact")->IsBool())
-        s = InvalidArgument("Format error in JSON body: exact: expected true or false");
-      else
-        req.set_exact(Field(c, "exact")->GetBool());
-    }
+    std::optional<bool> exact;
+    if (s.ok()) s = ParseOptionalBool(c, "exact", &exact);
+    if (exact) req.set_exact(*exact);
     if (!s.ok()) return Error(c, s);
     qdrant::FacetResponse resp;
     s = fe.Kernel(STRATA_METHOD_Points_Facet, req, c, &resp);
