@@ -292,6 +292,16 @@ TEST(AbiLayoutTest, StrataDir) {
   EXPECT_EQ(offsetof(strata_dir, prefix), 24u);
 }
 
+TEST(AbiLayoutTest, MethodIdsArePinned) {
+  // Method ids cross the ABI in strata_call.method: a plugin built against an older minor must
+  // reach the same RPC. New RPCs only append ids; these pin the first, some middle and the last.
+  EXPECT_EQ(STRATA_METHOD_Qdrant_HealthCheck, 1);
+  EXPECT_EQ(STRATA_METHOD_Collections_Get, 100);
+  EXPECT_EQ(STRATA_METHOD_Points_Facet, 225);
+  EXPECT_EQ(STRATA_METHOD_Points_CreateVectorName, 228);
+  EXPECT_EQ(STRATA_METHOD_Points_DeleteVectorName, 229);
+}
+
 TEST(AbiLayoutTest, VersionIs1_0) {
   EXPECT_EQ(STRATA_ABI_MAJOR, 1);
   EXPECT_EQ(STRATA_ABI_MINOR, 0);
