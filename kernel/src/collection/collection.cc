@@ -139,6 +139,73 @@ Result<std::vector<VectorSpec>> SpecsOf(const qdrant::CollectionConfig& config) 
 
 namespace {
 
+bool ParamsFitType(qdrant::PayloadSchemaType type, const qdrant::PayloadIndexParams& p) {
+  switch (p.index_params_case()) {
+    case qdrant::PayloadIndexParams::kKeywordIndexParams:
+      return type == qdrant::Keyword;
+    case qdrant::PayloadIndexParams::kIntegerIndexParams:
+      return type == qdrant::Integer;
+    case qdrant::PayloadIndexParams::kFloatIndexParams:
+      return type == qdrant::Float;
+    case qdrant::PayloadIndexParams::kGeoIndexParams:
+      return type == qdrant::Geo;
+    case qdrant::PayloadIndexParams::kTextIndexParams:
+      return type == qdrant::Text;
+    case qdrant::PayloadIndexParams::kBoolIndexParams:
+      return type == qdrant::Bool;
+    case qdrant::PayloadIndexParams::kDatetimeIndexParams:
+      return type == qdrant::Datetime;
+    case qdrant::PayloadIndexParams::kUuidIndexParams:
+      return type == qdrant::Uuid;
+    default:
+      return false;
+  }
+}
+
+// The segment's index spec of a payload schema entry.
+Result<FieldIndexSpec> FieldSpecOf(qdrant::PayloadSchemaType type,
+                                   const qdrant::PayloadIndexParams* params) {
+  FieldIndexSpec spec;
+  switch (type) {
+    case qdrant::Keyword:
+      spec.kind = FieldKind::kKeyword;
+      break;
+    case qdrant::Integer:
+      spec.kind = FieldKind::kInteger;
+      if (params != nullptr && params->has_integer_index_params()) {
+        const auto& ip = params->integer_index_params();
+        spec.lookup = !ip.has_lookup() || ip.lookup();
+        spec.range = !ip.has_range() || ip.range();
+        if (!spec.lookup && !spec.range) {
+          return InvalidArgument(
+              "field_index_params.integer_index_params: lookup and range cannot both be false");
+        }
+      }
+      break;
+    case qdrant::Float:
+      spec.kind = FieldKind::kFloat;
+      break;
+    case qdrant::Geo:
+      spec.kind = FieldKind::kGeo;
+      break;
+    case qdrant::Text:
+      spec.kind = FieldKind::kText;
+      break;
+    case qdrant::Bool:
+      spec.kind = FieldKind::kBool;
+      break;
+    case qdrant::Datetime:
+      spec.kind = FieldKind::kDatetime;
+      break;
+    case qdrant::Uuid:
+      spec.kind = FieldKind::kUuid;
+      break;
+    default:
+      return InvalidArgument("field_type: unknown payload index type");
+  }
+  return spec;
+}
+
 // The shard's index settings from the collection's configuration.
 void IndexOptionsFrom(const qdrant::CollectionConfig& config, ShardOptions* options) {
   options->wal.segment_capacity = config.wal_config().wal_capacity_mb() << 20;
@@ -177,6 +244,7 @@ Result<std::unique_ptr<Collection>> Collection::Open(FileSystem fs, std::string 
   IndexOptionsFrom(c->meta_.config(), &options);
   STRATA_ASSIGN_OR_RETURN(c->shard_,
                           LocalShard::Open(fs, sdk::JoinPath(c->dir_, "0"), specs, options));
+  c->ApplyFieldIndexes();  // payload indexes are rebuilt from the recovered points
   return c;
 }
 
@@ -224,12 +292,7 @@ void Collection::Info(qdrant::CollectionInfo* out) const {
   out->set_points_count(shard_->points_count());
   out->set_indexed_vectors_count(shard_->indexed_count());
   for (auto& [field, schema] : *out->mutable_payload_schema()) {
-    qdrant::Filter f;
-    // Points with a value for the field: a non-empty check through the filter grammar.
-    auto* c = f.add_must_not()->mutable_is_empty();
-    c->set_key(field);
-    Result<uint64_t> n = shard_->Count(&f);
-    schema.set_points(n.ok() ? *n : 0);
+    schema.set_points(shard_->PointsIndexed(field));
   }
 }
 
@@ -304,23 +367,74 @@ Status Collection::CreateFieldIndex(const qdrant::CreateFieldIndexCollection& re
       default:
         return InvalidArgument("field_type: unknown payload index type");
     }
-  } else if (!req.has_field_index_params()) {
+  } else if (req.has_field_index_params()) {
+    // The type follows from the parameters' kind.
+    switch (req.field_index_params().index_params_case()) {
+      case qdrant::PayloadIndexParams::kKeywordIndexParams:
+        type = qdrant::Keyword;
+        break;
+      case qdrant::PayloadIndexParams::kIntegerIndexParams:
+        type = qdrant::Integer;
+        break;
+      case qdrant::PayloadIndexParams::kFloatIndexParams:
+        type = qdrant::Float;
+        break;
+      case qdrant::PayloadIndexParams::kGeoIndexParams:
+        type = qdrant::Geo;
+        break;
+      case qdrant::PayloadIndexParams::kTextIndexParams:
+        type = qdrant::Text;
+        break;
+      case qdrant::PayloadIndexParams::kBoolIndexParams:
+        type = qdrant::Bool;
+        break;
+      case qdrant::PayloadIndexParams::kDatetimeIndexParams:
+        type = qdrant::Datetime;
+        break;
+      case qdrant::PayloadIndexParams::kUuidIndexParams:
+        type = qdrant::Uuid;
+        break;
+      default:
+        return InvalidArgument("field_index_params: empty; name the index kind");
+    }
+  } else {
     return InvalidArgument(
         "field_type: required (keyword, integer, float, geo, text, bool, "
         "datetime or uuid)");
+  }
+  if (req.has_field_index_params()) {
+    if (!ParamsFitType(type, req.field_index_params())) {
+      return InvalidArgument(
+          "field_index_params: parameters of another index kind than field_type");
+    }
+    STRATA_RETURN_IF_ERROR(FieldSpecOf(type, &req.field_index_params()).status());
   }
   std::lock_guard<std::mutex> lock(mu_);
   qdrant::PayloadSchemaInfo info;
   info.set_data_type(type);
   if (req.has_field_index_params()) *info.mutable_params() = req.field_index_params();
   (*meta_.mutable_payload_schema())[req.field_name()] = info;
-  return SaveMeta();
+  STRATA_RETURN_IF_ERROR(SaveMeta());
+  ApplyFieldIndexes();
+  return Status::Ok();
 }
 
 Status Collection::DeleteFieldIndex(const std::string& field) {
   std::lock_guard<std::mutex> lock(mu_);
   meta_.mutable_payload_schema()->erase(field);
-  return SaveMeta();
+  STRATA_RETURN_IF_ERROR(SaveMeta());
+  ApplyFieldIndexes();
+  return Status::Ok();
+}
+
+void Collection::ApplyFieldIndexes() {
+  std::map<std::string, FieldIndexSpec> fields;
+  for (const auto& [field, schema] : meta_.payload_schema()) {
+    Result<FieldIndexSpec> spec =
+        FieldSpecOf(schema.data_type(), schema.has_params() ? &schema.params() : nullptr);
+    if (spec.ok()) fields[field] = *spec;
+  }
+  shard_->SetFieldIndexes(fields);
 }
 
 }  // namespace strata::kernel

@@ -48,6 +48,8 @@ class Collection {
       : fs_(fs), dir_(std::move(dir)), name_(std::move(name)) {}
   Status SaveMeta() const;  // requires mu_
   Status LoadMeta();
+  // Hands the payload schema to the shard's payload indexes (requires mu_ or construction).
+  void ApplyFieldIndexes();
 
   FileSystem fs_;
   std::string dir_;

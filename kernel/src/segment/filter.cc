@@ -493,6 +493,8 @@ Status ValidateCondition(const qdrant::Condition& c, const std::string& where) {
 
 }  // namespace
 
+std::vector<std::string> TextTokens(const std::string& text) { return Words(text); }
+
 void ValuesAt(const PayloadMap& payload, const std::string& path,
               std::vector<const qdrant::Value*>* out) {
   std::vector<PathPart> parts;

@@ -37,6 +37,10 @@ bool Matches(const qdrant::Filter& filter, const PointView& point);
 void ValuesAt(const PayloadMap& payload, const std::string& path,
               std::vector<const qdrant::Value*>* out);
 
+// The full-text tokens of a string: runs of letters/digits (and any non-ASCII byte), lowercased.
+// Text matches (text, text_any, phrase, prefix) compare these tokens.
+std::vector<std::string> TextTokens(const std::string& text);
+
 // RFC 3339 / ISO 8601 date-time ("2024-01-02T03:04:05Z", "+02:00" offsets, fractional seconds,
 // date only) to microseconds since the epoch; false when not parseable.
 bool ParseDateTime(const std::string& text, int64_t* micros);

@@ -4,9 +4,64 @@
 #include <queue>
 
 namespace strata::kernel {
+namespace {
+
+// The k best scored offsets seen so far (a min-heap on score).
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) {}
+  void Push(ScoredOffset s) {
+    if (heap_.size() < k_) {
+      heap_.push(s);
+    } else if (s.score > heap_.top().score) {
+      heap_.pop();
+      heap_.push(s);
+    }
+  }
+  // Best first; empties the heap.
+  std::vector<ScoredOffset> Take() {
+    std::vector<ScoredOffset> out(heap_.size());
+    for (size_t i = out.size(); i-- > 0;) {
+      out[i] = heap_.top();
+      heap_.pop();
+    }
+    return out;
+  }
+
+ private:
+  struct Worse {
+    bool operator()(const ScoredOffset& a, const ScoredOffset& b) const {
+      return a.score > b.score;
+    }
+  };
+  size_t k_;
+  std::priority_queue<ScoredOffset, std::vector<ScoredOffset>, Worse> heap_;
+};
+
+}  // namespace
 
 Segment::Segment(std::vector<VectorSpec> specs)
-    : specs_(std::move(specs)), storages_(specs_.size()) {}
+    : specs_(std::move(specs)),
+      storages_(specs_.size()),
+      payload_index_([this](uint32_t o) -> const PayloadMap* {
+        return deleted_[o] ? nullptr : &payloads_[o];
+      }) {}
+
+template <class Fn>
+void Segment::ChangePayload(uint32_t offset, Fn&& change) {
+  if (payload_index_.empty()) {
+    change();
+    return;
+  }
+  IndexedValues before = payload_index_.Extract(payloads_[offset]);
+  change();
+  payload_index_.Update(offset, before, payload_index_.Extract(payloads_[offset]));
+}
+
+void Segment::Unindex(uint32_t offset) {
+  if (payload_index_.empty()) return;
+  payload_index_.Update(offset, payload_index_.Extract(payloads_[offset]), IndexedValues{});
+}
 
 const VectorSpec* Segment::Spec(const std::string& name) const {
   for (const VectorSpec& s : specs_) {
@@ -55,10 +110,14 @@ uint32_t Segment::Relocate(uint32_t old_offset) {
   deleted_[old_offset] = 1;
   SetLive(old_offset, false);
   --live_;
+  Unindex(old_offset);
   uint32_t offset = Allocate(id);
   versions_[offset] = versions_[old_offset];
   payloads_[offset] = std::move(payloads_[old_offset]);
   payloads_[old_offset].clear();
+  if (!payload_index_.empty()) {
+    payload_index_.Update(offset, IndexedValues{}, payload_index_.Extract(payloads_[offset]));
+  }
   for (size_t s = 0; s < specs_.size(); ++s) {
     if (!storages_[s].present[old_offset]) continue;
     const float* from = storages_[s].data.data() + size_t{old_offset} * specs_[s].dim;
@@ -94,10 +153,11 @@ void Segment::Upsert(const ExternalId& id, uint64_t version, const NamedVectors&
     deleted_[it->second] = 1;
     SetLive(it->second, false);
     --live_;
+    Unindex(it->second);
   }
   offset = Allocate(id);
   versions_[offset] = version;
-  payloads_[offset] = payload;
+  ChangePayload(offset, [&] { payloads_[offset] = payload; });
   for (size_t s = 0; s < specs_.size(); ++s) {
     auto v = vectors.find(specs_[s].name);
     if (v != vectors.end()) {
@@ -113,6 +173,7 @@ bool Segment::Delete(const ExternalId& id, uint64_t version) {
   if (!Touch(id, version, &offset)) return false;
   deleted_[offset] = 1;
   SetLive(offset, false);
+  Unindex(offset);
   payloads_[offset].clear();
   --live_;
   return true;
@@ -122,7 +183,11 @@ bool Segment::SetPayload(const ExternalId& id, uint64_t version, const PayloadMa
                          const std::string& key) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
-  PayloadMap* target = &payloads_[offset];
+  ChangePayload(offset, [&] { MergePayload(&payloads_[offset], values, key); });
+  return true;
+}
+
+void Segment::MergePayload(PayloadMap* target, const PayloadMap& values, const std::string& key) {
   if (!key.empty()) {
     // Walk (creating objects) down the dotted key.
     size_t start = 0;
@@ -138,13 +203,12 @@ bool Segment::SetPayload(const ExternalId& id, uint64_t version, const PayloadMa
     }
   }
   for (const auto& [k, v] : values) (*target)[k] = v;
-  return true;
 }
 
 bool Segment::OverwritePayload(const ExternalId& id, uint64_t version, const PayloadMap& payload) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
-  payloads_[offset] = payload;
+  ChangePayload(offset, [&] { payloads_[offset] = payload; });
   return true;
 }
 
@@ -152,8 +216,13 @@ bool Segment::DeletePayloadKeys(const ExternalId& id, uint64_t version,
                                 const std::vector<std::string>& keys) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
+  ChangePayload(offset, [&] { RemovePayloadKeys(&payloads_[offset], keys); });
+  return true;
+}
+
+void Segment::RemovePayloadKeys(PayloadMap* payload, const std::vector<std::string>& keys) {
   for (const std::string& key : keys) {
-    PayloadMap* target = &payloads_[offset];
+    PayloadMap* target = payload;
     size_t start = 0;
     for (;;) {
       size_t dot = key.find('.', start);
@@ -167,13 +236,12 @@ bool Segment::DeletePayloadKeys(const ExternalId& id, uint64_t version,
       start = dot + 1;
     }
   }
-  return true;
 }
 
 bool Segment::ClearPayload(const ExternalId& id, uint64_t version) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
-  payloads_[offset].clear();
+  ChangePayload(offset, [&] { payloads_[offset].clear(); });
   return true;
 }
 
@@ -246,26 +314,14 @@ std::vector<ScoredOffset> Segment::SearchAllowed(const std::string& vector_name,
   const VectorSpec& spec = specs_[s];
   const float* base = storages_[s].data.data();
   const DistanceKernels& kernels = ActiveKernels();
-  auto worse = [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; };
-  std::priority_queue<ScoredOffset, std::vector<ScoredOffset>, decltype(worse)> top(worse);
+  TopK top(k);
   for (size_t w = 0; w < allow.size(); ++w) {
     for (uint64_t bits = allow[w]; bits != 0; bits &= bits - 1) {
       const uint32_t i = static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
-      float score = Score(kernels, spec.metric, query, base + size_t{i} * spec.dim, spec.dim);
-      if (top.size() < k) {
-        top.push({score, i});
-      } else if (score > top.top().score) {
-        top.pop();
-        top.push({score, i});
-      }
+      top.Push({Score(kernels, spec.metric, query, base + size_t{i} * spec.dim, spec.dim), i});
     }
   }
-  out.resize(top.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = top.top();
-    top.pop();
-  }
-  return out;
+  return top.Take();
 }
 
 std::vector<ScoredOffset> Segment::Search(const std::string& vector_name, const float* query,
@@ -278,27 +334,15 @@ std::vector<ScoredOffset> Segment::Search(const std::string& vector_name, const 
   const VectorSpec& spec = specs_[s];
   const Storage& st = storages_[s];
   const DistanceKernels& kernels = ActiveKernels();
-  auto worse = [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; };
-  std::priority_queue<ScoredOffset, std::vector<ScoredOffset>, decltype(worse)> top(worse);
+  TopK top(k);
   const uint32_t n = std::min(end, offset_count());
   for (uint32_t i = begin; i < n; ++i) {
     if (deleted_[i] || !st.present[i]) continue;
     if (filter != nullptr && !kernel::Matches(*filter, View(i))) continue;
-    float score =
-        Score(kernels, spec.metric, query, st.data.data() + size_t{i} * spec.dim, spec.dim);
-    if (top.size() < k) {
-      top.push({score, i});
-    } else if (score > top.top().score) {
-      top.pop();
-      top.push({score, i});
-    }
+    top.Push(
+        {Score(kernels, spec.metric, query, st.data.data() + size_t{i} * spec.dim, spec.dim), i});
   }
-  out.resize(top.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = top.top();
-    top.pop();
-  }
-  return out;
+  return top.Take();
 }
 
 std::vector<uint32_t> Segment::OffsetsById() const {
@@ -309,6 +353,78 @@ std::vector<uint32_t> Segment::OffsetsById() const {
   }
   std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) { return ids_[a] < ids_[b]; });
   return out;
+}
+
+void Segment::SetFieldIndex(const std::string& path, FieldIndexSpec spec) {
+  if (!payload_index_.SetField(path, spec)) return;
+  // Re-feed every live point into fresh indexes (all fields: cheap next to the payload walk).
+  payload_index_.ResetData();
+  for (uint32_t o = 0; o < offset_count(); ++o) {
+    if (!deleted_[o])
+      payload_index_.Update(o, IndexedValues{}, payload_index_.Extract(payloads_[o]));
+  }
+}
+
+void Segment::DropFieldIndex(const std::string& path) { payload_index_.DropField(path); }
+
+uint64_t Segment::PointsIndexed(const std::string& path) const {
+  return payload_index_.PointsIndexed(path);
+}
+
+std::optional<std::vector<uint32_t>> Segment::Candidates(const qdrant::Filter& filter) const {
+  return payload_index_.Candidates(
+      filter, [this](const qdrant::HasIdCondition& c, std::vector<uint32_t>* out) {
+        for (const auto& raw : c.has_id()) {
+          Result<ExternalId> id = ExternalId::FromProto(raw, "has_id");
+          if (!id.ok()) continue;
+          std::optional<uint32_t> o = Find(*id);
+          if (o) out->push_back(*o);
+        }
+      });
+}
+
+Cardinality Segment::EstimateMatches(const qdrant::Filter* filter) const {
+  Cardinality out;
+  if (filter == nullptr) {
+    out.min = out.exp = out.max = live_;
+    return out;
+  }
+  std::optional<std::vector<uint32_t>> cand = Candidates(*filter);
+  const uint64_t population = cand ? cand->size() : offset_count();
+  out.max = cand ? std::min<uint64_t>(cand->size(), live_) : live_;
+  if (population == 0) return out;
+  // Evaluate the filter on an evenly spaced sample of the candidates (or of every offset).
+  constexpr uint64_t kSample = 256;
+  const uint64_t step = std::max<uint64_t>(1, population / kSample);
+  uint64_t seen = 0, hit = 0;
+  for (uint64_t i = 0; i < population; i += step) {
+    const uint32_t o = cand ? (*cand)[i] : static_cast<uint32_t>(i);
+    ++seen;
+    hit += Matches(filter, o) ? 1 : 0;
+  }
+  out.exp = std::min<uint64_t>(out.max, population * hit / seen);
+  if (step == 1) out.min = out.exp = hit;  // the whole population was checked
+  return out;
+}
+
+std::vector<ScoredOffset> Segment::SearchOffsets(const std::string& vector_name, const float* query,
+                                                 size_t k, const std::vector<uint32_t>& offsets,
+                                                 const qdrant::Filter* filter) const {
+  std::vector<ScoredOffset> out;
+  size_t s = 0;
+  while (s < specs_.size() && specs_[s].name != vector_name) ++s;
+  if (s == specs_.size() || k == 0) return out;
+  const VectorSpec& spec = specs_[s];
+  const Storage& st = storages_[s];
+  const DistanceKernels& kernels = ActiveKernels();
+  TopK top(k);
+  for (uint32_t i : offsets) {
+    if (i >= offset_count() || deleted_[i] || !st.present[i]) continue;
+    if (filter != nullptr && !kernel::Matches(*filter, View(i))) continue;
+    top.Push(
+        {Score(kernels, spec.metric, query, st.data.data() + size_t{i} * spec.dim, spec.dim), i});
+  }
+  return top.Take();
 }
 
 }  // namespace strata::kernel

@@ -18,6 +18,7 @@
 
 #include "segment/distance.h"
 #include "segment/filter.h"
+#include "segment/payload_index.h"
 #include "segment/point_id.h"
 #include "segment/stable_floats.h"
 
@@ -39,6 +40,8 @@ struct ScoredOffset {
 class Segment {
  public:
   explicit Segment(std::vector<VectorSpec> specs);
+  Segment(const Segment&) = delete;  // the payload index refers back to this segment
+  Segment& operator=(const Segment&) = delete;
 
   const std::vector<VectorSpec>& specs() const { return specs_; }
   const VectorSpec* Spec(const std::string& name) const;
@@ -86,6 +89,39 @@ class Segment {
   // Live offsets sorted by external id (Qdrant's scroll order).
   std::vector<uint32_t> OffsetsById() const;
 
+  // Payload field indexes. SetFieldIndex builds the index over the live points (no-op when the
+  // field already has this spec); the payload index then follows every change.
+  void SetFieldIndex(const std::string& path, FieldIndexSpec spec);
+  void DropFieldIndex(const std::string& path);
+  std::map<std::string, FieldIndexSpec> field_indexes() const { return payload_index_.fields(); }
+  uint64_t PointsIndexed(const std::string& path) const;
+  const PayloadIndex& payload_index() const { return payload_index_; }
+  // A sorted superset of the offsets matching `filter` from the payload indexes (and has_id),
+  // or nullopt when they cannot bound it (then every offset is a candidate).
+  std::optional<std::vector<uint32_t>> Candidates(const qdrant::Filter& filter) const;
+  // Matches of the filter (nullptr: every live point): min/max from the indexes, exp from
+  // evaluating the filter on an evenly spaced sample of the candidates.
+  Cardinality EstimateMatches(const qdrant::Filter* filter) const;
+  // Calls fn(offset) for every live offset matching `filter`, in increasing offset order.
+  template <class Fn>
+  void ForEachMatch(const qdrant::Filter* filter, Fn&& fn) const {
+    std::optional<std::vector<uint32_t>> cand;
+    if (filter != nullptr) cand = Candidates(*filter);
+    if (cand) {
+      for (uint32_t o : *cand) {
+        if (Matches(filter, o)) fn(o);
+      }
+      return;
+    }
+    for (uint32_t o = 0; o < offset_count(); ++o) {
+      if (Matches(filter, o)) fn(o);
+    }
+  }
+  // Exact top-k over `offsets` (live, with the vector, passing the filter), best first.
+  std::vector<ScoredOffset> SearchOffsets(const std::string& vector_name, const float* query,
+                                          size_t k, const std::vector<uint32_t>& offsets,
+                                          const qdrant::Filter* filter) const;
+
  private:
   struct Storage {
     StableFloats data;             // offset * dim
@@ -97,6 +133,13 @@ class Segment {
   void SetLive(uint32_t offset, bool live);
   bool Touch(const ExternalId& id, uint64_t version, uint32_t* offset);
   void WriteVector(size_t spec, uint32_t offset, const std::vector<float>& v);
+  static void MergePayload(PayloadMap* target, const PayloadMap& values, const std::string& key);
+  static void RemovePayloadKeys(PayloadMap* payload, const std::vector<std::string>& keys);
+  // Runs a payload change of a live offset and keeps the payload index in step.
+  template <class Fn>
+  void ChangePayload(uint32_t offset, Fn&& change);
+  // The payload index forgets a point that just died (its payload still in place).
+  void Unindex(uint32_t offset);
 
   std::vector<VectorSpec> specs_;
   std::vector<Storage> storages_;  // parallel to specs_
@@ -107,6 +150,7 @@ class Segment {
   std::vector<PayloadMap> payloads_;
   std::vector<uint64_t> live_bits_;
   size_t live_ = 0;
+  PayloadIndex payload_index_;
 };
 
 }  // namespace strata::kernel

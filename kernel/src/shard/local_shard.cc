@@ -179,39 +179,67 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const Ve
   return index;
 }
 
+namespace {
+
+// What the index may return during one search: live, with the vector, in the candidate set (when
+// the payload indexes gave one) and passing the filter. Evaluated lazily, only for the nodes
+// the traversal reaches.
+struct AllowContext {
+  const Segment* segment;
+  const std::string* vector_name;
+  const qdrant::Filter* filter;
+  const std::vector<uint64_t>* candidates;  // bitset, may be null
+};
+
+uint8_t AllowOffset(void* raw, uint32_t offset) {
+  const auto* c = static_cast<const AllowContext*>(raw);
+  if (c->candidates != nullptr && (offset / 64 >= c->candidates->size() ||
+                                   !(((*c->candidates)[offset / 64] >> (offset & 63)) & 1u))) {
+    return 0;
+  }
+  if (!c->segment->IsLive(offset) || !c->segment->HasVector(*c->vector_name, offset)) return 0;
+  return c->filter == nullptr || c->segment->Matches(c->filter, offset) ? 1 : 0;
+}
+
+}  // namespace
+
 std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
                                                     const VectorSpec& spec, const SearchSpec& s,
-                                                    size_t want) const {
-  // Candidates among the indexed offsets: live, with this vector, passing the filter.
+                                                    size_t want,
+                                                    const std::vector<uint32_t>* candidates) const {
+  // The planner: from the cardinality estimate, either score the few matching points exactly
+  // or traverse the graph with the filter checked on the way.
   const uint32_t n = index.n;
-  const std::vector<uint64_t>& live = segment_.live_bits();
-  std::vector<uint64_t> allow((n + 63) / 64, 0);
-  uint64_t cardinality = 0;
-  for (size_t w = 0; w < allow.size() && w < live.size(); ++w) {
-    uint64_t bits = live[w];
-    if ((w + 1) * 64 > n && n % 64 != 0) bits &= (uint64_t{1} << (n % 64)) - 1;
-    for (; bits != 0; bits &= bits - 1) {
-      const uint32_t i = static_cast<uint32_t>(w * 64 + __builtin_ctzll(bits));
-      if (!segment_.HasVector(spec.name, i)) continue;
-      if (s.filter != nullptr && !segment_.Matches(s.filter, i)) continue;
-      allow[w] |= uint64_t{1} << (i & 63);
-      ++cardinality;
-    }
-  }
-  if (cardinality == 0) return {};
+  const Cardinality est = segment_.EstimateMatches(s.filter);
+  if (est.max == 0) return {};
   const uint64_t full_scan_points =
       options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float));
-  if (cardinality < full_scan_points) {
-    return segment_.SearchAllowed(spec.name, s.query.data(), want, allow);
+  if (s.filter != nullptr && est.exp < full_scan_points) {
+    if (candidates != nullptr) {
+      auto end = std::lower_bound(candidates->begin(), candidates->end(), n);
+      return segment_.SearchOffsets(spec.name, s.query.data(), want,
+                                    std::vector<uint32_t>(candidates->begin(), end), s.filter);
+    }
+    return segment_.Search(spec.name, s.query.data(), want, s.filter, 0, n);
   }
+  std::vector<uint64_t> cand_bits;
+  if (candidates != nullptr) {
+    cand_bits.assign((n + 63) / 64, 0);
+    for (uint32_t o : *candidates) {
+      if (o >= n) break;
+      cand_bits[o / 64] |= uint64_t{1} << (o & 63);
+    }
+  }
+  AllowContext ctx{&segment_, &spec.name, s.filter, candidates ? &cand_bits : nullptr};
   strata_filter filter{};
   filter.struct_size = sizeof(filter);
   filter.n_bits = n;
-  filter.allow_bits = allow.data();
-  filter.estimate = {cardinality, cardinality, cardinality};
+  filter.allow = AllowOffset;
+  filter.ctx = &ctx;
+  filter.estimate = {est.min, std::max<uint64_t>(est.exp, 1), est.max};
   sdk::OwnedParams params;
   if (s.hnsw_ef > 0) params.Set("ef", std::to_string(s.hnsw_ef));
-  const uint32_t k = static_cast<uint32_t>(std::min<uint64_t>(want, cardinality));
+  const uint32_t k = static_cast<uint32_t>(std::min<uint64_t>(want, n));
   std::vector<uint32_t> ids(k);
   std::vector<float> scores(k);
   uint32_t count = 0;
@@ -226,7 +254,7 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   strata_error err{};
   if (index.vt->search(index.idx, &req, &res, &err) != STRATA_OK) {
     LogWarn("shard", dir_ + ": index search failed, answering exactly: " + err.message);
-    return segment_.SearchAllowed(spec.name, s.query.data(), want, allow);
+    return segment_.Search(spec.name, s.query.data(), want, s.filter, 0, n);
   }
   std::vector<ScoredOffset> out;
   for (uint32_t i = 0; i < count; ++i) out.push_back({scores[i], ids[i]});
@@ -493,9 +521,7 @@ std::vector<ExternalId> LocalShard::Select(const Segment& seg,
     }
     return out;
   }
-  for (uint32_t i = 0; i < seg.offset_count(); ++i) {
-    if (seg.Matches(&sel.filter(), i)) out.push_back(seg.IdAt(i));
-  }
+  seg.ForEachMatch(&sel.filter(), [&](uint32_t i) { out.push_back(seg.IdAt(i)); });
   return out;
 }
 
@@ -706,15 +732,14 @@ Status LocalShard::ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::
   std::shared_lock<std::shared_mutex> data(data_mu_);
   std::vector<std::pair<double, uint32_t>> keyed;
   std::vector<double> values;
-  for (uint32_t off = 0; off < segment_.offset_count(); ++off) {
-    if (!segment_.Matches(filter, off)) continue;
+  segment_.ForEachMatch(filter, [&](uint32_t off) {
     values.clear();
     OrderValues(segment_.PayloadAt(off), ob.key(), &values);
     for (double v : values) {
       if (start && (desc ? v > *start : v < *start)) continue;
       keyed.push_back({v, off});
     }
-  }
+  });
   auto by_value = [&](const std::pair<double, uint32_t>& a, const std::pair<double, uint32_t>& b) {
     if (a.first != b.first) return desc ? a.first > b.first : a.first < b.first;
     return segment_.IdAt(a.second) < segment_.IdAt(b.second);
@@ -758,7 +783,18 @@ Status LocalShard::Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollRespons
   const size_t limit = req.has_limit() ? req.limit() : 10;
   std::shared_lock<std::shared_mutex> data(data_mu_);
   size_t taken = 0;
-  for (uint32_t off : segment_.OffsetsById()) {
+  std::vector<uint32_t> order;
+  std::optional<std::vector<uint32_t>> cand;
+  if (filter != nullptr) cand = segment_.Candidates(*filter);
+  if (cand) {
+    // Few candidates: only they need ordering by id.
+    order = std::move(*cand);
+    std::sort(order.begin(), order.end(),
+              [this](uint32_t a, uint32_t b) { return segment_.IdAt(a) < segment_.IdAt(b); });
+  } else {
+    order = segment_.OffsetsById();
+  }
+  for (uint32_t off : order) {
     if (start && segment_.IdAt(off) < *start) continue;
     if (!segment_.Matches(filter, off)) continue;
     if (taken == limit) {
@@ -782,7 +818,7 @@ Result<uint64_t> LocalShard::Count(const qdrant::Filter* filter) const {
   std::shared_lock<std::shared_mutex> data(data_mu_);
   if (filter == nullptr) return static_cast<uint64_t>(segment_.live_count());
   uint64_t n = 0;
-  for (uint32_t i = 0; i < segment_.offset_count(); ++i) n += segment_.Matches(filter, i) ? 1 : 0;
+  segment_.ForEachMatch(filter, [&](uint32_t) { ++n; });
   return n;
 }
 
@@ -831,8 +867,7 @@ Status LocalShard::Facet(const qdrant::FacetCounts& req, qdrant::FacetResponse* 
     std::shared_lock<std::shared_mutex> data(data_mu_);
     std::vector<const qdrant::Value*> values;
     std::vector<FacetKey> keys;
-    for (uint32_t i = 0; i < segment_.offset_count(); ++i) {
-      if (!segment_.Matches(filter, i)) continue;
+    segment_.ForEachMatch(filter, [&](uint32_t i) {
       values.clear();
       ValuesAt(segment_.PayloadAt(i), req.key(), &values);
       keys.clear();
@@ -843,7 +878,7 @@ Status LocalShard::Facet(const qdrant::FacetCounts& req, qdrant::FacetResponse* 
       std::sort(keys.begin(), keys.end());
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
       for (auto& k : keys) ++counts[k];
-    }
+    });
   }
   std::vector<std::pair<FacetKey, uint64_t>> hits(counts.begin(), counts.end());
   std::stable_sort(hits.begin(), hits.end(),
@@ -888,13 +923,26 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   const size_t want = spec.limit + spec.offset + spec.exclude.size();
   std::vector<ScoredOffset> hits;
   auto indexed = indexes_.find(spec.vector_name);
-  if (!spec.exact && indexed != indexes_.end()) {
-    // Indexed offsets through the index (or exactly when the filter leaves few), the
-    // unindexed tail exactly; then one merged top list.
+  const bool use_index = !spec.exact && indexed != indexes_.end();
+  // Payload indexes (and has_id) bound the points a filter can match.
+  std::optional<std::vector<uint32_t>> cand;
+  if (spec.filter != nullptr) cand = segment_.Candidates(*spec.filter);
+  const uint64_t full_scan_points =
+      options_.full_scan_threshold_kb * 1024 / (uint64_t{vs->dim} * sizeof(float));
+  if (cand && (!use_index || cand->size() < full_scan_points)) {
+    hits = segment_.SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter);
+  } else if (use_index) {
+    // Indexed offsets through the planner, the unindexed tail exactly; one merged top list.
     const VectorIndex& index = *indexed->second;
-    hits = IndexedSearch(index, *vs, spec, want);
-    std::vector<ScoredOffset> tail =
-        segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter, index.n);
+    hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr);
+    std::vector<ScoredOffset> tail;
+    if (cand) {
+      auto from = std::lower_bound(cand->begin(), cand->end(), index.n);
+      tail = segment_.SearchOffsets(spec.vector_name, spec.query.data(), want,
+                                    std::vector<uint32_t>(from, cand->end()), spec.filter);
+    } else {
+      tail = segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter, index.n);
+    }
     hits.insert(hits.end(), tail.begin(), tail.end());
     std::sort(hits.begin(), hits.end(),
               [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; });
@@ -931,6 +979,19 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
     out.push_back(std::move(p));
   }
   return out;
+}
+
+void LocalShard::SetFieldIndexes(const std::map<std::string, FieldIndexSpec>& fields) {
+  std::unique_lock<std::shared_mutex> data(data_mu_);
+  for (const auto& [path, spec] : segment_.field_indexes()) {
+    if (fields.count(path) == 0) segment_.DropFieldIndex(path);
+  }
+  for (const auto& [path, spec] : fields) segment_.SetFieldIndex(path, spec);
+}
+
+uint64_t LocalShard::PointsIndexed(const std::string& field) const {
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  return segment_.PointsIndexed(field);
 }
 
 }  // namespace strata::kernel

@@ -85,6 +85,12 @@ class LocalShard {
   // The stored (normalised) vector of a point, for query-by-id.
   Result<std::vector<float>> VectorOf(const ExternalId& id, const std::string& name) const;
 
+  // Payload field indexes (the collection's payload_schema). Builds what is new, drops what is
+  // gone; searches and writes wait while an index builds.
+  void SetFieldIndexes(const std::map<std::string, FieldIndexSpec>& fields);
+  // Live points with a value in the field's index (0 when not indexed).
+  uint64_t PointsIndexed(const std::string& field) const;
+
   Status Snapshot();
   size_t points_count() const;
   // Vectors covered by a built index (over all vector names).
@@ -113,8 +119,10 @@ class LocalShard {
   };
   void OptimizerLoop();
   Result<std::shared_ptr<VectorIndex>> BuildIndex(const VectorSpec& spec, uint32_t n);
+  // candidates: sorted offsets the payload indexes allow (null: unbounded).
   std::vector<ScoredOffset> IndexedSearch(const VectorIndex& index, const VectorSpec& spec,
-                                          const SearchSpec& s, size_t want) const;
+                                          const SearchSpec& s, size_t want,
+                                          const std::vector<uint32_t>* candidates) const;
   Status ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::Filter* filter,
                        qdrant::ScrollResponse* out) const;
   std::vector<ExternalId> Select(const Segment& seg, const qdrant::PointsSelector& sel) const;
