@@ -497,6 +497,17 @@ std::vector<std::string> TextTokens(const std::string& text) { return Words(text
 
 void ValuesAt(const PayloadMap& payload, const std::string& path,
               std::vector<const qdrant::Value*>* out) {
+  if (!path.empty() && path.find_first_of(".[") == std::string::npos) {
+    // A plain top-level key (the common case): no path to parse.
+    auto it = payload.find(path);
+    if (it == payload.end()) return;
+    if (it->second.has_list_value()) {
+      for (const Value& e : it->second.list_value().values()) out->push_back(&e);
+    } else {
+      out->push_back(&it->second);
+    }
+    return;
+  }
   std::vector<PathPart> parts;
   if (!ParsePath(path, &parts) || parts.empty() || parts[0].key.empty()) return;
   auto it = payload.find(parts[0].key);

@@ -200,6 +200,7 @@ void PayloadIndex::ResetData() {
     f.tail.clear();
     f.numbers_live = 0;
     f.points = 0;
+    f.dirty.clear();
   }
 }
 
@@ -281,12 +282,14 @@ void PayloadIndex::Update(uint32_t offset, const IndexedValues& before,
     const bool had = !kb.empty() || !nb.empty(), has = !ka.empty() || !na.empty();
     if (had && !has) --f.points;
     if (!had && has) ++f.points;
+    bool lost = false;
 
     std::vector<std::string> touched;
     std::set_difference(kb.begin(), kb.end(), ka.begin(), ka.end(), std::back_inserter(touched));
     for (const std::string& k : touched) {
       auto it = f.postings.find(k);
       if (it != f.postings.end() && it->second.live > 0) --it->second.live;
+      lost = true;
     }
     const size_t removed = touched.size();
     std::set_difference(ka.begin(), ka.end(), kb.begin(), kb.end(), std::back_inserter(touched));
@@ -308,6 +311,10 @@ void PayloadIndex::Update(uint32_t offset, const IndexedValues& before,
     std::set_difference(nb.begin(), nb.end(), na.begin(), na.end(), std::back_inserter(gone));
     std::set_difference(na.begin(), na.end(), nb.begin(), nb.end(), std::back_inserter(fresh));
     f.numbers_live -= std::min<uint64_t>(f.numbers_live, gone.size());
+    if (lost || !gone.empty()) {
+      if (f.dirty.size() <= offset / 64) f.dirty.resize(offset / 64 + 1, 0);
+      f.dirty[offset / 64] |= uint64_t{1} << (offset & 63);
+    }
     for (double d : fresh) f.tail.push_back({d, offset});
     f.numbers_live += fresh.size();
     if (f.tail.size() > std::max<size_t>(1024, f.sorted.size() / 8)) {
@@ -409,15 +416,19 @@ std::optional<PayloadIndex::Lookup> PayloadIndex::Plan(const qdrant::FieldCondit
       case qdrant::Match::kKeyword:
         if (!strings) return std::nullopt;
         add(m.keyword());
+        l.exact = true;
         return l;
       case qdrant::Match::kKeywords:
         if (!strings) return std::nullopt;
         for (const std::string& k : m.keywords().strings()) add(k);
+        l.exact = true;
         return l;
       case qdrant::Match::kInteger:
         if (ints) {
           add(std::to_string(m.integer()));
+          l.exact = true;
         } else if (numbers) {
+          // The numeric entries also hold doubles, which an integer match does not accept.
           numeric(static_cast<double>(m.integer()), static_cast<double>(m.integer()));
         } else {
           return std::nullopt;
@@ -426,10 +437,12 @@ std::optional<PayloadIndex::Lookup> PayloadIndex::Plan(const qdrant::FieldCondit
       case qdrant::Match::kIntegers:
         if (!ints) return std::nullopt;
         for (int64_t k : m.integers().integers()) add(std::to_string(k));
+        l.exact = true;
         return l;
       case qdrant::Match::kBoolean:
         if (kind != FieldKind::kBool) return std::nullopt;
         add(m.boolean() ? "1" : "0");
+        l.exact = true;
         return l;
       case qdrant::Match::kText:
       case qdrant::Match::kPhrase: {
@@ -465,6 +478,7 @@ std::optional<PayloadIndex::Lookup> PayloadIndex::Plan(const qdrant::FieldCondit
     Bounds(r.has_gt(), r.gt(), r.has_gte(), r.gte(), r.has_lt(), r.lt(), r.has_lte(), r.lte(), &lo,
            &hi);
     numeric(lo, hi);
+    l.exact = true;  // the same doubles the filter compares
     return l;
   }
   if (c.has_datetime_range()) {
@@ -528,7 +542,7 @@ std::optional<std::vector<uint32_t>> PayloadIndex::ConditionCandidates(
       ids(c.has_id(), &out);
       return out;
     case qdrant::Condition::kFilter:
-      return Candidates(c.filter(), ids);
+      return Gathered(c.filter(), ids);
     default:
       return std::nullopt;
   }
@@ -562,8 +576,8 @@ uint64_t PayloadIndex::CandidateBound(const qdrant::Filter& filter) const {
   return best;
 }
 
-std::optional<std::vector<uint32_t>> PayloadIndex::Candidates(const qdrant::Filter& filter,
-                                                              const IdResolver& ids) const {
+std::optional<std::vector<uint32_t>> PayloadIndex::Gathered(const qdrant::Filter& filter,
+                                                            const IdResolver& ids) const {
   auto bound = [this](const qdrant::Condition& c) { return ConditionBound(c); };
   // Pick the cheapest way to bound the matches, then materialise only that one.
   uint64_t best = kNotIndexable;
@@ -606,6 +620,21 @@ std::optional<std::vector<uint32_t>> PayloadIndex::Candidates(const qdrant::Filt
     }
   }
   SortUnique(&out);
+  return out;
+}
+
+std::optional<CandidateSet> PayloadIndex::Candidates(const qdrant::Filter& filter,
+                                                     const IdResolver& ids) const {
+  std::optional<std::vector<uint32_t>> offsets = Gathered(filter, ids);
+  if (!offsets) return std::nullopt;
+  CandidateSet out;
+  out.offsets = std::move(*offsets);
+  // One exact indexed condition and nothing else: current entries are certain matches.
+  if (filter.must_size() == 1 && filter.should_size() == 0 && filter.must_not_size() == 0 &&
+      !filter.has_min_should() && filter.must(0).has_field()) {
+    std::optional<Lookup> l = Plan(filter.must(0).field());
+    if (l && l->exact) out.dirty = &l->field->dirty;
+  }
   return out;
 }
 

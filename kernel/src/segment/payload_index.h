@@ -47,6 +47,20 @@ struct Cardinality {
   uint64_t max = 0;
 };
 
+// A candidate set from the payload indexes: a sorted, duplicate-free superset of the offsets a
+// filter matches.
+struct CandidateSet {
+  std::vector<uint32_t> offsets;
+  // Set when the filter is a single exact indexed condition: then an offset whose bit is clear
+  // here certainly matches (its index entries are current) and needs no filter check.
+  const std::vector<uint64_t>* dirty = nullptr;
+  bool Certain(uint32_t offset) const {
+    return dirty != nullptr &&
+           (offset / 64 >= dirty->size() || !(((*dirty)[offset / 64] >> (offset & 63)) & 1u));
+  }
+  size_t size() const { return offsets.size(); }
+};
+
 // The indexed values one payload holds, per indexed field (sorted, unique). Extracted before and
 // after a change so Update() touches only what changed.
 struct IndexedValues {
@@ -76,11 +90,10 @@ class PayloadIndex {
   // Live points with at least one indexed value at the field (payload_schema's `points`).
   uint64_t PointsIndexed(const std::string& path) const;
 
-  // A sorted, duplicate-free superset of the offsets matching `filter`, or nullopt when the
-  // indexes cannot bound it. has_id conditions are resolved through `ids` (may be empty).
+  // The candidates of `filter`, or nullopt when the indexes cannot bound it. has_id conditions
+  // are resolved through `ids` (may be empty).
   using IdResolver = std::function<void(const qdrant::HasIdCondition&, std::vector<uint32_t>*)>;
-  std::optional<std::vector<uint32_t>> Candidates(const qdrant::Filter& filter,
-                                                  const IdResolver& ids) const;
+  std::optional<CandidateSet> Candidates(const qdrant::Filter& filter, const IdResolver& ids) const;
   // Upper bound on the candidates Candidates() would return (UINT64_MAX: not indexable).
   uint64_t CandidateBound(const qdrant::Filter& filter) const;
   // Cardinality of one field condition from its index; nullopt when not indexed for it.
@@ -107,6 +120,9 @@ class PayloadIndex {
     std::vector<NumEntry> tail;    // recent appends, unsorted
     uint64_t numbers_live = 0;
     uint64_t points = 0;
+    // Offsets that lost an entry (or died) since the field was built: their remaining entries
+    // may be stale, so they are always re-checked.
+    std::vector<uint64_t> dirty;
   };
   // How one condition is answered: which postings, or which numeric interval.
   struct Lookup {
@@ -115,6 +131,7 @@ class PayloadIndex {
     bool numeric = false;
     double lo = 0, hi = 0;  // inclusive
     uint64_t bound = 0;     // entries that would be read
+    bool exact = false;     // a current entry is a match (no token or cell approximation)
   };
 
   const Field* Find(const std::string& path) const;
@@ -122,6 +139,8 @@ class PayloadIndex {
   void Gather(const Lookup& l, std::vector<uint32_t>* out) const;
   // Candidate bound of a condition; UINT64_MAX when not indexable.
   uint64_t ConditionBound(const qdrant::Condition& c) const;
+  std::optional<std::vector<uint32_t>> Gathered(const qdrant::Filter& filter,
+                                                const IdResolver& ids) const;
   std::optional<std::vector<uint32_t>> ConditionCandidates(const qdrant::Condition& c,
                                                            const IdResolver& ids) const;
   void CompactPosting(const Field& f, const std::string& key, Posting* p) const;

@@ -371,7 +371,7 @@ uint64_t Segment::PointsIndexed(const std::string& path) const {
   return payload_index_.PointsIndexed(path);
 }
 
-std::optional<std::vector<uint32_t>> Segment::Candidates(const qdrant::Filter& filter) const {
+std::optional<CandidateSet> Segment::Candidates(const qdrant::Filter& filter) const {
   return payload_index_.Candidates(
       filter, [this](const qdrant::HasIdCondition& c, std::vector<uint32_t>* out) {
         for (const auto& raw : c.has_id()) {
@@ -389,7 +389,7 @@ Cardinality Segment::EstimateMatches(const qdrant::Filter* filter) const {
     out.min = out.exp = out.max = live_;
     return out;
   }
-  std::optional<std::vector<uint32_t>> cand = Candidates(*filter);
+  std::optional<CandidateSet> cand = Candidates(*filter);
   const uint64_t population = cand ? cand->size() : offset_count();
   out.max = cand ? std::min<uint64_t>(cand->size(), live_) : live_;
   if (population == 0) return out;
@@ -398,9 +398,9 @@ Cardinality Segment::EstimateMatches(const qdrant::Filter* filter) const {
   const uint64_t step = std::max<uint64_t>(1, population / kSample);
   uint64_t seen = 0, hit = 0;
   for (uint64_t i = 0; i < population; i += step) {
-    const uint32_t o = cand ? (*cand)[i] : static_cast<uint32_t>(i);
+    const uint32_t o = cand ? cand->offsets[i] : static_cast<uint32_t>(i);
     ++seen;
-    hit += Matches(filter, o) ? 1 : 0;
+    hit += (cand && cand->Certain(o)) || Matches(filter, o) ? 1 : 0;
   }
   out.exp = std::min<uint64_t>(out.max, population * hit / seen);
   if (step == 1) out.min = out.exp = hit;  // the whole population was checked
@@ -408,8 +408,9 @@ Cardinality Segment::EstimateMatches(const qdrant::Filter* filter) const {
 }
 
 std::vector<ScoredOffset> Segment::SearchOffsets(const std::string& vector_name, const float* query,
-                                                 size_t k, const std::vector<uint32_t>& offsets,
-                                                 const qdrant::Filter* filter) const {
+                                                 size_t k, const CandidateSet& candidates,
+                                                 const qdrant::Filter* filter, uint32_t begin,
+                                                 uint32_t end) const {
   std::vector<ScoredOffset> out;
   size_t s = 0;
   while (s < specs_.size() && specs_[s].name != vector_name) ++s;
@@ -418,9 +419,15 @@ std::vector<ScoredOffset> Segment::SearchOffsets(const std::string& vector_name,
   const Storage& st = storages_[s];
   const DistanceKernels& kernels = ActiveKernels();
   TopK top(k);
-  for (uint32_t i : offsets) {
-    if (i >= offset_count() || deleted_[i] || !st.present[i]) continue;
-    if (filter != nullptr && !kernel::Matches(*filter, View(i))) continue;
+  const std::vector<uint32_t>& offsets = candidates.offsets;
+  const uint32_t stop = std::min(end, offset_count());
+  for (auto it = std::lower_bound(offsets.begin(), offsets.end(), begin);
+       it != offsets.end() && *it < stop; ++it) {
+    const uint32_t i = *it;
+    if (deleted_[i] || !st.present[i]) continue;
+    if (filter != nullptr && !candidates.Certain(i) && !kernel::Matches(*filter, View(i))) {
+      continue;
+    }
     top.Push(
         {Score(kernels, spec.metric, query, st.data.data() + size_t{i} * spec.dim, spec.dim), i});
   }

@@ -98,18 +98,18 @@ class Segment {
   const PayloadIndex& payload_index() const { return payload_index_; }
   // A sorted superset of the offsets matching `filter` from the payload indexes (and has_id),
   // or nullopt when they cannot bound it (then every offset is a candidate).
-  std::optional<std::vector<uint32_t>> Candidates(const qdrant::Filter& filter) const;
+  std::optional<CandidateSet> Candidates(const qdrant::Filter& filter) const;
   // Matches of the filter (nullptr: every live point): min/max from the indexes, exp from
   // evaluating the filter on an evenly spaced sample of the candidates.
   Cardinality EstimateMatches(const qdrant::Filter* filter) const;
   // Calls fn(offset) for every live offset matching `filter`, in increasing offset order.
   template <class Fn>
   void ForEachMatch(const qdrant::Filter* filter, Fn&& fn) const {
-    std::optional<std::vector<uint32_t>> cand;
+    std::optional<CandidateSet> cand;
     if (filter != nullptr) cand = Candidates(*filter);
     if (cand) {
-      for (uint32_t o : *cand) {
-        if (Matches(filter, o)) fn(o);
+      for (uint32_t o : cand->offsets) {
+        if (cand->Certain(o) || Matches(filter, o)) fn(o);
       }
       return;
     }
@@ -117,10 +117,12 @@ class Segment {
       if (Matches(filter, o)) fn(o);
     }
   }
-  // Exact top-k over `offsets` (live, with the vector, passing the filter), best first.
+  // Exact top-k over the candidates in [begin, end) (live, with the vector, passing the
+  // filter), best first.
   std::vector<ScoredOffset> SearchOffsets(const std::string& vector_name, const float* query,
-                                          size_t k, const std::vector<uint32_t>& offsets,
-                                          const qdrant::Filter* filter) const;
+                                          size_t k, const CandidateSet& candidates,
+                                          const qdrant::Filter* filter, uint32_t begin = 0,
+                                          uint32_t end = UINT32_MAX) const;
 
  private:
   struct Storage {

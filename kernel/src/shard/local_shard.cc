@@ -206,7 +206,7 @@ uint8_t AllowOffset(void* raw, uint32_t offset) {
 std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
                                                     const VectorSpec& spec, const SearchSpec& s,
                                                     size_t want,
-                                                    const std::vector<uint32_t>* candidates) const {
+                                                    const CandidateSet* candidates) const {
   // The planner: from the cardinality estimate, either score the few matching points exactly
   // or traverse the graph with the filter checked on the way.
   const uint32_t n = index.n;
@@ -216,16 +216,14 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
       options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float));
   if (s.filter != nullptr && est.exp < full_scan_points) {
     if (candidates != nullptr) {
-      auto end = std::lower_bound(candidates->begin(), candidates->end(), n);
-      return segment_.SearchOffsets(spec.name, s.query.data(), want,
-                                    std::vector<uint32_t>(candidates->begin(), end), s.filter);
+      return segment_.SearchOffsets(spec.name, s.query.data(), want, *candidates, s.filter, 0, n);
     }
     return segment_.Search(spec.name, s.query.data(), want, s.filter, 0, n);
   }
   std::vector<uint64_t> cand_bits;
   if (candidates != nullptr) {
     cand_bits.assign((n + 63) / 64, 0);
-    for (uint32_t o : *candidates) {
+    for (uint32_t o : candidates->offsets) {
       if (o >= n) break;
       cand_bits[o / 64] |= uint64_t{1} << (o & 63);
     }
@@ -784,11 +782,11 @@ Status LocalShard::Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollRespons
   std::shared_lock<std::shared_mutex> data(data_mu_);
   size_t taken = 0;
   std::vector<uint32_t> order;
-  std::optional<std::vector<uint32_t>> cand;
+  std::optional<CandidateSet> cand;
   if (filter != nullptr) cand = segment_.Candidates(*filter);
   if (cand) {
     // Few candidates: only they need ordering by id.
-    order = std::move(*cand);
+    order = std::move(cand->offsets);
     std::sort(order.begin(), order.end(),
               [this](uint32_t a, uint32_t b) { return segment_.IdAt(a) < segment_.IdAt(b); });
   } else {
@@ -925,7 +923,7 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   auto indexed = indexes_.find(spec.vector_name);
   const bool use_index = !spec.exact && indexed != indexes_.end();
   // Payload indexes (and has_id) bound the points a filter can match.
-  std::optional<std::vector<uint32_t>> cand;
+  std::optional<CandidateSet> cand;
   if (spec.filter != nullptr) cand = segment_.Candidates(*spec.filter);
   const uint64_t full_scan_points =
       options_.full_scan_threshold_kb * 1024 / (uint64_t{vs->dim} * sizeof(float));
@@ -937,9 +935,8 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
     hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr);
     std::vector<ScoredOffset> tail;
     if (cand) {
-      auto from = std::lower_bound(cand->begin(), cand->end(), index.n);
-      tail = segment_.SearchOffsets(spec.vector_name, spec.query.data(), want,
-                                    std::vector<uint32_t>(from, cand->end()), spec.filter);
+      tail = segment_.SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter,
+                                    index.n);
     } else {
       tail = segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter, index.n);
     }

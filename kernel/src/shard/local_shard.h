@@ -119,10 +119,10 @@ class LocalShard {
   };
   void OptimizerLoop();
   Result<std::shared_ptr<VectorIndex>> BuildIndex(const VectorSpec& spec, uint32_t n);
-  // candidates: sorted offsets the payload indexes allow (null: unbounded).
+  // candidates: what the payload indexes allow (null: unbounded).
   std::vector<ScoredOffset> IndexedSearch(const VectorIndex& index, const VectorSpec& spec,
                                           const SearchSpec& s, size_t want,
-                                          const std::vector<uint32_t>* candidates) const;
+                                          const CandidateSet* candidates) const;
   Status ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::Filter* filter,
                        qdrant::ScrollResponse* out) const;
   std::vector<ExternalId> Select(const Segment& seg, const qdrant::PointsSelector& sel) const;
