@@ -45,9 +45,50 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(64 * 1024);
     stream_.expires_after(std::chrono::seconds(300));
-    http::async_read(
+    http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  // Clients sending large bodies (curl above 1 MiB, some HTTP libraries always) ask with
+  // `Expect: 100-continue` and wait for the interim answer before the body.
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const auto& msg = parser_->get();
+    if (!beast::iequals(msg[http::field::expect], "100-continue")) return ReadBody();
+    const auto length = parser_->content_length();
+    if (length && *length > server_->options.max_body_bytes) {
+      return OnRead(http::error::body_limit);  // refuse before the client sends it
+    }
+    auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    http::async_write(stream_, *cont,
+                      [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+                        if (wec) return self->Close();
+                        self->ReadBody();
+                      });
+  }
+
+  void ReadBody() {
+    const auto length = parser_->content_length();
+    if (!length || *length <= buffer_.size() || parser_->chunked()) {
+      http::async_read(
+          stream_, buffer_, *parser_,
+          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+      return;
+    }
+    if (*length > server_->options.max_body_bytes) return OnRead(http::error::body_limit);
+    // A sized body: read it straight into its final string in as few large reads as the socket
+    // allows (the parser's path reads at most 64 KiB at a time, re-arming timers each time).
+    body_.assign(static_cast<size_t>(*length), '\0');
+    const size_t have = buffer_.size();
+    asio::buffer_copy(asio::buffer(body_), buffer_.data());
+    buffer_.consume(have);
+    asio::async_read(stream_, asio::buffer(body_.data() + have, body_.size() - have),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->OnRead(ec);
+                       self->parser_->get().body() = std::move(self->body_);
+                       self->Dispatch();
+                     });
   }
 
   void OnRead(beast::error_code ec) {
@@ -61,6 +102,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return Write(std::move(r), false);
     }
     if (ec) return Close();
+    Dispatch();
+  }
+
+  // Hands the complete request to the handler and writes its answer.
+  void Dispatch() {
     if (server_->stopping) return Close();
     auto& msg = parser_->get();
     HttpRequest req;
@@ -115,6 +161,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string body_;  // a sized body being read past the parser
   HttpServer::Impl* server_;
   bool keep_alive_ = true;
   std::array<char, 16384> discard_{};
@@ -128,6 +175,8 @@ void HttpServer::Impl::Accept() {
       if (!stopping && acceptor->is_open()) Accept();
       return;
     }
+    beast::error_code nodelay_ec;
+    socket.set_option(tcp::no_delay(true), nodelay_ec);  // answers go out whole, no Nagle wait
     std::make_shared<Session>(std::move(socket), this)->Start();
     Accept();
   });

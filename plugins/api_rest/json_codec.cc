@@ -2,6 +2,10 @@
 
 #include "strata/sdk/datetime.hpp"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/reflection.h>
+
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -907,6 +911,25 @@ void WriteOptionalUint(JsonWriter& w, const char* key, bool has, uint64_t v) {
   }
 }
 
+// The parameter message of an index type, inside PayloadIndexParams (null: unknown type).
+google::protobuf::Message* IndexParamsOf(const std::string& type, qdrant::PayloadIndexParams* p) {
+  if (type == "keyword") return p->mutable_keyword_index_params();
+  if (type == "integer") return p->mutable_integer_index_params();
+  if (type == "float") return p->mutable_float_index_params();
+  if (type == "geo") return p->mutable_geo_index_params();
+  if (type == "text") return p->mutable_text_index_params();
+  if (type == "bool") return p->mutable_bool_index_params();
+  if (type == "datetime") return p->mutable_datetime_index_params();
+  if (type == "uuid") return p->mutable_uuid_index_params();
+  return nullptr;
+}
+
+std::string LowerName(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 const char* SchemaTypeName(qdrant::PayloadSchemaType t) {
   switch (t) {
     case qdrant::Keyword:
@@ -1067,6 +1090,37 @@ void WriteCollectionInfo(JsonWriter& w, const qdrant::CollectionInfo& info) {
     w.StartObject();
     w.Key("data_type");
     w.String(SchemaTypeName(schema.data_type()));
+    if (schema.has_params()) {
+      // The parameters given at creation, in the object form of `field_schema`.
+      namespace pb = google::protobuf;
+      const qdrant::PayloadIndexParams& p = schema.params();
+      const pb::Reflection* pr = p.GetReflection();
+      const pb::OneofDescriptor* one = p.GetDescriptor()->FindOneofByName("index_params");
+      const pb::FieldDescriptor* which = pr->GetOneofFieldDescriptor(p, one);
+      if (which != nullptr) {
+        const pb::Message& msg = pr->GetMessage(p, which);
+        const pb::Reflection* r = msg.GetReflection();
+        w.Key("params");
+        w.StartObject();
+        w.Key("type");
+        w.String(SchemaTypeName(schema.data_type()));
+        std::vector<const pb::FieldDescriptor*> set;
+        r->ListFields(msg, &set);
+        for (const pb::FieldDescriptor* f : set) {
+          if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_BOOL) {
+            w.Key(f->name().c_str());
+            w.Bool(r->GetBool(msg, f));
+          } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT64) {
+            w.Key(f->name().c_str());
+            w.Uint64(r->GetUInt64(msg, f));
+          } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) {
+            w.Key(f->name().c_str());
+            w.String(LowerName(r->GetEnum(msg, f)->name()).c_str());
+          }
+        }
+        w.EndObject();
+      }
+    }
     w.Key("points");
     w.Uint64(schema.points());
     w.EndObject();
@@ -1086,6 +1140,48 @@ void WriteUpdateResult(JsonWriter& w, const qdrant::UpdateResult& r) {
   w.Key("status");
   w.String(r.status() == qdrant::Acknowledged ? "acknowledged" : "completed");
   w.EndObject();
+}
+
+Status ParseIndexParams(const Json& j, const std::string& type, qdrant::PayloadIndexParams* out) {
+  namespace pb = google::protobuf;
+  pb::Message* msg = IndexParamsOf(type, out);
+  if (msg == nullptr) return Bad("field_schema.type", "unknown variant `" + type + "`");
+  const pb::Descriptor* d = msg->GetDescriptor();
+  const pb::Reflection* r = msg->GetReflection();
+  for (const auto& m : j.GetObject()) {
+    const std::string key = m.name.GetString();
+    if (key == "type") continue;
+    const std::string at = "field_schema." + key;
+    const pb::FieldDescriptor* f = d->FindFieldByName(key);
+    if (f == nullptr) return Bad(at, "unknown field for a " + type + " index");
+    if (m.value.IsNull()) continue;
+    switch (f->cpp_type()) {
+      case pb::FieldDescriptor::CPPTYPE_BOOL:
+        if (!m.value.IsBool()) return Bad(at, "expected true or false");
+        r->SetBool(msg, f, m.value.GetBool());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_UINT64:
+        if (!m.value.IsUint64()) return Bad(at, "expected a non-negative integer");
+        r->SetUInt64(msg, f, m.value.GetUint64());
+        break;
+      case pb::FieldDescriptor::CPPTYPE_ENUM: {
+        if (!m.value.IsString()) return Bad(at, "expected a string");
+        const pb::EnumDescriptor* e = f->enum_type();
+        const pb::EnumValueDescriptor* v = nullptr;
+        for (int i = 0; i < e->value_count(); ++i) {
+          if (LowerName(e->value(i)->name()) == LowerName(m.value.GetString())) v = e->value(i);
+        }
+        if (v == nullptr || v->number() == 0) {
+          return Bad(at, std::string("unknown variant `") + m.value.GetString() + "`");
+        }
+        r->SetEnum(msg, f, v);
+        break;
+      }
+      default:
+        return Bad(at, "not supported yet");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace strata::rest

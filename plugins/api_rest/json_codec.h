@@ -33,6 +33,9 @@ Status ParseUpdateCollection(const Json& j, qdrant::UpdateCollection* out);
 Status ParsePointsSelector(const Json& j, const std::string& at, qdrant::PointsSelector* out);
 Status ParseSearchParams(const Json& j, const std::string& at, qdrant::SearchParams* out);
 Status ParseAliasActions(const Json& j, qdrant::ChangeAliases* out);
+// The object form of `field_schema` ({"type": "integer", "lookup": true, ...}) into the index
+// parameters of that type; fields this build does not know are an error naming them.
+Status ParseIndexParams(const Json& j, const std::string& type, qdrant::PayloadIndexParams* out);
 
 // Responses.
 void WritePointId(JsonWriter& w, const qdrant::PointId& id);

@@ -872,6 +872,9 @@ void RestFrontend::AddRoutes() {
               return InvalidArgument("Format error in JSON body: field_schema: unknown variant `" +
                                      type + "`");
             r->set_field_type(it->second);
+            if (schema->IsObject()) {
+              return ParseIndexParams(*schema, type, r->mutable_field_index_params());
+            }
             return Status::Ok();
           }));
   Add("DELETE", "/collections/{collection_name}/index/{field_name}",

@@ -5,9 +5,12 @@
 //   load_gen grpc   <host:port>            gRPC stubs
 //   load_gen rest   <host> <port>          REST/JSON over HTTP/1.1 keep-alive
 // Options: --dim 768 --points 100000 --batch 256 --searches 2000 --concurrency 1,8,32
+//          --upsert-concurrency 1,2 (client connections sharing the batches)
 //
 // Prints upsert throughput (points/s) and, per concurrency, search throughput and p50/p99
-// latency. Vectors are random, fixed seed; the collection is dropped and re-created each run.
+// latency. Vectors are random, fixed seed; the collection is dropped and re-created each run,
+// with indexing_threshold 0 (no background index build competing for the cores), so every
+// mode measures the same exact work and the difference is the API layer.
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 
@@ -48,6 +51,7 @@ struct Options {
   uint32_t batch = 256;
   uint32_t searches = 2000;
   std::vector<int> concurrency = {1, 8, 32};
+  std::vector<int> upsert_concurrency = {1, 2};
 };
 
 // One client connection able to run the benchmark's operations.
@@ -104,6 +108,7 @@ class InprocClient : public Client {
     c.set_collection_name(kCollection);
     c.mutable_vectors_config()->mutable_params()->set_size(dim);
     c.mutable_vectors_config()->mutable_params()->set_distance(qdrant::Cosine);
+    c.mutable_optimizers_config()->set_indexing_threshold(0);  // exact everywhere: API cost only
     Call(STRATA_METHOD_Collections_Create, c.SerializeAsString());
   }
   std::string Encode(const std::vector<float>& data, uint64_t first, uint32_t n,
@@ -157,6 +162,7 @@ class GrpcClient : public Client {
     c.set_collection_name(kCollection);
     c.mutable_vectors_config()->mutable_params()->set_size(dim);
     c.mutable_vectors_config()->mutable_params()->set_distance(qdrant::Cosine);
+    c.mutable_optimizers_config()->set_indexing_threshold(0);  // exact everywhere: API cost only
     collections_->Create(&c2, c, &r);
   }
   std::string Encode(const std::vector<float>& data, uint64_t first, uint32_t n,
@@ -197,7 +203,8 @@ class RestClient : public Client {
   void Reset(uint32_t dim) override {
     Request(http::verb::delete_, std::string("/collections/") + kCollection, "");
     Request(http::verb::put, std::string("/collections/") + kCollection,
-            "{\"vectors\":{\"size\":" + std::to_string(dim) + ",\"distance\":\"Cosine\"}}");
+            "{\"vectors\":{\"size\":" + std::to_string(dim) +
+                ",\"distance\":\"Cosine\"},\"optimizers_config\":{\"indexing_threshold\":0}}");
   }
   std::string Encode(const std::vector<float>& data, uint64_t first, uint32_t n,
                      uint32_t dim) override {
@@ -271,6 +278,7 @@ int main(int argc, char** argv) {
     if (k == "--batch") o.batch = std::atoi(argv[i + 1]);
     if (k == "--searches") o.searches = std::atoi(argv[i + 1]);
     if (k == "--concurrency") o.concurrency = ParseList(argv[i + 1]);
+    if (k == "--upsert-concurrency") o.upsert_concurrency = ParseList(argv[i + 1]);
   }
   std::unique_ptr<strata::kernel::OwnedFs> fs;
   std::unique_ptr<strata::kernel::Toc> toc;
@@ -298,16 +306,29 @@ int main(int argc, char** argv) {
   std::vector<float> data(static_cast<size_t>(o.points) * o.dim);
   for (float& x : data) x = g(rng);
   auto client = make();
-  client->Reset(o.dim);
   std::vector<std::string> encoded;
   for (uint32_t first = 0; first < o.points; first += o.batch) {
     encoded.push_back(client->Encode(data, first, std::min(o.batch, o.points - first), o.dim));
   }
-  auto start = Clock::now();
-  for (const std::string& batch : encoded) client->Upsert(batch);
-  double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("%s: upsert %u x %u-d in batches of %u: %.0f points/s\n", mode.c_str(), o.points,
-              o.dim, o.batch, o.points / secs);
+  Clock::time_point start;
+  double secs = 0;
+  for (int conc : o.upsert_concurrency) {
+    client->Reset(o.dim);  // the last run's collection stays for the searches
+    std::vector<std::unique_ptr<Client>> writers;
+    for (int i = 0; i < conc; ++i) writers.push_back(make());
+    std::atomic<size_t> next{0};
+    start = Clock::now();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < conc; ++t) {
+      threads.emplace_back([&, t] {
+        for (size_t i = next++; i < encoded.size(); i = next++) writers[t]->Upsert(encoded[i]);
+      });
+    }
+    for (auto& t : threads) t.join();
+    secs = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("%s: upsert %u x %u-d in batches of %u, %d connection(s): %.0f points/s\n",
+                mode.c_str(), o.points, o.dim, o.batch, conc, o.points / secs);
+  }
 
   std::vector<std::vector<float>> queries(256, std::vector<float>(o.dim));
   for (auto& q : queries) {

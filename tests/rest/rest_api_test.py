@@ -401,6 +401,120 @@ class RestApiTest(unittest.TestCase):
         self.call("POST", "/collections/fac/facet", {"key": "color", "limit": 0}, expect=400)
         self.call("POST", "/collections/nope/facet", {"key": "color"}, expect=404)
 
+    def test_15_expect_continue_and_streamed_bodies(self):
+        import socket
+        self.make("cont")
+
+        def send_head(sock, length, expect):
+            head = (f"PUT /collections/cont/points?wait=true HTTP/1.1\r\nHost: x\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {length}\r\n")
+            if expect:
+                head += "Expect: 100-continue\r\n"
+            sock.sendall((head + "\r\n").encode())
+
+        def read_response(sock):
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            head, _, rest = data.partition(b"\r\n\r\n")
+            m = re.search(rb"Content-Length: (\d+)", head, re.I)
+            n = int(m.group(1)) if m else 0
+            while len(rest) < n:
+                rest += sock.recv(65536)
+            return head.decode(), rest[:n]
+
+        body = json.dumps({"points": [{"id": i, "vector": [1, 2, 3, i]} for i in range(3)]}).encode()
+        with socket.create_connection(("127.0.0.1", self.s.port), timeout=10) as sock:
+            send_head(sock, len(body), expect=True)
+            interim = sock.recv(4096).decode()
+            self.assertTrue(interim.startswith("HTTP/1.1 100 Continue"), interim)
+            sock.sendall(body)
+            head, payload = read_response(sock)
+            self.assertTrue(head.startswith("HTTP/1.1 200"), head)
+            validate(json.loads(payload), "/collections/{collection_name}/points", "PUT")
+        # Too large for max_request_size_mb (1 MiB here): refused before the body is sent.
+        with socket.create_connection(("127.0.0.1", self.s.port), timeout=10) as sock:
+            send_head(sock, 3 << 20, expect=True)
+            head, payload = read_response(sock)
+            self.assertTrue(head.startswith("HTTP/1.1 413"), head)
+            self.assertIn("max_request_size_mb", json.loads(payload)["status"]["error"])
+        # A large body trickling in over many reads, then a second request on the same connection.
+        big = json.dumps({"points": [{"id": 100 + i, "vector": [0.5, 0.25, 0.125, i / 7.0],
+                                      "payload": {"pad": "y" * 200}} for i in range(2000)]}).encode()
+        with socket.create_connection(("127.0.0.1", self.s.port), timeout=10) as sock:
+            send_head(sock, len(big), expect=False)
+            for at in range(0, len(big), 50000):
+                sock.sendall(big[at:at + 50000])
+                time.sleep(0.005)
+            head, payload = read_response(sock)
+            self.assertTrue(head.startswith("HTTP/1.1 200"), head)
+            send_head(sock, len(body), expect=False)
+            sock.sendall(body)
+            head, payload = read_response(sock)
+            self.assertTrue(head.startswith("HTTP/1.1 200"), head)
+        self.assertEqual(self.call("POST", "/collections/cont/points/count", {})["result"]["count"], 2003)
+        got = self.call("GET", "/collections/cont/points/1999")["result"]
+        self.assertEqual(got["payload"]["pad"], "y" * 200)
+        for have, want in zip(got["vector"], [0.5, 0.25, 0.125, 1899 / 7.0]):
+            self.assertAlmostEqual(have, want, places=3)
+
+    def test_16_payload_indexes_answer_like_a_scan(self):
+        self.make("pidx")
+        pts = [{"id": i, "vector": [1, i % 5, 0, 1], "payload": {
+            "color": ["red", "green", "blue"][i % 3], "n": i, "price": i * 0.5, "ok": i % 2 == 0,
+            "text": f"word{i % 4} common", "when": f"2024-01-{1 + i % 28:02d}T00:00:00Z",
+            "loc": {"lat": 10 + i % 10, "lon": 20 + i % 7}}} for i in range(300)]
+        self.call("PUT", "/collections/pidx/points?wait=true", {"points": pts})
+        filters = [
+            {"must": [{"key": "color", "match": {"value": "red"}}]},
+            {"must": [{"key": "color", "match": {"any": ["red", "blue"]}}, {"key": "n", "range": {"gte": 100}}]},
+            {"must": [{"key": "n", "range": {"gt": 10, "lt": 20}}]},
+            {"must": [{"key": "price", "range": {"lte": 3}}]},
+            {"must": [{"key": "ok", "match": {"value": True}}]},
+            {"must": [{"key": "text", "match": {"text": "word1"}}]},
+            {"must": [{"key": "when", "range": {"gte": "2024-01-10T00:00:00Z", "lt": "2024-01-12T00:00:00Z"}}]},
+            {"must": [{"key": "loc", "geo_radius": {"center": {"lat": 12, "lon": 22}, "radius": 200000}}]},
+            {"should": [{"key": "color", "match": {"value": "green"}}, {"has_id": [1, 2, 3]}]},
+        ]
+        def answers():
+            out = []
+            for f in filters:
+                count = self.call("POST", "/collections/pidx/points/count", {"filter": f, "exact": True})["result"]["count"]
+                hits = self.call("POST", "/collections/pidx/points/query",
+                                 {"query": [1, 2, 0, 1], "filter": f, "limit": 20})["result"]["points"]
+                scroll = self.call("POST", "/collections/pidx/points/scroll", {"filter": f, "limit": 500})["result"]["points"]
+                out.append((count, sorted((h["id"], round(h["score"], 4)) for h in hits), [p["id"] for p in scroll]))
+            return out
+        before = answers()
+        for field, schema in [("color", "keyword"), ("n", "integer"), ("price", "float"), ("ok", "bool"),
+                              ("text", "text"), ("when", "datetime"), ("loc", "geo")]:
+            self.call("PUT", "/collections/pidx/index?wait=true", {"field_name": field, "field_schema": schema},
+                      template="/collections/{collection_name}/index")
+        info = self.call("GET", "/collections/pidx", template="/collections/{collection_name}")["result"]
+        self.assertEqual({k: v["points"] for k, v in info["payload_schema"].items()},
+                         {k: 300 for k in ["color", "n", "price", "ok", "text", "when", "loc"]})
+        self.assertEqual(answers(), before)
+        self.assertTrue(all(b[0] > 0 for b in before), before)
+        # Index parameters: the object form, and a refusal naming the field.
+        self.call("PUT", "/collections/pidx/index?wait=true",
+                  {"field_name": "n", "field_schema": {"type": "integer", "lookup": True, "range": False}})
+        self.call("PUT", "/collections/pidx/index?wait=true",
+                  {"field_name": "text", "field_schema": {"type": "text", "tokenizer": "word", "lowercase": True}})
+        self.assertEqual(answers(), before)
+        schema = self.call("GET", "/collections/pidx", template="/collections/{collection_name}")["result"]["payload_schema"]
+        self.assertEqual(schema["n"]["params"], {"type": "integer", "lookup": True, "range": False})
+        self.assertEqual(schema["text"]["params"], {"type": "text", "tokenizer": "word", "lowercase": True})
+        err = self.call("PUT", "/collections/pidx/index?wait=true",
+                        {"field_name": "n", "field_schema": {"type": "integer", "lookup": "yes"}}, expect=400)
+        self.assertIn("field_schema.lookup", err["status"]["error"])
+        err = self.call("PUT", "/collections/pidx/index?wait=true",
+                        {"field_name": "n", "field_schema": {"type": "integer", "lookup": False, "range": False}},
+                        expect=400)
+        self.assertIn("integer_index_params", err["status"]["error"])
+
     def test_07_metrics(self):
         status, text = self.s.request("GET", "/metrics")
         self.assertEqual(status, 200)
