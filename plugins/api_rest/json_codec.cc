@@ -417,6 +417,11 @@ Status ParseQuantization(const Json& j, const std::string& at, qdrant::Quantizat
     auto* sc = out->mutable_scalar();
     sc->set_type(qdrant::Int8);
     const std::string base = Join(at, "scalar");
+    const Json* type = Member(*s, "type");
+    if (type == nullptr) return Bad(base, "missing field `type`");
+    if (!type->IsString() || std::string(type->GetString()) != "int8") {
+      return Bad(Join(base, "type"), "unknown variant, expected `int8`");
+    }
     if (const Json* q = Member(*s, "quantile")) {
       double v = 0;
       STRATA_RETURN_IF_ERROR(GetDouble(*q, Join(base, "quantile"), &v));
@@ -710,6 +715,18 @@ Status ParseUpdateCollection(const Json& j, qdrant::UpdateCollection* out) {
     }
   }
   if (Member(j, "vectors")) out->mutable_vectors_config();
+  if (const Json* q = Member(j, "quantization_config")) {
+    if (q->IsString() && std::string(q->GetString()) == "Disabled") {
+      out->mutable_quantization_config()->mutable_disabled();
+    } else if (!q->IsNull()) {
+      qdrant::QuantizationConfig full;
+      STRATA_RETURN_IF_ERROR(ParseQuantization(*q, "quantization_config", &full));
+      auto* diff = out->mutable_quantization_config();
+      if (full.has_scalar()) *diff->mutable_scalar() = full.scalar();
+      if (full.has_product()) *diff->mutable_product() = full.product();
+      if (full.has_binary()) *diff->mutable_binary() = full.binary();
+    }
+  }
   if (const Json* md = Member(j, "metadata"))
     STRATA_RETURN_IF_ERROR(ParsePayload(*md, "metadata", out->mutable_metadata()));
   return Status::Ok();
@@ -1057,7 +1074,7 @@ void WriteCollectionInfo(JsonWriter& w, const qdrant::CollectionInfo& info) {
     w.String("int8");
     if (s.has_quantile()) {
       w.Key("quantile");
-      w.Double(s.quantile());
+      WriteFloat(w, s.quantile());
     }
     if (s.has_always_ram()) {
       w.Key("always_ram");

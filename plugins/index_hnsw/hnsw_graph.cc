@@ -5,6 +5,7 @@
 #include <cstring>
 #include <queue>
 
+#include "scalar_quant.h"
 #include "strata/sdk/crc32c.hpp"
 
 namespace strata::hnsw {
@@ -149,6 +150,14 @@ int Graph::RandomLevel(uint32_t id) const {
 
 std::vector<Graph::Candidate> Graph::SearchLayer(const float* q, uint32_t entry, uint32_t ef,
                                                  int level, const AllowFn* allow) const {
+  return SearchLayerWith([&](uint32_t id) { return Distance(q, id); },
+                         [&](uint32_t id) { Prefetch(Vec(id)); }, entry, ef, level, allow);
+}
+
+template <class Dist, class Pre>
+std::vector<Graph::Candidate> Graph::SearchLayerWith(const Dist& dist, const Pre& prefetch,
+                                                     uint32_t entry, uint32_t ef, int level,
+                                                     const AllowFn* allow) const {
   const bool building = allow == nullptr;
   Lease lease(*visited_);
   VisitedList& visited = *lease.list;
@@ -162,7 +171,7 @@ std::vector<Graph::Candidate> Graph::SearchLayer(const float* q, uint32_t entry,
   const WorseFirst worse;
   const BetterFirst better;
   uint64_t computed = 1;
-  float d = Distance(q, entry);
+  float d = dist(entry);
   visited.Visit(entry);
   frontier.push_back({d, entry});
   float bound = std::numeric_limits<float>::max();
@@ -190,12 +199,12 @@ std::vector<Graph::Candidate> Graph::SearchLayer(const float* q, uint32_t entry,
       count = src[0];
       l = src + 1;
     }
-    if (count > 0) Prefetch(Vec(l[0]));
+    if (count > 0) prefetch(l[0]);
     for (uint32_t i = 0; i < count; ++i) {
-      if (i + 1 < count) Prefetch(Vec(l[i + 1]));
+      if (i + 1 < count) prefetch(l[i + 1]);
       const uint32_t n = l[i];
       if (visited.Visit(n)) continue;
-      const float dn = Distance(q, n);
+      const float dn = dist(n);
       ++computed;
       if (top.size() < ef || dn < bound) {
         frontier.push_back({dn, n});
@@ -328,15 +337,23 @@ void Graph::Search(const float* query, uint32_t k, uint32_t ef, const AllowFn& a
   out->clear();
   const int64_t entry = entry_.load();
   if (entry < 0 || k == 0) return;
-  uint32_t curr = static_cast<uint32_t>(entry);
-  float curd = Distance(query, curr);
+  const uint32_t curr = Descend([&](uint32_t id) { return Distance(query, id); });
+  std::vector<Candidate> found = SearchLayer(query, curr, std::max(ef, k), 0, &allow);
+  if (found.size() > k) found.resize(k);
+  *out = std::move(found);
+}
+
+template <class Dist>
+uint32_t Graph::Descend(const Dist& dist) const {
+  uint32_t curr = static_cast<uint32_t>(entry_.load());
+  float curd = dist(curr);
   for (int l = max_level_.load(); l > 0; --l) {
     bool changed = true;
     while (changed) {
       changed = false;
       const uint32_t* links = Links(curr, l);
       for (uint32_t i = 0; i < links[0]; ++i) {
-        float d = Distance(query, links[1 + i]);
+        float d = dist(links[1 + i]);
         if (d < curd) {
           curd = d;
           curr = links[1 + i];
@@ -345,7 +362,31 @@ void Graph::Search(const float* query, uint32_t k, uint32_t ef, const AllowFn& a
       }
     }
   }
-  std::vector<Candidate> found = SearchLayer(query, curr, std::max(ef, k), 0, &allow);
+  return curr;
+}
+
+void Graph::SearchQuantized(const ScalarQuantizer& sq, const float* query, uint32_t k, uint32_t ef,
+                            const AllowFn& allow, uint32_t rescore_n,
+                            std::vector<std::pair<float, uint32_t>>* out) const {
+  out->clear();
+  if (entry_.load() < 0 || k == 0) return;
+  const ScalarQuantizer::Query q = sq.Encode(query);
+  auto approx = [&](uint32_t id) {
+    // Points inserted after the codes were made are scored exactly.
+    return id < sq.size() ? sq.Distance(q, id) : Distance(query, id);
+  };
+  auto prefetch = [&](uint32_t id) {
+    if (id < sq.size()) Prefetch(sq.Codes(id));
+  };
+  const uint32_t curr = Descend(approx);
+  const uint32_t want = std::max(k, rescore_n);
+  std::vector<Candidate> found =
+      SearchLayerWith(approx, prefetch, curr, std::max(ef, want), 0, &allow);
+  if (rescore_n > 0) {
+    if (found.size() > want) found.resize(want);
+    for (Candidate& c : found) c.first = Distance(query, c.second);
+    std::sort(found.begin(), found.end());
+  }
   if (found.size() > k) found.resize(k);
   *out = std::move(found);
 }

@@ -5,6 +5,11 @@
 // budget), honours cancellation, filters by bitset or predicate during the traversal and widens
 // ef for restrictive filters (from the host's cardinality estimate). Saved as one file,
 // hnsw.graph (format: hnsw_format.md).
+// Quantization (create parameters "quantization" = "int8", "quantile" in [0.5, 1], default 1):
+// after a build or load the vectors are also kept as int8 codes (scalar_quant.h) and searches
+// traverse the graph on those; search parameters "quantization.ignore" (0/1),
+// "quantization.rescore" (default 1) and "quantization.oversampling" (default 1; the rescored
+// candidates are top_k * oversampling). L1 spaces are never quantized.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -12,6 +17,7 @@
 #include <vector>
 
 #include "hnsw_graph.h"
+#include "scalar_quant.h"
 #include "strata/sdk/index_plugin.hpp"
 #include "strata/sdk/manifest.hpp"
 
@@ -42,7 +48,19 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     hnsw::Space space = src.metric() == STRATA_METRIC_L2   ? hnsw::Space::kL2
                         : src.metric() == STRATA_METRIC_L1 ? hnsw::Space::kL1
                                                            : hnsw::Space::kInnerProduct;
-    return std::make_unique<HnswIndex>(src.dim(), space, params);
+    const std::string quant = p.GetString("quantization", "none");
+    if (quant != "none" && quant != "int8") {
+      return strata::InvalidArgument("hnsw parameter 'quantization' must be none or int8, not '" +
+                                     quant + "'");
+    }
+    STRATA_ASSIGN_OR_RETURN(double quantile, p.GetDouble("quantile", 1.0));
+    if (!(quantile >= 0.5 && quantile <= 1.0)) {
+      return strata::InvalidArgument("hnsw parameter 'quantile' must be within [0.5, 1]");
+    }
+    auto index = std::make_unique<HnswIndex>(src.dim(), space, params);
+    index->quantize_ = quant == "int8" && space != hnsw::Space::kL1;
+    index->quantile_ = static_cast<float>(quantile);
+    return index;
   }
   HnswIndex(uint32_t dim, hnsw::Space space, hnsw::Params params)
       : graph_(dim, space, params), space_(space), ef_construct_(params.ef_construct) {}
@@ -69,6 +87,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
       }
     }));
     if (stopped) return strata::Cancelled("hnsw build cancelled");
+    Quantize(n);
     return Status::Ok();
   }
 
@@ -104,11 +123,26 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
         ef = static_cast<uint32_t>(std::min<double>(n, ef * widen));
       }
     }
+    STRATA_ASSIGN_OR_RETURN(int64_t ignore, req.params().GetInt("quantization.ignore", 0));
+    STRATA_ASSIGN_OR_RETURN(int64_t rescore, req.params().GetInt("quantization.rescore", 1));
+    STRATA_ASSIGN_OR_RETURN(double oversampling,
+                            req.params().GetDouble("quantization.oversampling", 1.0));
+    if (!(oversampling >= 1.0)) {
+      return strata::InvalidArgument("quantization.oversampling must be at least 1");
+    }
+    const bool quantized = quantizer_.built() && ignore == 0;
+    const uint32_t rescore_n =
+        rescore != 0 ? static_cast<uint32_t>(std::ceil(req.top_k() * oversampling)) : 0;
     std::vector<std::pair<float, uint32_t>> found;
     std::vector<sdk::ScoredOffset> hits;
     for (uint32_t q = 0; q < req.n_queries(); ++q) {
       STRATA_RETURN_IF_ERROR(req.cancel().Check("hnsw search"));
-      graph_.Search(req.QueryF32(q), req.top_k(), ef, allow, &found);
+      if (quantized) {
+        graph_.SearchQuantized(quantizer_, req.QueryF32(q), req.top_k(), ef, allow, rescore_n,
+                               &found);
+      } else {
+        graph_.Search(req.QueryF32(q), req.top_k(), ef, allow, &found);
+      }
       hits.clear();
       for (const auto& [d, id] : found) hits.push_back({ScoreOf(d), id});
       out.Set(q, hits);
@@ -120,12 +154,27 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   Status Load(const sdk::Dir& dir) {
     STRATA_ASSIGN_OR_RETURN(std::string data, dir.ReadFile(kGraphFile));
     STRATA_RETURN_IF_ERROR(graph_.Deserialize(data, dir.Path(kGraphFile)));
-    return BindVectors(std::max(graph_.capacity(), source().count()));
+    STRATA_RETURN_IF_ERROR(BindVectors(std::max(graph_.capacity(), source().count())));
+    Quantize(graph_.size());
+    return Status::Ok();
   }
   std::vector<std::string> Files() const { return {kGraphFile}; }
-  uint64_t MemoryUsage() const { return graph_.MemoryBytes() + copy_.capacity() * sizeof(float); }
+  uint64_t MemoryUsage() const {
+    return graph_.MemoryBytes() + copy_.capacity() * sizeof(float) + quantizer_.MemoryBytes();
+  }
 
  private:
+  // Codes for offsets [0, n) (points inserted later are scored exactly until the next build).
+  void Quantize(uint32_t n) {
+    if (!quantize_ || n == 0) return;
+    const float* base = source().DenseF32(0);
+    size_t stride = source().raw()->stride_bytes / sizeof(float);
+    if (base == nullptr) {
+      base = copy_.data();
+      stride = source().dim();
+    }
+    quantizer_.Build(base, stride, n, source().dim(), quantile_, space_ == hnsw::Space::kL2);
+  }
   float ScoreOf(float d) const { return space_ == hnsw::Space::kInnerProduct ? 1.0f - d : -d; }
   // Points the graph at the host's vectors (zero-copy when dense), else at a private copy.
   Status BindVectors(uint32_t n) {
@@ -148,6 +197,9 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   hnsw::Space space_;
   uint32_t ef_construct_;
   std::vector<float> copy_;
+  bool quantize_ = false;
+  float quantile_ = 1.0f;
+  hnsw::ScalarQuantizer quantizer_;
 };
 
 }  // namespace

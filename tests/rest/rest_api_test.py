@@ -358,6 +358,70 @@ class RestApiTest(unittest.TestCase):
                     self.assertTrue(all(i % 4 == 1 for i in approx), "the filter holds through the index")
         self.assertGreaterEqual(hit / total, 0.9, f"recall@10 through HNSW: {hit / total:.3f}")
 
+    def test_17_scalar_quantization(self):
+        import random
+        rng = random.Random(8)
+        dim = 64
+        self.call("PUT", "/collections/quant", {"vectors": {"size": dim, "distance": "Euclid"},
+                                                "optimizers_config": {"indexing_threshold": 20},
+                                                "quantization_config": {"scalar": {"type": "int8", "quantile": 0.99}}},
+                  template="/collections/{collection_name}")
+        pts = [{"id": i, "vector": [rng.gauss(0, 1) for _ in range(dim)]} for i in range(3000)]
+        for b in range(0, 3000, 500):  # 500 x 64-d stays under the test server's 1 MiB limit
+            self.call("PUT", "/collections/quant/points?wait=true", {"points": pts[b:b + 500]})
+
+        def wait_indexed():
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                info = self.call("GET", "/collections/quant", template="/collections/{collection_name}")["result"]
+                if info["indexed_vectors_count"] >= 3000:
+                    return info
+                time.sleep(0.1)
+            self.fail("not indexed in time")
+        info = wait_indexed()
+        self.assertEqual(info["config"]["quantization_config"]["scalar"]["quantile"], 0.99)
+        hit = total = 0
+        differs = 0
+        for t in range(20):
+            q = [rng.gauss(0, 1) for _ in range(dim)]
+            exact = self.call("POST", "/collections/quant/points/query",
+                              {"query": q, "limit": 10, "params": {"exact": True}})["result"]["points"]
+            approx = self.call("POST", "/collections/quant/points/query",
+                               {"query": q, "limit": 10,
+                                "params": {"quantization": {"rescore": True, "oversampling": 2.0}}},
+                               template="/collections/{collection_name}/points/query")["result"]["points"]
+            raw = self.call("POST", "/collections/quant/points/query",
+                            {"query": q, "limit": 10, "params": {"quantization": {"rescore": False}}})["result"]["points"]
+            exact_scores = {p["id"]: p["score"] for p in exact}
+            hit += len({p["id"] for p in approx} & set(exact_scores))
+            total += 10
+            for p in approx:  # rescored: exact distances
+                if p["id"] in exact_scores:
+                    self.assertAlmostEqual(p["score"], exact_scores[p["id"]], places=3)
+            # Without rescoring the scores are the int8 estimates: close, not equal.
+            differs += sum(1 for p in raw if p["id"] in exact_scores and abs(p["score"] - exact_scores[p["id"]]) > 1e-4)
+        self.assertGreaterEqual(hit / total, 0.9, f"recall@10 with int8 + rescore: {hit / total:.3f}")
+        self.assertGreater(differs, 0, "the quantized traversal was used")
+        err = self.call("POST", "/collections/quant/points/query",
+                        {"query": [0.0] * dim, "params": {"quantization": {"oversampling": 0.5}}}, expect=400)
+        self.assertIn("oversampling", err["status"]["error"])
+        err = self.call("PATCH", "/collections/quant",
+                        {"quantization_config": {"scalar": {"type": "int8", "quantile": 0.2}}}, expect=400)
+        self.assertIn("quantization_config.scalar.quantile", err["status"]["error"])
+        # Turning quantization off rebuilds the index without codes.
+        self.call("PATCH", "/collections/quant", {"quantization_config": "Disabled"})
+        info = wait_indexed()
+        self.assertNotIn("scalar", info["config"].get("quantization_config") or {})
+        q = [rng.gauss(0, 1) for _ in range(dim)]
+        raw = self.call("POST", "/collections/quant/points/query",
+                        {"query": q, "limit": 5, "params": {"quantization": {"rescore": False}}})["result"]["points"]
+        exact = self.call("POST", "/collections/quant/points/query",
+                          {"query": q, "limit": 5, "params": {"exact": True}})["result"]["points"]
+        exact_scores = {p["id"]: p["score"] for p in exact}
+        for p in raw:
+            if p["id"] in exact_scores:
+                self.assertAlmostEqual(p["score"], exact_scores[p["id"]], places=4)
+
     def test_12_telemetry_and_cluster(self):
         tel = self.call("GET", "/telemetry", template="/telemetry")["result"]
         self.assertEqual(tel["app"]["name"], "strata")

@@ -62,6 +62,25 @@ Status ValidateCollectionName(const std::string& name, const std::string& field)
   return Status::Ok();
 }
 
+namespace {
+
+// Qdrant's bounds on quantization settings, with the field named.
+Status ValidateQuantization(const qdrant::QuantizationConfig& q, const std::string& field) {
+  if (q.has_scalar()) {
+    const qdrant::ScalarQuantization& sq = q.scalar();
+    if (sq.type() != qdrant::Int8) {
+      return InvalidArgument(field + ".scalar.type: only int8 is supported");
+    }
+    if (sq.has_quantile() && !(sq.quantile() >= 0.5f && sq.quantile() <= 1.0f)) {
+      return InvalidArgument(field + ".scalar.quantile: must be within [0.5, 1], got " +
+                             std::to_string(sq.quantile()));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<qdrant::CollectionConfig> ConfigFromCreate(const qdrant::CreateCollection& req) {
   STRATA_RETURN_IF_ERROR(ValidateCollectionName(req.collection_name(), "collection_name"));
   if (req.has_sparse_vectors_config() && req.sparse_vectors_config().map_size() > 0) {
@@ -115,7 +134,10 @@ Result<qdrant::CollectionConfig> ConfigFromCreate(const qdrant::CreateCollection
   if (req.has_wal_config()) wal->MergeFrom(req.wal_config());
   if (wal->wal_capacity_mb() < 1)
     return InvalidArgument("wal_config.wal_capacity_mb: must be >= 1");
-  if (req.has_quantization_config()) *c.mutable_quantization_config() = req.quantization_config();
+  if (req.has_quantization_config()) {
+    STRATA_RETURN_IF_ERROR(ValidateQuantization(req.quantization_config(), "quantization_config"));
+    *c.mutable_quantization_config() = req.quantization_config();
+  }
   if (req.has_strict_mode_config()) *c.mutable_strict_mode_config() = req.strict_mode_config();
   *c.mutable_metadata() = req.metadata();
   return c;
@@ -206,11 +228,23 @@ Result<FieldIndexSpec> FieldSpecOf(qdrant::PayloadSchemaType type,
   return spec;
 }
 
+// The index plugin's parameters: hnsw_config, and scalar quantization as int8 codes.
+std::map<std::string, std::string> IndexParamsOf(const qdrant::CollectionConfig& config) {
+  std::map<std::string, std::string> p;
+  p["m"] = std::to_string(config.hnsw_config().m());
+  p["ef_construct"] = std::to_string(config.hnsw_config().ef_construct());
+  if (config.has_quantization_config() && config.quantization_config().has_scalar()) {
+    const qdrant::ScalarQuantization& sq = config.quantization_config().scalar();
+    p["quantization"] = "int8";
+    if (sq.has_quantile()) p["quantile"] = std::to_string(sq.quantile());
+  }
+  return p;
+}
+
 // The shard's index settings from the collection's configuration.
 void IndexOptionsFrom(const qdrant::CollectionConfig& config, ShardOptions* options) {
   options->wal.segment_capacity = config.wal_config().wal_capacity_mb() << 20;
-  options->index_params["m"] = std::to_string(config.hnsw_config().m());
-  options->index_params["ef_construct"] = std::to_string(config.hnsw_config().ef_construct());
+  options->index_params = IndexParamsOf(config);
   options->indexing_threshold_kb = config.optimizer_config().indexing_threshold();
   options->full_scan_threshold_kb = config.hnsw_config().full_scan_threshold();
   if (config.hnsw_config().m() == 0) options->indexing_threshold_kb = 0;  // m = 0: no graph
@@ -323,6 +357,13 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
     if (q.has_disabled()) {
       c->clear_quantization_config();
     } else if (q.has_scalar()) {
+      qdrant::QuantizationConfig probe;
+      *probe.mutable_scalar() = q.scalar();
+      Status valid = ValidateQuantization(probe, "quantization_config");
+      if (!valid.ok()) {
+        meta_ = before;
+        return valid;
+      }
       *c->mutable_quantization_config()->mutable_scalar() = q.scalar();
     } else if (q.has_product()) {
       *c->mutable_quantization_config()->mutable_product() = q.product();
@@ -331,8 +372,13 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
     }
   }
   Status s = SaveMeta();
-  if (!s.ok()) meta_ = before;
-  return s;
+  if (!s.ok()) {
+    meta_ = before;
+    return s;
+  }
+  // A changed hnsw or quantization config rebuilds the vector index.
+  shard_->SetIndexParams(IndexParamsOf(meta_.config()));
+  return Status::Ok();
 }
 
 Status Collection::CreateFieldIndex(const qdrant::CreateFieldIndexCollection& req) {

@@ -96,6 +96,25 @@ class Exchange {
   Clock::time_point start_;
 };
 
+// A request's search params onto the shard's search.
+Status ApplySearchParams(const qdrant::SearchParams& p, SearchSpec* s) {
+  s->exact = p.exact();
+  s->hnsw_ef = p.hnsw_ef();
+  if (p.has_quantization()) {
+    const qdrant::QuantizationSearchParams& q = p.quantization();
+    if (q.has_ignore()) s->quantization_ignore = q.ignore();
+    if (q.has_rescore()) s->quantization_rescore = q.rescore();
+    if (q.has_oversampling()) {
+      if (!(q.oversampling() >= 1.0)) {
+        return InvalidArgument("params.quantization.oversampling: must be at least 1, got " +
+                               std::to_string(q.oversampling()));
+      }
+      s->oversampling = q.oversampling();
+    }
+  }
+  return Status::Ok();
+}
+
 // Runs fn(req, &resp) -> Status and replies (resp with its time) or fails.
 template <class Req, class Resp, class Fn>
 void Handle(Exchange& ex, Fn&& fn) {
@@ -228,10 +247,7 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
   if (q.has_score_threshold()) s.score_threshold = q.score_threshold();
   s.with_payload = q.has_with_payload() ? &q.with_payload() : nullptr;
   s.with_vectors = q.has_with_vectors() ? &q.with_vectors() : nullptr;
-  if (q.has_params()) {
-    s.exact = q.params().exact();
-    s.hnsw_ef = q.params().hnsw_ef();
-  }
+  if (q.has_params()) STRATA_RETURN_IF_ERROR(ApplySearchParams(q.params(), &s));
   STRATA_ASSIGN_OR_RETURN(*out, c->shard().Search(s));
   return Status::Ok();
 }
@@ -332,10 +348,7 @@ Status RunSearch(Toc& toc, const qdrant::SearchPoints& r, std::vector<qdrant::Sc
   if (r.has_score_threshold()) s.score_threshold = r.score_threshold();
   s.with_payload = r.has_with_payload() ? &r.with_payload() : nullptr;
   s.with_vectors = r.has_with_vectors() ? &r.with_vectors() : nullptr;
-  if (r.has_params()) {
-    s.exact = r.params().exact();
-    s.hnsw_ef = r.params().hnsw_ef();
-  }
+  if (r.has_params()) STRATA_RETURN_IF_ERROR(ApplySearchParams(r.params(), &s));
   STRATA_ASSIGN_OR_RETURN(*out, c->shard().Search(s));
   return Status::Ok();
 }

@@ -124,6 +124,8 @@ void LocalShard::OptimizerLoop() {
       }
       {
         std::unique_lock<std::shared_mutex> data(data_mu_);
+        // Parameters changed during the build: drop it, the next round builds with the new ones.
+        if ((*built)->generation != index_generation_) continue;
         indexes_[spec.name] = std::move(built).value();
       }
       const double secs =
@@ -141,9 +143,12 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const Ve
   index->vt = options_.index;
   index->n = n;
   index->dim = spec.dim;
+  std::map<std::string, std::string> index_params;
   {
     std::shared_lock<std::shared_mutex> data(data_mu_);
     index->base = segment_.VectorBase(spec.name);  // stable; offsets < n never change
+    index_params = options_.index_params;
+    index->generation = index_generation_;
   }
   strata_vector_source& src = index->src;
   src.struct_size = sizeof(src);
@@ -164,7 +169,7 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const Ve
     return STRATA_OK;
   };
   sdk::OwnedParams params;
-  for (const auto& [k, v] : options_.index_params) params.Set(k, v);
+  for (const auto& [k, v] : index_params) params.Set(k, v);
   strata_error err{};
   int32_t rc = index->vt->create(options_.host, params.Get(), &src, &index->idx, &err);
   if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index create");
@@ -237,6 +242,11 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   filter.estimate = {est.min, std::max<uint64_t>(est.exp, 1), est.max};
   sdk::OwnedParams params;
   if (s.hnsw_ef > 0) params.Set("ef", std::to_string(s.hnsw_ef));
+  if (s.quantization_ignore) params.Set("quantization.ignore", *s.quantization_ignore ? "1" : "0");
+  if (s.quantization_rescore) {
+    params.Set("quantization.rescore", *s.quantization_rescore ? "1" : "0");
+  }
+  if (s.oversampling) params.Set("quantization.oversampling", std::to_string(*s.oversampling));
   const uint32_t k = static_cast<uint32_t>(std::min<uint64_t>(want, n));
   std::vector<uint32_t> ids(k);
   std::vector<float> scores(k);
@@ -984,6 +994,14 @@ void LocalShard::SetFieldIndexes(const std::map<std::string, FieldIndexSpec>& fi
     if (fields.count(path) == 0) segment_.DropFieldIndex(path);
   }
   for (const auto& [path, spec] : fields) segment_.SetFieldIndex(path, spec);
+}
+
+void LocalShard::SetIndexParams(const std::map<std::string, std::string>& params) {
+  std::unique_lock<std::shared_mutex> data(data_mu_);
+  if (options_.index_params == params) return;
+  options_.index_params = params;
+  ++index_generation_;
+  indexes_.clear();
 }
 
 uint64_t LocalShard::PointsIndexed(const std::string& field) const {

@@ -61,6 +61,10 @@ struct SearchSpec {
   std::vector<ExternalId> exclude;  // e.g. the points a query-by-id or recommend started from
   bool exact = false;               // params.exact: never use the index
   uint64_t hnsw_ef = 0;             // params.hnsw_ef: 0 = the index's default
+  // params.quantization: passed to a quantized index (unset = the index's defaults).
+  std::optional<bool> quantization_ignore;
+  std::optional<bool> quantization_rescore;
+  std::optional<double> oversampling;
 };
 
 class LocalShard {
@@ -88,6 +92,9 @@ class LocalShard {
   // Payload field indexes (the collection's payload_schema). Builds what is new, drops what is
   // gone; searches and writes wait while an index builds.
   void SetFieldIndexes(const std::map<std::string, FieldIndexSpec>& fields);
+  // New index parameters (hnsw or quantization changed): the built indexes are dropped and the
+  // optimizer rebuilds with the new ones; searches are exact meanwhile.
+  void SetIndexParams(const std::map<std::string, std::string>& params);
   // Live points with a value in the field's index (0 when not indexed).
   uint64_t PointsIndexed(const std::string& field) const;
 
@@ -113,6 +120,7 @@ class LocalShard {
     uint32_t dim = 0;
     const float* base = nullptr;
     strata_vector_source src{};
+    uint64_t generation = 0;  // index_generation_ when the build started
     ~VectorIndex() {
       if (idx != nullptr) vt->destroy(idx);
     }
@@ -130,7 +138,7 @@ class LocalShard {
   FileSystem fs_;
   std::string dir_;
   std::vector<VectorSpec> specs_;
-  ShardOptions options_;
+  ShardOptions options_;  // index_params guarded by data_mu_ once the optimizer runs
   std::unique_ptr<Wal> wal_;
   std::mutex write_mu_;                // WAL append + apply order
   mutable std::shared_mutex data_mu_;  // segment readers vs the apply step
@@ -138,6 +146,7 @@ class LocalShard {
   uint64_t applied_seq_ = 0;
   uint64_t snapshot_seq_ = 0;
   std::map<std::string, std::shared_ptr<VectorIndex>> indexes_;  // guarded by data_mu_
+  uint64_t index_generation_ = 0;  // bumped when index parameters change; guarded by data_mu_
   std::mutex optimizer_mu_;
   std::condition_variable optimizer_cv_;
   bool stopping_ = false;

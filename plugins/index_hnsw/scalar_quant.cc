@@ -1,0 +1,135 @@
+#include "scalar_quant.h"
+
+#include <algorithm>
+#include <cmath>
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 cast intrinsics trip -Wuninitialized on their own undefined upper lanes.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#endif
+
+namespace strata::hnsw {
+namespace {
+
+int32_t DotScalar(const uint8_t* a, const int8_t* b, size_t n) {
+  int32_t acc = 0;
+  for (size_t i = 0; i < n; ++i) acc += static_cast<int32_t>(a[i]) * b[i];
+  return acc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) int32_t DotAvx2(const uint8_t* a, const int8_t* b, size_t n) {
+  // Widen to 16 bits first: maddubs would saturate on 255 * -128 pairs.
+  __m256i acc = _mm256_setzero_si256();
+  for (size_t i = 0; i < n; i += 16) {
+    const __m256i va =
+        _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    const __m256i vb =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(va, vb));
+  }
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx2"))) int32_t DotVnni(const uint8_t* a,
+                                                                            const int8_t* b,
+                                                                            size_t n) {
+  __m512i acc = _mm512_setzero_si512();
+  for (size_t i = 0; i < n; i += 64) {
+    acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i));
+  }
+  const __m256i half =
+      _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+#endif
+
+}  // namespace
+
+DotU8S8Fn DotU8S8Scalar() { return DotScalar; }
+
+DotU8S8Fn DotU8S8Best() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) return DotVnni;
+  if (__builtin_cpu_supports("avx2")) return DotAvx2;
+#endif
+  return DotScalar;
+}
+
+const char* DotU8S8BestName() {
+  const DotU8S8Fn best = DotU8S8Best();
+#if defined(__x86_64__)
+  if (best == DotVnni) return "avx512-vnni";
+  if (best == DotAvx2) return "avx2";
+#endif
+  return "scalar";
+}
+
+void ScalarQuantizer::Build(const float* base, size_t stride, uint32_t n, uint32_t dim,
+                            float quantile, bool l2) {
+  dim_ = dim;
+  padded_ = (dim + 63) / 64 * 64;
+  n_ = n;
+  l2_ = l2;
+  dot_ = DotU8S8Best();
+  // The central `quantile` of an evenly spaced sample of the values.
+  std::vector<float> sample;
+  const size_t total = size_t{n} * dim;
+  const size_t want = std::min<size_t>(total, 1 << 20);
+  const size_t step = std::max<size_t>(1, total / std::max<size_t>(1, want));
+  for (size_t i = 0; i < total; i += step) sample.push_back(base[(i / dim) * stride + i % dim]);
+  float lo = 0, hi = 0;
+  if (!sample.empty()) {
+    const double q = std::clamp<double>(quantile, 0.5, 1.0);
+    const size_t a = static_cast<size_t>((1.0 - q) / 2 * (sample.size() - 1));
+    const size_t b = static_cast<size_t>((1.0 + q) / 2 * (sample.size() - 1));
+    std::nth_element(sample.begin(), sample.begin() + a, sample.end());
+    lo = sample[a];
+    std::nth_element(sample.begin(), sample.begin() + b, sample.end());
+    hi = sample[b];
+  }
+  offset_ = lo;
+  scale_ = hi > lo ? (hi - lo) / 255.0f : 1.0f;
+  codes_.assign(size_t{n} * padded_, 0);
+  sums_.assign(n, 0);
+  sumsq_.assign(n, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float* v = base + size_t{i} * stride;
+    uint8_t* c = codes_.data() + size_t{i} * padded_;
+    int64_t sum = 0, sumsq = 0;
+    for (uint32_t d = 0; d < dim; ++d) {
+      const float x = std::round((v[d] - offset_) / scale_);
+      const int code = static_cast<int>(std::clamp(x, 0.0f, 255.0f));
+      c[d] = static_cast<uint8_t>(code);
+      sum += code;
+      sumsq += code * code;
+    }
+    sums_[i] = sum;
+    sumsq_[i] = sumsq;
+  }
+}
+
+ScalarQuantizer::Query ScalarQuantizer::Encode(const float* v) const {
+  Query q;
+  q.codes.assign(padded_, 0);
+  for (uint32_t d = 0; d < dim_; ++d) {
+    const float x = std::round((v[d] - offset_) / scale_);
+    const int code = static_cast<int>(std::clamp(x, 0.0f, 255.0f));
+    q.codes[d] = static_cast<int8_t>(code - 128);
+    q.sum += code;
+    q.sumsq += code * code;
+  }
+  // Padding holds c = 0, i.e. -128 shifted: it must not count, and stored codes are 0 there.
+  for (uint32_t d = dim_; d < padded_; ++d) q.codes[d] = 0;
+  return q;
+}
+
+}  // namespace strata::hnsw

@@ -1,0 +1,110 @@
+// The int8 paths agree with the scalar reference, and quantized distances track the exact ones
+// closely enough that rescoring a few candidates recovers exact answers.
+#include "scalar_quant.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "hnsw_graph.h"
+
+namespace strata::hnsw {
+namespace {
+
+TEST(ScalarQuantTest, EverySimdPathEqualsTheScalarDot) {
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+  for (size_t n : {64u, 128u, 768u, 1024u}) {
+    std::vector<uint8_t> a(n);
+    std::vector<int8_t> b(n);
+    for (auto& x : a) x = static_cast<uint8_t>(u8(rng));
+    for (auto& x : b) x = static_cast<int8_t>(s8(rng));
+    // The extremes too: 255 * -128 everywhere overflows 16-bit pair sums.
+    std::vector<uint8_t> amax(n, 255);
+    std::vector<int8_t> bmin(n, -128);
+    EXPECT_EQ(DotU8S8Best()(a.data(), b.data(), n), DotU8S8Scalar()(a.data(), b.data(), n))
+        << DotU8S8BestName() << " n=" << n;
+    EXPECT_EQ(DotU8S8Best()(amax.data(), bmin.data(), n),
+              DotU8S8Scalar()(amax.data(), bmin.data(), n));
+    EXPECT_EQ(DotU8S8Scalar()(amax.data(), bmin.data(), n), -32640 * static_cast<int32_t>(n));
+  }
+}
+
+class QuantFixture : public ::testing::TestWithParam<bool> {};
+
+TEST_P(QuantFixture, DistancesTrackTheFloatOnes) {
+  const bool l2 = GetParam();
+  constexpr uint32_t kDim = 100, kN = 2000;  // 100: not a multiple of 64 (padding)
+  std::mt19937 rng(2);
+  std::normal_distribution<float> g(0, 1);
+  std::vector<float> base(size_t{kN} * kDim);
+  for (float& x : base) x = g(rng) * 0.3f + 0.1f;
+  const sdk::DistanceKernels& k = sdk::Kernels();
+  // quantile 1.0 keeps the whole range (only rounding error); 0.99 clamps the tails, which
+  // shifts single distances more but keeps the typical error as small.
+  for (float quantile : {1.0f, 0.99f}) {
+    ScalarQuantizer sq;
+    sq.Build(base.data(), kDim, kN, kDim, quantile, l2);
+    ASSERT_EQ(sq.size(), kN);
+    double worst = 0, sum_err = 0, sum_abs = 0, spread = 0;
+    for (int t = 0; t < 50; ++t) {
+      std::vector<float> q(kDim);
+      for (float& x : q) x = g(rng) * 0.3f + 0.1f;
+      ScalarQuantizer::Query qq = sq.Encode(q.data());
+      for (uint32_t i = 0; i < kN; i += 7) {
+        const float* v = base.data() + size_t{i} * kDim;
+        const float exact = l2 ? k.l2sq(q.data(), v, kDim) : 1.0f - k.dot(q.data(), v, kDim);
+        const double err = std::fabs(exact - sq.Distance(qq, i));
+        worst = std::max(worst, err);
+        sum_err += err;
+        sum_abs += std::fabs(exact);
+        spread = std::max<double>(spread, std::fabs(exact));
+      }
+    }
+    EXPECT_LT(sum_err / sum_abs, quantile == 1.0f ? 0.02 : 0.05) << "quantile " << quantile;
+    if (quantile == 1.0f) {
+      EXPECT_LT(worst, 0.02 * spread) << worst << " of " << spread;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Spaces, QuantFixture, ::testing::Values(false, true));
+
+TEST(ScalarQuantTest, QuantizedGraphSearchWithRescoreFindsTheTrueNeighbours) {
+  constexpr uint32_t kDim = 32, kN = 3000;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> g(0, 1);
+  std::vector<float> base(size_t{kN} * kDim);
+  for (float& x : base) x = g(rng);
+  Graph graph(kDim, Space::kL2, Params{16, 100, 7});
+  graph.SetVectors(base.data(), kDim);
+  graph.Reserve(kN);
+  for (uint32_t i = 0; i < kN; ++i) graph.Insert(i);
+  ScalarQuantizer sq;
+  sq.Build(base.data(), kDim, kN, kDim, 0.99f, true);
+  const sdk::DistanceKernels& k = sdk::Kernels();
+  size_t hits = 0, total = 0;
+  std::vector<std::pair<float, uint32_t>> found;
+  for (int t = 0; t < 100; ++t) {
+    std::vector<float> q(kDim);
+    for (float& x : q) x = g(rng);
+    std::vector<std::pair<float, uint32_t>> all;
+    for (uint32_t i = 0; i < kN; ++i)
+      all.push_back({k.l2sq(q.data(), &base[size_t{i} * kDim], kDim), i});
+    std::partial_sort(all.begin(), all.begin() + 10, all.end());
+    graph.SearchQuantized(sq, q.data(), 10, 64, AllowFn{}, 30, &found);
+    ASSERT_EQ(found.size(), 10u);
+    for (size_t j = 0; j + 1 < found.size(); ++j) ASSERT_LE(found[j].first, found[j + 1].first);
+    // Rescored: reported distances are the exact ones.
+    EXPECT_FLOAT_EQ(found[0].first, k.l2sq(q.data(), &base[size_t{found[0].second} * kDim], kDim));
+    for (int j = 0; j < 10; ++j) {
+      ++total;
+      for (auto& f : found) hits += f.second == all[j].second ? 1 : 0;
+    }
+  }
+  EXPECT_GT(static_cast<double>(hits) / total, 0.95);
+}
+
+}  // namespace
+}  // namespace strata::hnsw
