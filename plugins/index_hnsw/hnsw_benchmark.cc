@@ -266,8 +266,10 @@ int main(int argc, char** argv) {
   // matching ids, and what the shard's planner does: exact below full_scan_threshold (Qdrant's
   // default 10000 KiB of vectors), else the graph at ef 64.
   const uint64_t full_scan_points = 10000ull * 1024 / (dim * 4);
-  std::printf("\n== filtered (label < T), one thread, k=%zu; planner: exact below %llu matches\n",
-              kK, static_cast<unsigned long long>(full_scan_points));
+  std::printf(
+      "\n== filtered (label < T), one thread, k=%zu; planner: exact below %llu matches "
+      "(full_scan_threshold) or below sqrt(32 * ef * n) = %.0f (cost model, ef 64)\n",
+      kK, static_cast<unsigned long long>(full_scan_points), std::sqrt(32.0 * 64 * n));
   const strata::sdk::DistanceKernels& kern = strata::sdk::Kernels();
   for (int T : {500, 100, 10, 1}) {
     auto fgt = ReadIvecs(dir + "/gt_label_lt_" + std::to_string(T) + ".ivecs");
@@ -317,7 +319,9 @@ int main(int argc, char** argv) {
         std::printf("   graph ef %3u: recall %.4f, %.0f qps\n", ef, rec, qps);
       }
     }
-    if (allowed.size() < full_scan_points) {
+    // The shard's rule: Qdrant's threshold, or below the cost model's crossover sqrt(32 ef n).
+    if (allowed.size() < full_scan_points ||
+        static_cast<double>(allowed.size()) < std::sqrt(32.0 * 64 * n)) {
       std::printf("   planner: exact scan, recall 1.0000, %.0f qps\n", exact_qps);
     } else {
       const uint32_t ef = 64;  // the plugin does not widen ef for filters

@@ -320,8 +320,10 @@ void Collection::Info(qdrant::CollectionInfo* out) const {
     std::lock_guard<std::mutex> lock(mu_);
     *out = meta_;
   }
-  out->set_status(qdrant::Green);
-  out->mutable_optimizer_status()->set_ok(true);
+  const LocalShard::OptimizerState opt = shard_->optimizer_state();
+  out->set_status(!opt.error.empty() ? qdrant::Red : opt.busy ? qdrant::Yellow : qdrant::Green);
+  out->mutable_optimizer_status()->set_ok(opt.error.empty());
+  if (!opt.error.empty()) out->mutable_optimizer_status()->set_error(opt.error);
   out->set_segments_count(1);
   out->set_points_count(shard_->points_count());
   out->set_indexed_vectors_count(shard_->indexed_count());

@@ -63,6 +63,9 @@ class IndexedSearchTest : public ::testing::Test {
     s.limit = 10;
     s.filter = f;
     s.exact = exact;
+    // ef 1 keeps the planner's cost-model crossover (sqrt(32 * ef * n)) below the filters'
+    // 150 matches, so filtered searches go through the index (the flat index ignores ef).
+    s.hnsw_ef = 1;
     std::vector<uint64_t> ids;
     for (const auto& p : *shard_->Search(s)) ids.push_back(p.id().num());
     return ids;
@@ -147,6 +150,51 @@ TEST_F(IndexedSearchTest, PayloadIndexPlansStayExactOnEveryPath) {
   shard_->SetFieldIndexes({});
   EXPECT_EQ(shard_->PointsIndexed("g"), 0u);
   EXPECT_EQ(*shard_->Count(&rare), 5u);
+}
+
+TEST_F(IndexedSearchTest, OptimizerStateIsBusyUntilIndexedAndReportsAFailedBuild) {
+  std::mt19937 rng(6);
+  // A sleeping optimizer: the index is due but not built.
+  ShardOptions o;
+  o.index = FlatIndexVtable();
+  o.indexing_threshold_kb = 4;
+  o.optimizer_interval_ms = 60000;
+  auto idle = *LocalShard::Open(fs_->view(), "idle", {{"", kDim, Metric::kEuclid}}, o);
+  EXPECT_FALSE(idle->optimizer_state().busy);
+  ASSERT_TRUE(idle->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 600, rng)).ok());
+  EXPECT_TRUE(idle->optimizer_state().busy);
+  idle.reset();
+
+  // The running fixture shard settles to idle once indexed.
+  ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 600, rng)).ok());
+  ASSERT_TRUE(WaitIndexed(600));
+  for (int i = 0; i < 200 && shard_->optimizer_state().busy; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(shard_->optimizer_state().busy);
+  EXPECT_TRUE(shard_->optimizer_state().error.empty());
+
+  // A plugin whose build fails: reported, searches stay exact and correct.
+  static strata_index_vtable failing = *FlatIndexVtable();
+  failing.build = [](strata_index*, const strata_filter*, const strata_cancel*,
+                     strata_error* err) -> int32_t {
+    return SetError(err, STRATA_INTERNAL, "disk on fire");
+  };
+  o.index = &failing;
+  o.optimizer_interval_ms = 5;
+  auto broken = *LocalShard::Open(fs_->view(), "broken", {{"", kDim, Metric::kEuclid}}, o);
+  ASSERT_TRUE(broken->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 600, rng)).ok());
+  std::string error;
+  for (int i = 0; i < 400 && error.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    error = broken->optimizer_state().error;
+  }
+  EXPECT_NE(error.find("disk on fire"), std::string::npos) << error;
+  EXPECT_EQ(broken->indexed_count(), 0u);
+  SearchSpec s;
+  s.query.assign(kDim, 0.5f);
+  s.limit = 3;
+  EXPECT_EQ(broken->Search(s)->size(), 3u);
 }
 
 }  // namespace

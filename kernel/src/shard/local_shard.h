@@ -102,6 +102,13 @@ class LocalShard {
   size_t points_count() const;
   // Vectors covered by a built index (over all vector names).
   uint64_t indexed_count() const;
+  // The optimizer's state, as collection info reports it: building or due to build (yellow),
+  // the last build failed (red, with the error), else idle (green).
+  struct OptimizerState {
+    bool busy = false;
+    std::string error;
+  };
+  OptimizerState optimizer_state() const;
   const std::vector<VectorSpec>& specs() const { return specs_; }
 
  private:
@@ -147,10 +154,14 @@ class LocalShard {
   uint64_t snapshot_seq_ = 0;
   std::map<std::string, std::shared_ptr<VectorIndex>> indexes_;  // guarded by data_mu_
   uint64_t index_generation_ = 0;  // bumped when index parameters change; guarded by data_mu_
-  std::mutex optimizer_mu_;
+  mutable std::mutex optimizer_mu_;
   std::condition_variable optimizer_cv_;
   bool stopping_ = false;
   std::atomic<bool> cancel_build_{false};
+  std::atomic<bool> building_{false};
+  std::string build_error_;  // the last failed build's message; guarded by optimizer_mu_
+  // Whether the optimizer builds an index over n offsets when `indexed` are covered.
+  bool IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const;
   std::thread optimizer_;
 };
 
