@@ -209,15 +209,65 @@ Status ParseRecommend(const Json& r, const std::string& at, qdrant::RecommendInp
   return Status::Ok();
 }
 
+// One {"positive": example, "negative": example} pair or an array of them (null: none).
+Status ParseContext(const Json& j, const std::string& at, qdrant::ContextInput* out) {
+  if (j.IsNull()) return Status::Ok();
+  auto one = [&](const Json& p, const std::string& where) -> Status {
+    if (!p.IsObject()) {
+      return InvalidArgument("Format error in JSON body: " + where +
+                             ": expected {\"positive\": ..., \"negative\": ...}");
+    }
+    qdrant::ContextInputPair* pair = out->add_pairs();
+    for (const char* side : {"positive", "negative"}) {
+      auto it = p.FindMember(side);
+      if (it == p.MemberEnd()) {
+        return InvalidArgument("Format error in JSON body: " + where + ": missing field `" + side +
+                               "`");
+      }
+      STRATA_RETURN_IF_ERROR(ParseExample(
+          it->value, where + "." + side,
+          std::string(side) == "positive" ? pair->mutable_positive() : pair->mutable_negative()));
+    }
+    return Status::Ok();
+  };
+  if (j.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < j.Size(); ++i) {
+      STRATA_RETURN_IF_ERROR(one(j[i], at + "[" + std::to_string(i) + "]"));
+    }
+    return Status::Ok();
+  }
+  return one(j, at);
+}
+
 Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out) {
   const Json* v = &q;
   if (q.IsObject()) {
     auto rec = q.FindMember("recommend");
     if (rec != q.MemberEnd())
       return ParseRecommend(rec->value, at + ".recommend", out->mutable_recommend());
+    auto disc = q.FindMember("discover");
+    if (disc != q.MemberEnd()) {
+      const std::string where = at + ".discover";
+      if (!disc->value.IsObject()) {
+        return InvalidArgument("Format error in JSON body: " + where + ": expected an object");
+      }
+      auto target = disc->value.FindMember("target");
+      auto context = disc->value.FindMember("context");
+      if (target == disc->value.MemberEnd() || context == disc->value.MemberEnd()) {
+        return InvalidArgument("Format error in JSON body: " + where +
+                               ": `target` and `context` are required");
+      }
+      qdrant::DiscoverInput* d = out->mutable_discover();
+      STRATA_RETURN_IF_ERROR(ParseExample(target->value, where + ".target", d->mutable_target()));
+      return ParseContext(context->value, where + ".context", d->mutable_context());
+    }
+    auto ctx = q.FindMember("context");
+    if (ctx != q.MemberEnd())
+      return ParseContext(ctx->value, at + ".context", out->mutable_context());
     auto it = q.FindMember("nearest");
     if (it == q.MemberEnd()) {
-      return Unimplemented("query: only nearest and recommend queries are supported yet");
+      return Unimplemented(
+          "query: only nearest, recommend, discover and context queries are supported yet");
     }
     v = &it->value;
   }
@@ -1360,11 +1410,14 @@ void RestFrontend::AddRoutes() {
     });
   });
   // Groups: the query (or legacy search) body plus group_by, group_size, limit.
-  auto groups_route = [](bool legacy) {
-    return [legacy](RestFrontend& fe, Call& c) {
+  // Groups over the query body, the legacy search body or the legacy recommend body.
+  enum class GroupsBody { kQuery, kSearch, kRecommend };
+  auto groups_route = [](GroupsBody body) {
+    return [body](RestFrontend& fe, Call& c) {
       Status s = RequireObjectBody(c);
       qdrant::QueryPointGroups g;
       g.set_collection_name(c.path["collection_name"]);
+      const bool legacy = body == GroupsBody::kSearch;
       if (s.ok() && legacy) {
         qdrant::SearchPoints sp;
         s = BuildSearch(c.body, c.path["collection_name"], &sp);
@@ -1381,6 +1434,9 @@ void RestFrontend::AddRoutes() {
       } else if (s.ok()) {
         qdrant::QueryPoints q;
         s = BuildQuery(c.body, c.path["collection_name"], &q);
+        if (s.ok() && body == GroupsBody::kRecommend) {
+          s = ParseRecommend(c.body, "body", q.mutable_query()->mutable_recommend());
+        }
         if (s.ok()) {
           if (q.has_query()) *g.mutable_query() = q.query();
           if (q.has_using_()) g.set_using_(q.using_());
@@ -1433,8 +1489,12 @@ void RestFrontend::AddRoutes() {
       });
     };
   };
-  Add("POST", "/collections/{collection_name}/points/query/groups", groups_route(false));
-  Add("POST", "/collections/{collection_name}/points/search/groups", groups_route(true));
+  Add("POST", "/collections/{collection_name}/points/query/groups",
+      groups_route(GroupsBody::kQuery));
+  Add("POST", "/collections/{collection_name}/points/search/groups",
+      groups_route(GroupsBody::kSearch));
+  Add("POST", "/collections/{collection_name}/points/recommend/groups",
+      groups_route(GroupsBody::kRecommend));
   Add("POST", "/collections/{collection_name}/points/recommend", [](RestFrontend& fe, Call& c) {
     // The legacy route: the universal query with a recommend input.
     Status s = RequireObjectBody(c);
@@ -1449,6 +1509,34 @@ void RestFrontend::AddRoutes() {
     if (!s.ok()) return Error(c, s);
     return Ok(c, [&](JsonWriter& w) { WriteScoredList(w, resp.result()); });
   });
+  Add("POST", "/collections/{collection_name}/points/recommend/batch",
+      [](RestFrontend& fe, Call& c) {
+        // Each legacy recommend request becomes a universal query; one batch call to the kernel.
+        qdrant::QueryBatchPoints batch;
+        batch.set_collection_name(c.path["collection_name"]);
+        const Json* searches = Field(c, "searches");
+        if (searches == nullptr || !searches->IsArray())
+          return Error(c, InvalidArgument("Format error in JSON body: missing field `searches`"));
+        for (rapidjson::SizeType i = 0; i < searches->Size(); ++i) {
+          const Json& one = (*searches)[i];
+          const std::string at = "searches[" + std::to_string(i) + "]";
+          qdrant::QueryPoints* q = batch.add_query_points();
+          Status s = BuildQuery(one, c.path["collection_name"], q);
+          if (s.ok()) s = ParseRecommend(one, at, q->mutable_query()->mutable_recommend());
+          if (s.ok() && (!one.IsObject() || !one.HasMember("limit"))) {
+            s = InvalidArgument("Format error in JSON body: " + at + ": missing field `limit`");
+          }
+          if (!s.ok()) return Error(c, s.WithContext(at));
+        }
+        qdrant::QueryBatchResponse resp;
+        Status s = fe.Kernel(STRATA_METHOD_Points_QueryBatch, batch, c, &resp);
+        if (!s.ok()) return Error(c, s);
+        return Ok(c, [&](JsonWriter& w) {
+          w.StartArray();
+          for (const auto& b : resp.result()) WriteScoredList(w, b.result());
+          w.EndArray();
+        });
+      });
   // Snapshots: not implemented yet, said clearly.
   auto no_snapshots = [](RestFrontend&, Call& c) {
     return Error(c, Unimplemented("snapshots are not implemented yet by this Strata server"));

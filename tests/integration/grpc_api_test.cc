@@ -148,6 +148,113 @@ TEST_F(GrpcApiTest, CollectionsAndPointsEndToEnd) {
   }
 }
 
+// The legacy recommend/discover rpcs answer like the universal query they map to.
+TEST_F(GrpcApiTest, LegacyRecommendAndDiscoverRpcsMatchTheUniversalQuery) {
+  StartServer();
+  ASSERT_TRUE(CreateCollection("docs").ok());
+  {
+    grpc::ClientContext ctx;
+    qdrant::PointsOperationResponse resp;
+    ASSERT_TRUE(points_->Upsert(&ctx, Points("docs", 30), &resp).ok());
+  }
+  auto ids = [](const auto& points) {
+    std::vector<uint64_t> out;
+    for (const auto& p : points) out.push_back(p.id().num());
+    return out;
+  };
+  auto query = [&](const qdrant::Query& in, uint64_t limit) {
+    grpc::ClientContext ctx;
+    qdrant::QueryPoints q;
+    q.set_collection_name("docs");
+    *q.mutable_query() = in;
+    q.set_limit(limit);
+    qdrant::QueryResponse resp;
+    EXPECT_TRUE(points_->Query(&ctx, q, &resp).ok());
+    return ids(resp.result());
+  };
+  // Recommend (best_score) alone and in a batch.
+  qdrant::RecommendPoints rec;
+  rec.set_collection_name("docs");
+  rec.add_positive()->set_num(20);
+  rec.add_negative()->set_num(3);
+  rec.set_strategy(qdrant::BestScore);
+  rec.set_limit(5);
+  qdrant::Query as_query;
+  as_query.mutable_recommend()->add_positive()->mutable_id()->set_num(20);
+  as_query.mutable_recommend()->add_negative()->mutable_id()->set_num(3);
+  as_query.mutable_recommend()->set_strategy(qdrant::BestScore);
+  const std::vector<uint64_t> want = query(as_query, 5);
+  ASSERT_EQ(want.size(), 5u);
+  {
+    grpc::ClientContext ctx;
+    qdrant::RecommendBatchPoints batch;
+    batch.set_collection_name("docs");
+    *batch.add_recommend_points() = rec;
+    *batch.add_recommend_points() = rec;
+    batch.mutable_recommend_points(1)->set_limit(2);
+    qdrant::RecommendBatchResponse resp;
+    ASSERT_TRUE(points_->RecommendBatch(&ctx, batch, &resp).ok());
+    ASSERT_EQ(resp.result_size(), 2);
+    EXPECT_EQ(ids(resp.result(0).result()), want);
+    EXPECT_EQ(ids(resp.result(1).result()), std::vector<uint64_t>(want.begin(), want.begin() + 2));
+  }
+  {
+    grpc::ClientContext ctx;
+    qdrant::RecommendPointGroups g;
+    g.set_collection_name("docs");
+    g.add_positive()->set_num(20);
+    g.set_group_by("color");
+    g.set_limit(2);
+    g.set_group_size(2);
+    qdrant::RecommendGroupsResponse resp;
+    ASSERT_TRUE(points_->RecommendGroups(&ctx, g, &resp).ok());
+    ASSERT_EQ(resp.result().groups_size(), 2);
+    for (const auto& grp : resp.result().groups()) EXPECT_EQ(grp.hits_size(), 2);
+  }
+  // Discover: target 25, context (positive 28, negative 1).
+  qdrant::DiscoverPoints disc;
+  disc.set_collection_name("docs");
+  disc.mutable_target()->mutable_single()->mutable_id()->set_num(25);
+  auto* pair = disc.add_context();
+  pair->mutable_positive()->mutable_id()->set_num(28);
+  pair->mutable_negative()->mutable_id()->set_num(1);
+  disc.set_limit(4);
+  qdrant::Query dq;
+  dq.mutable_discover()->mutable_target()->mutable_id()->set_num(25);
+  auto* qp = dq.mutable_discover()->mutable_context()->add_pairs();
+  qp->mutable_positive()->mutable_id()->set_num(28);
+  qp->mutable_negative()->mutable_id()->set_num(1);
+  const std::vector<uint64_t> want_disc = query(dq, 4);
+  ASSERT_EQ(want_disc.size(), 4u);
+  for (uint64_t id : want_disc) EXPECT_TRUE(id != 25 && id != 28 && id != 1) << id;
+  {
+    grpc::ClientContext ctx;
+    qdrant::DiscoverResponse resp;
+    ASSERT_TRUE(points_->Discover(&ctx, disc, &resp).ok());
+    EXPECT_EQ(ids(resp.result()), want_disc);
+  }
+  {
+    grpc::ClientContext ctx;
+    qdrant::DiscoverBatchPoints batch;
+    batch.set_collection_name("docs");
+    *batch.add_discover_points() = disc;
+    qdrant::DiscoverBatchResponse resp;
+    ASSERT_TRUE(points_->DiscoverBatch(&ctx, batch, &resp).ok());
+    ASSERT_EQ(resp.result_size(), 1);
+    EXPECT_EQ(ids(resp.result(0).result()), want_disc);
+  }
+  {
+    grpc::ClientContext ctx;
+    qdrant::DiscoverPoints bad = disc;
+    bad.mutable_context(0)->clear_negative();
+    qdrant::DiscoverResponse resp;
+    grpc::Status st = points_->Discover(&ctx, bad, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st.error_message().find("context[0].negative"), std::string::npos)
+        << st.error_message();
+  }
+}
+
 TEST_F(GrpcApiTest, ErrorsCarryTheKernelsCodesAndMessages) {
   StartServer();
   {

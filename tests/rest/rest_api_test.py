@@ -279,8 +279,8 @@ class RestApiTest(unittest.TestCase):
         for p in legacy:
             validate_component(p, "ScoredPoint")
         err = self.call("POST", "/collections/rec/points/query",
-                        {"query": {"recommend": {"positive": [1], "strategy": "best_score"}}}, expect=501)
-        self.assertIn("best_score", err["status"]["error"].lower().replace("bestscore", "best_score"))
+                        {"query": {"recommend": {"positive": [1], "strategy": "best_of_all"}}}, expect=400)
+        self.assertIn("recommend.strategy", err["status"]["error"])
 
     def test_09_batch_update(self):
         self.make("batch")
@@ -421,6 +421,65 @@ class RestApiTest(unittest.TestCase):
         for p in raw:
             if p["id"] in exact_scores:
                 self.assertAlmostEqual(p["score"], exact_scores[p["id"]], places=4)
+
+    def test_18_recommend_strategies_discover_and_context(self):
+        self.make("disc", size=2, distance="Dot")
+        pts = {1: [1, 0], 2: [0, 1], 3: [-1, 0], 4: [0, -1], 5: [0.7, 0.7]}
+        self.call("PUT", "/collections/disc/points?wait=true", {"points": [
+            {"id": i, "vector": v, "payload": {"half": "up" if v[1] >= 0 else "down"}} for i, v in pts.items()]})
+
+        def query(q, **extra):
+            body = dict({"query": q, "limit": 10}, **extra)
+            res = self.call("POST", "/collections/disc/points/query", body,
+                            template="/collections/{collection_name}/points/query")["result"]["points"]
+            return [(p["id"], round(p["score"], 5)) for p in res]
+
+        ssig = lambda x: 0.5 * (x / (1 + abs(x)) + 1)
+        # best_score: sigmoid of the best positive similarity when it beats the best negative.
+        got = query({"recommend": {"positive": [1], "negative": [3], "strategy": "best_score"}})
+        self.assertEqual(got[0], (5, round(ssig(0.7), 5)))
+        self.assertEqual(sorted(got[1:]), [(2, -0.5), (4, -0.5)], "examples are excluded")
+        # sum_scores: positive similarities minus negative ones.
+        got = query({"recommend": {"positive": [1], "negative": [3], "strategy": "sum_scores"}})
+        self.assertEqual(got[0], (5, 1.4))
+        # negatives only are fine for best_score, not for average_vector.
+        got = query({"recommend": {"negative": [5], "strategy": "best_score"}})
+        self.assertEqual(sorted(got, key=lambda p: (-p[1], p[0])), [(3, round(-ssig(-0.7), 5)), (4, round(-ssig(-0.7), 5)),
+                               (1, round(-ssig(0.7), 5)), (2, round(-ssig(0.7), 5))])
+        err = self.call("POST", "/collections/disc/points/query",
+                        {"query": {"recommend": {"negative": [5]}}}, expect=400)
+        self.assertIn("recommend.positive", err["status"]["error"])
+        # discover: +1 per context pair the point sides with, then sigmoid(similarity to target).
+        got = query({"discover": {"target": [0, 1], "context": [{"positive": 1, "negative": 3}]}})
+        self.assertEqual(got, [(5, round(1 + ssig(0.7), 5)), (2, round(-1 + ssig(1), 5)),
+                               (4, round(-1 + ssig(-1), 5))])
+        # context: 0 on the positive side of every pair, below 0 elsewhere.
+        raw = self.call("POST", "/collections/disc/points/query",
+                        {"query": {"context": {"positive": 1, "negative": 3}}})["result"]["points"]
+        self.assertEqual((raw[0]["id"], raw[0]["score"]), (5, 0.0))
+        self.assertTrue(all(p["score"] < 0 for p in raw[1:]), raw)
+        got = query({"context": [{"positive": 1, "negative": 3}, {"positive": 2, "negative": 4}]},
+                    filter={"must": [{"key": "half", "match": {"value": "up"}}]})
+        self.assertEqual([i for i, _ in got], [5])
+        err = self.call("POST", "/collections/disc/points/query",
+                        {"query": {"context": [{"positive": 1}]}}, expect=400)
+        self.assertIn("query.context[0]", err["status"]["error"])
+        # The legacy routes older clients call.
+        batch = self.call("POST", "/collections/disc/points/recommend/batch", {"searches": [
+            {"positive": [1, 5], "limit": 2},  # mean [0.85, 0.35]: 2 (0.35), then 4 (-0.35)
+            {"positive": [1], "negative": [3], "strategy": "sum_scores", "limit": 1}]})["result"]
+        self.assertEqual([[p["id"] for p in b] for b in batch], [[2, 4], [5]])
+        for b in batch:
+            for p in b:
+                validate_component(p, "ScoredPoint")
+        groups = self.call("POST", "/collections/disc/points/recommend/groups",
+                           {"positive": [1], "group_by": "half", "limit": 2, "group_size": 1,
+                            "strategy": "best_score"})["result"]["groups"]
+        self.assertEqual([(g["id"], [h["id"] for h in g["hits"]]) for g in groups],
+                         [("up", [5]), ("down", [4])])
+        err = self.call("POST", "/collections/disc/points/recommend/batch",
+                        {"searches": [{"positive": [1]}]}, expect=400)
+        self.assertIn("searches[0]", err["status"]["error"])
 
     def test_12_telemetry_and_cluster(self):
         tel = self.call("GET", "/telemetry", template="/telemetry")["result"]

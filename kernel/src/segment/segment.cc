@@ -434,4 +434,19 @@ std::vector<ScoredOffset> Segment::SearchOffsets(const std::string& vector_name,
   return top.Take();
 }
 
+std::vector<ScoredOffset> Segment::SearchCustom(
+    const std::string& vector_name, size_t k, const qdrant::Filter* filter,
+    const std::function<float(const float*)>& score) const {
+  size_t s = 0;
+  while (s < specs_.size() && specs_[s].name != vector_name) ++s;
+  if (s == specs_.size() || k == 0) return {};
+  const Storage& st = storages_[s];
+  const uint32_t dim = specs_[s].dim;
+  TopK top(k);
+  ForEachMatch(filter, [&](uint32_t i) {
+    if (st.present[i]) top.Push({score(st.data.data() + size_t{i} * dim), i});
+  });
+  return top.Take();
+}
+
 }  // namespace strata::kernel

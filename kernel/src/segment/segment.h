@@ -117,6 +117,10 @@ class Segment {
       if (Matches(filter, o)) fn(o);
     }
   }
+  // Exact top-k by a custom objective over live points with the vector passing the filter.
+  std::vector<ScoredOffset> SearchCustom(const std::string& vector_name, size_t k,
+                                         const qdrant::Filter* filter,
+                                         const std::function<float(const float*)>& score) const;
   // Exact top-k over the candidates in [begin, end) (live, with the vector, passing the
   // filter), best first.
   std::vector<ScoredOffset> SearchOffsets(const std::string& vector_name, const float* query,

@@ -1,8 +1,12 @@
 #include "service/kernel_service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
+#include <memory>
 
 #include "collection/toc.h"
 #include "points.pb.h"
@@ -154,34 +158,149 @@ Result<std::vector<float>> ExampleVector(const Collection& c, const VectorSpec& 
   return InvalidArgument(field + ": an example is a point id or a dense vector");
 }
 
-// Recommendation by the average_vector strategy: 2 * mean(positive) - mean(negative), or
-// mean(positive) without negatives; the examples given by id are excluded from the results.
+// Qdrant's squashing of similarities into (-1, 1) and (0, 1) for the custom objectives.
+float FastSigmoid(float x) { return x / (1.0f + std::fabs(x)); }
+float ScaledFastSigmoid(float x) { return 0.5f * (FastSigmoid(x) + 1.0f); }
+
+using VectorInputs = google::protobuf::RepeatedPtrField<qdrant::VectorInput>;
+using Vectors = std::vector<std::vector<float>>;
+
+Status ExampleVectors(const Collection& c, const VectorSpec& spec, const VectorInputs& in,
+                      const std::string& field, std::vector<ExternalId>* exclude, Vectors* out) {
+  for (int i = 0; i < in.size(); ++i) {
+    STRATA_ASSIGN_OR_RETURN(
+        std::vector<float> v,
+        ExampleVector(c, spec, in[i], field + "[" + std::to_string(i) + "]", exclude));
+    out->push_back(std::move(v));
+  }
+  return Status::Ok();
+}
+
+// The similarity the custom objectives compare with: the metric's internal score (higher is
+// better; cosine vectors are unit length on both sides).
+std::function<float(const float*, const float*)> Similarity(const VectorSpec& spec) {
+  const Metric metric = spec.metric;
+  const uint32_t dim = spec.dim;
+  return [metric, dim](const float* a, const float* b) {
+    return Score(ActiveKernels(), metric, a, b, dim);
+  };
+}
+
+// Recommendation. average_vector: search near 2 * mean(positive) - mean(negative) (or
+// mean(positive)); best_score: each point scores sigmoid(best positive similarity) when that
+// beats its best negative one, else -sigmoid(best negative); sum_scores: positive similarities
+// minus negative ones. Examples given by id are excluded from the results.
 Status RecommendQuery(const Collection& c, const VectorSpec& spec, const qdrant::RecommendInput& r,
                       SearchSpec* s) {
-  if (r.has_strategy() && r.strategy() != qdrant::AverageVector) {
-    return Unimplemented("recommend strategy " + qdrant::RecommendStrategy_Name(r.strategy()) +
-                         " is not supported yet (average_vector is)");
+  const qdrant::RecommendStrategy strategy =
+      r.has_strategy() ? r.strategy() : qdrant::AverageVector;
+  if (strategy == qdrant::AverageVector && r.positive_size() == 0) {
+    return InvalidArgument("recommend.positive: at least one example for average_vector");
   }
-  if (r.positive_size() == 0) return InvalidArgument("recommend.positive: at least one example");
-  auto mean = [&](const google::protobuf::RepeatedPtrField<qdrant::VectorInput>& examples,
-                  const char* name, std::vector<float>* out) -> Status {
-    out->assign(spec.dim, 0.0f);
-    for (int i = 0; i < examples.size(); ++i) {
-      STRATA_ASSIGN_OR_RETURN(std::vector<float> v, ExampleVector(c, spec, examples[i],
-                                                                  std::string("recommend.") + name +
-                                                                      "[" + std::to_string(i) + "]",
-                                                                  &s->exclude));
-      for (uint32_t d = 0; d < spec.dim; ++d) (*out)[d] += v[d] / examples.size();
+  if (r.positive_size() == 0 && r.negative_size() == 0) {
+    return InvalidArgument("recommend: give positive or negative examples");
+  }
+  auto pos = std::make_shared<Vectors>(), neg = std::make_shared<Vectors>();
+  STRATA_RETURN_IF_ERROR(
+      ExampleVectors(c, spec, r.positive(), "recommend.positive", &s->exclude, pos.get()));
+  STRATA_RETURN_IF_ERROR(
+      ExampleVectors(c, spec, r.negative(), "recommend.negative", &s->exclude, neg.get()));
+  auto sim = Similarity(spec);
+  switch (strategy) {
+    case qdrant::AverageVector: {
+      std::vector<float> q(spec.dim, 0.0f);
+      for (const auto& v : *pos) {
+        for (uint32_t d = 0; d < spec.dim; ++d) q[d] += v[d] / pos->size();
+      }
+      if (!neg->empty()) {
+        std::vector<float> m(spec.dim, 0.0f);
+        for (const auto& v : *neg) {
+          for (uint32_t d = 0; d < spec.dim; ++d) m[d] += v[d] / neg->size();
+        }
+        for (uint32_t d = 0; d < spec.dim; ++d) q[d] = 2 * q[d] - m[d];
+      }
+      STRATA_ASSIGN_OR_RETURN(s->query, QueryVector(q, spec, "recommend"));
+      return Status::Ok();
     }
-    return Status::Ok();
-  };
-  std::vector<float> pos, neg;
-  STRATA_RETURN_IF_ERROR(mean(r.positive(), "positive", &pos));
-  if (r.negative_size() > 0) {
-    STRATA_RETURN_IF_ERROR(mean(r.negative(), "negative", &neg));
-    for (uint32_t d = 0; d < spec.dim; ++d) pos[d] = 2 * pos[d] - neg[d];
+    case qdrant::BestScore:
+      s->custom_score = [pos, neg, sim](const float* v) {
+        float best_pos = -std::numeric_limits<float>::infinity(), best_neg = best_pos;
+        for (const auto& e : *pos) best_pos = std::max(best_pos, sim(e.data(), v));
+        for (const auto& e : *neg) best_neg = std::max(best_neg, sim(e.data(), v));
+        return best_pos > best_neg ? ScaledFastSigmoid(best_pos) : -ScaledFastSigmoid(best_neg);
+      };
+      return Status::Ok();
+    case qdrant::SumScores:
+      s->custom_score = [pos, neg, sim](const float* v) {
+        float sum = 0;
+        for (const auto& e : *pos) sum += sim(e.data(), v);
+        for (const auto& e : *neg) sum -= sim(e.data(), v);
+        return sum;
+      };
+      return Status::Ok();
+    default:
+      return InvalidArgument("recommend.strategy: unknown strategy " + std::to_string(strategy));
   }
-  STRATA_ASSIGN_OR_RETURN(s->query, QueryVector(pos, spec, "recommend"));
+}
+
+// Context pairs as vectors.
+Status ContextPairs(
+    const Collection& c, const VectorSpec& spec, const qdrant::ContextInput& in,
+    const std::string& field, std::vector<ExternalId>* exclude,
+    std::shared_ptr<std::vector<std::pair<std::vector<float>, std::vector<float>>>>* out) {
+  *out = std::make_shared<std::vector<std::pair<std::vector<float>, std::vector<float>>>>();
+  for (int i = 0; i < in.pairs_size(); ++i) {
+    const std::string at = field + ".pairs[" + std::to_string(i) + "]";
+    const qdrant::ContextInputPair& p = in.pairs(i);
+    if (!p.has_positive() || !p.has_negative()) {
+      return InvalidArgument(at + ": a pair needs a positive and a negative example");
+    }
+    STRATA_ASSIGN_OR_RETURN(std::vector<float> a,
+                            ExampleVector(c, spec, p.positive(), at + ".positive", exclude));
+    STRATA_ASSIGN_OR_RETURN(std::vector<float> b,
+                            ExampleVector(c, spec, p.negative(), at + ".negative", exclude));
+    (*out)->push_back({std::move(a), std::move(b)});
+  }
+  return Status::Ok();
+}
+
+// Discovery: points ranked by how many context pairs they side with (+1 nearer the positive,
+// -1 otherwise), ties broken by sigmoid(similarity to the target).
+Status DiscoverQuery(const Collection& c, const VectorSpec& spec, const qdrant::DiscoverInput& d,
+                     SearchSpec* s) {
+  if (!d.has_target()) return InvalidArgument("discover.target: required");
+  STRATA_ASSIGN_OR_RETURN(std::vector<float> target,
+                          ExampleVector(c, spec, d.target(), "discover.target", &s->exclude));
+  std::shared_ptr<std::vector<std::pair<std::vector<float>, std::vector<float>>>> pairs;
+  STRATA_RETURN_IF_ERROR(
+      ContextPairs(c, spec, d.context(), "discover.context", &s->exclude, &pairs));
+  auto sim = Similarity(spec);
+  auto t = std::make_shared<std::vector<float>>(std::move(target));
+  s->custom_score = [t, pairs, sim](const float* v) {
+    int rank = 0;
+    for (const auto& [p, n] : *pairs) rank += sim(p.data(), v) > sim(n.data(), v) ? 1 : -1;
+    return static_cast<float>(rank) + ScaledFastSigmoid(sim(t->data(), v));
+  };
+  return Status::Ok();
+}
+
+// Context search: each pair adds sigmoid(min(0, sim(positive) - sim(negative) - eps)), so points
+// on the positive side of every pair score 0 and the rest are pulled towards it.
+Status ContextQuery(const Collection& c, const VectorSpec& spec, const qdrant::ContextInput& in,
+                    SearchSpec* s) {
+  if (in.pairs_size() == 0) return InvalidArgument("context.pairs: at least one pair");
+  std::shared_ptr<std::vector<std::pair<std::vector<float>, std::vector<float>>>> pairs;
+  STRATA_RETURN_IF_ERROR(ContextPairs(c, spec, in, "context", &s->exclude, &pairs));
+  auto sim = Similarity(spec);
+  s->custom_score = [pairs, sim](const float* v) {
+    float loss = 0;
+    for (const auto& [p, n] : *pairs) {
+      const float diff =
+          sim(p.data(), v) - sim(n.data(), v) - std::numeric_limits<float>::epsilon();
+      loss += FastSigmoid(std::min(diff, 0.0f));
+    }
+    return loss;
+  };
   return Status::Ok();
 }
 
@@ -220,8 +339,10 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
     return Status::Ok();
   }
   const qdrant::Query& query = q.query();
-  if (!query.has_nearest() && !query.has_recommend()) {
-    return Unimplemented("query: only `nearest` and `recommend` queries are supported yet");
+  if (!query.has_nearest() && !query.has_recommend() && !query.has_discover() &&
+      !query.has_context()) {
+    return Unimplemented(
+        "query: only nearest, recommend, discover and context queries are supported yet");
   }
   STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
                           FindSpec(c->shard().specs(), using_name, "using"));
@@ -230,6 +351,10 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
   const qdrant::VectorInput& in = query.nearest();
   if (query.has_recommend()) {
     STRATA_RETURN_IF_ERROR(RecommendQuery(*c, *spec, query.recommend(), &s));
+  } else if (query.has_discover()) {
+    STRATA_RETURN_IF_ERROR(DiscoverQuery(*c, *spec, query.discover(), &s));
+  } else if (query.has_context()) {
+    STRATA_RETURN_IF_ERROR(ContextQuery(*c, *spec, query.context(), &s));
   } else if (in.has_dense()) {
     STRATA_ASSIGN_OR_RETURN(
         s.query,
@@ -250,6 +375,94 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
   if (q.has_params()) STRATA_RETURN_IF_ERROR(ApplySearchParams(q.params(), &s));
   STRATA_ASSIGN_OR_RETURN(*out, c->shard().Search(s));
   return Status::Ok();
+}
+
+// Runs a query and appends its hits to a response's repeated ScoredPoint field.
+Status RunQueryInto(Toc& toc, const qdrant::QueryPoints& q,
+                    google::protobuf::RepeatedPtrField<qdrant::ScoredPoint>* out) {
+  std::vector<qdrant::ScoredPoint> hits;
+  STRATA_RETURN_IF_ERROR(RunQuery(toc, q, &hits));
+  for (auto& h : hits) *out->Add() = std::move(h);
+  return Status::Ok();
+}
+
+// A legacy Vector (deprecated `data` or `dense`) as a query input.
+void DenseInput(const qdrant::Vector& v, qdrant::VectorInput* out) {
+  const auto& data = v.has_dense() ? v.dense().data() : v.data();
+  *out->mutable_dense()->mutable_data() = data;
+}
+
+// The examples of the legacy recommend messages as the universal query's recommend input.
+template <class Req>
+void RecommendInputOf(const Req& r, qdrant::RecommendInput* rec) {
+  for (const auto& id : r.positive()) *rec->add_positive()->mutable_id() = id;
+  for (const auto& id : r.negative()) *rec->add_negative()->mutable_id() = id;
+  for (const auto& v : r.positive_vectors()) DenseInput(v, rec->add_positive());
+  for (const auto& v : r.negative_vectors()) DenseInput(v, rec->add_negative());
+  if (r.has_strategy()) rec->set_strategy(r.strategy());
+}
+
+// The legacy recommend rpc is the universal query with a recommend input.
+Result<qdrant::QueryPoints> QueryOfRecommend(const qdrant::RecommendPoints& r) {
+  qdrant::QueryPoints q;
+  q.set_collection_name(r.collection_name());
+  RecommendInputOf(r, q.mutable_query()->mutable_recommend());
+  if (r.has_filter()) *q.mutable_filter() = r.filter();
+  if (r.limit() == 0) return InvalidArgument("limit: must be at least 1");
+  q.set_limit(r.limit());
+  if (r.has_offset()) q.set_offset(r.offset());
+  if (r.has_score_threshold()) q.set_score_threshold(r.score_threshold());
+  if (r.has_using_()) q.set_using_(r.using_());
+  if (r.has_params()) *q.mutable_params() = r.params();
+  if (r.has_with_payload()) *q.mutable_with_payload() = r.with_payload();
+  if (r.has_with_vectors()) *q.mutable_with_vectors() = r.with_vectors();
+  if (r.has_lookup_from()) return Unimplemented("lookup_from is not supported yet");
+  return q;
+}
+
+// A legacy example (id or vector) as a query input.
+Status ExampleInput(const qdrant::VectorExample& e, const std::string& field,
+                    qdrant::VectorInput* out) {
+  if (e.has_id()) {
+    *out->mutable_id() = e.id();
+  } else if (e.has_vector()) {
+    DenseInput(e.vector(), out);
+  } else {
+    return InvalidArgument(field + ": an example is a point id or a vector");
+  }
+  return Status::Ok();
+}
+
+// The legacy discover rpc: the universal query with a discover input (or context only).
+Result<qdrant::QueryPoints> QueryOfDiscover(const qdrant::DiscoverPoints& r) {
+  qdrant::QueryPoints q;
+  q.set_collection_name(r.collection_name());
+  qdrant::ContextInput context;
+  for (int i = 0; i < r.context_size(); ++i) {
+    const std::string at = "context[" + std::to_string(i) + "]";
+    qdrant::ContextInputPair* pair = context.add_pairs();
+    STRATA_RETURN_IF_ERROR(
+        ExampleInput(r.context(i).positive(), at + ".positive", pair->mutable_positive()));
+    STRATA_RETURN_IF_ERROR(
+        ExampleInput(r.context(i).negative(), at + ".negative", pair->mutable_negative()));
+  }
+  if (r.has_target() && r.target().has_single()) {
+    qdrant::DiscoverInput* d = q.mutable_query()->mutable_discover();
+    STRATA_RETURN_IF_ERROR(ExampleInput(r.target().single(), "target", d->mutable_target()));
+    *d->mutable_context() = std::move(context);
+  } else {
+    *q.mutable_query()->mutable_context() = std::move(context);
+  }
+  if (r.has_filter()) *q.mutable_filter() = r.filter();
+  if (r.limit() == 0) return InvalidArgument("limit: must be at least 1");
+  q.set_limit(r.limit());
+  if (r.has_offset()) q.set_offset(r.offset());
+  if (r.has_using_()) q.set_using_(r.using_());
+  if (r.has_params()) *q.mutable_params() = r.params();
+  if (r.has_with_payload()) *q.mutable_with_payload() = r.with_payload();
+  if (r.has_with_vectors()) *q.mutable_with_vectors() = r.with_vectors();
+  if (r.has_lookup_from()) return Unimplemented("lookup_from is not supported yet");
+  return q;
 }
 
 // Query results grouped by a payload key: up to `limit` groups (ordered by their best hit) of up
@@ -550,33 +763,58 @@ void Dispatch(Toc& toc, Exchange& ex) {
     case STRATA_METHOD_Points_Recommend:
       return Handle<qdrant::RecommendPoints, qdrant::RecommendResponse>(
           ex, [&](const auto& r, auto* resp) {
-            // The legacy rpc is the universal query with a recommend input.
-            qdrant::QueryPoints q;
-            q.set_collection_name(r.collection_name());
-            auto* rec = q.mutable_query()->mutable_recommend();
-            for (const auto& id : r.positive()) *rec->add_positive()->mutable_id() = id;
-            for (const auto& id : r.negative()) *rec->add_negative()->mutable_id() = id;
-            for (const auto& v : r.positive_vectors()) {
-              const auto& data = v.has_dense() ? v.dense().data() : v.data();
-              *rec->add_positive()->mutable_dense()->mutable_data() = data;
+            STRATA_ASSIGN_OR_RETURN(qdrant::QueryPoints q, QueryOfRecommend(r));
+            return RunQueryInto(toc, q, resp->mutable_result());
+          });
+    case STRATA_METHOD_Points_RecommendBatch:
+      return Handle<qdrant::RecommendBatchPoints, qdrant::RecommendBatchResponse>(
+          ex, [&](const auto& r, auto* resp) -> Status {
+            for (int i = 0; i < r.recommend_points_size(); ++i) {
+              qdrant::RecommendPoints one = r.recommend_points(i);
+              if (one.collection_name().empty()) one.set_collection_name(r.collection_name());
+              STRATA_ASSIGN_OR_RETURN(qdrant::QueryPoints q, QueryOfRecommend(one));
+              STRATA_RETURN_IF_ERROR(
+                  RunQueryInto(toc, q, resp->add_result()->mutable_result())
+                      .WithContext("recommend_points[" + std::to_string(i) + "]"));
             }
-            for (const auto& v : r.negative_vectors()) {
-              const auto& data = v.has_dense() ? v.dense().data() : v.data();
-              *rec->add_negative()->mutable_dense()->mutable_data() = data;
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Points_RecommendGroups:
+      return Handle<qdrant::RecommendPointGroups, qdrant::RecommendGroupsResponse>(
+          ex, [&](const auto& r, auto* resp) -> Status {
+            qdrant::QueryPointGroups g;
+            g.set_collection_name(r.collection_name());
+            RecommendInputOf(r, g.mutable_query()->mutable_recommend());
+            if (r.has_filter()) *g.mutable_filter() = r.filter();
+            if (r.has_params()) *g.mutable_params() = r.params();
+            if (r.has_score_threshold()) g.set_score_threshold(r.score_threshold());
+            if (r.has_using_()) g.set_using_(r.using_());
+            if (r.has_with_payload()) *g.mutable_with_payload() = r.with_payload();
+            if (r.has_with_vectors()) *g.mutable_with_vectors() = r.with_vectors();
+            if (r.has_lookup_from()) *g.mutable_lookup_from() = r.lookup_from();
+            if (r.has_with_lookup()) *g.mutable_with_lookup() = r.with_lookup();
+            g.set_group_by(r.group_by());
+            if (r.limit() > 0) g.set_limit(r.limit());
+            if (r.group_size() > 0) g.set_group_size(r.group_size());
+            return RunQueryGroups(toc, g, resp->mutable_result());
+          });
+    case STRATA_METHOD_Points_Discover:
+      return Handle<qdrant::DiscoverPoints, qdrant::DiscoverResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(qdrant::QueryPoints q, QueryOfDiscover(r));
+            return RunQueryInto(toc, q, resp->mutable_result());
+          });
+    case STRATA_METHOD_Points_DiscoverBatch:
+      return Handle<qdrant::DiscoverBatchPoints, qdrant::DiscoverBatchResponse>(
+          ex, [&](const auto& r, auto* resp) -> Status {
+            for (int i = 0; i < r.discover_points_size(); ++i) {
+              qdrant::DiscoverPoints one = r.discover_points(i);
+              if (one.collection_name().empty()) one.set_collection_name(r.collection_name());
+              STRATA_ASSIGN_OR_RETURN(qdrant::QueryPoints q, QueryOfDiscover(one));
+              STRATA_RETURN_IF_ERROR(
+                  RunQueryInto(toc, q, resp->add_result()->mutable_result())
+                      .WithContext("discover_points[" + std::to_string(i) + "]"));
             }
-            if (r.has_strategy()) rec->set_strategy(r.strategy());
-            if (r.has_filter()) *q.mutable_filter() = r.filter();
-            if (r.limit() == 0) return InvalidArgument("limit: must be at least 1");
-            q.set_limit(r.limit());
-            if (r.has_offset()) q.set_offset(r.offset());
-            if (r.has_score_threshold()) q.set_score_threshold(r.score_threshold());
-            if (r.has_using_()) q.set_using_(r.using_());
-            if (r.has_with_payload()) *q.mutable_with_payload() = r.with_payload();
-            if (r.has_with_vectors()) *q.mutable_with_vectors() = r.with_vectors();
-            if (r.has_lookup_from()) return Unimplemented("lookup_from is not supported yet");
-            std::vector<qdrant::ScoredPoint> hits;
-            STRATA_RETURN_IF_ERROR(RunQuery(toc, q, &hits));
-            for (auto& h : hits) *resp->add_result() = std::move(h);
             return Status::Ok();
           });
     case STRATA_METHOD_Points_QueryGroups:

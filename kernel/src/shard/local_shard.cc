@@ -965,7 +965,7 @@ Result<std::vector<float>> LocalShard::VectorOf(const ExternalId& id,
 
 Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& spec) const {
   STRATA_ASSIGN_OR_RETURN(const VectorSpec* vs, FindSpec(specs_, spec.vector_name, "using"));
-  if (spec.query.size() != vs->dim) {
+  if (!spec.custom_score && spec.query.size() != vs->dim) {
     return InvalidArgument("query: wrong vector dimension: expected " + std::to_string(vs->dim) +
                            ", got " + std::to_string(spec.query.size()));
   }
@@ -980,7 +980,9 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   if (spec.filter != nullptr) cand = segment_.Candidates(*spec.filter);
   const uint64_t full_scan_points =
       options_.full_scan_threshold_kb * 1024 / (uint64_t{vs->dim} * sizeof(float));
-  if (cand && (!use_index || cand->size() < full_scan_points)) {
+  if (spec.custom_score) {
+    hits = segment_.SearchCustom(spec.vector_name, want, spec.filter, spec.custom_score);
+  } else if (cand && (!use_index || cand->size() < full_scan_points)) {
     hits = segment_.SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter);
   } else if (use_index) {
     // Indexed offsets through the planner, the unindexed tail exactly; one merged top list.
@@ -1007,10 +1009,11 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
         spec.exclude.end()) {
       continue;
     }
-    float api = ToApiScore(vs->metric, h.score);
+    const bool custom = static_cast<bool>(spec.custom_score);
+    float api = custom ? h.score : ToApiScore(vs->metric, h.score);
     if (spec.score_threshold) {
-      bool pass =
-          HigherIsBetter(vs->metric) ? api >= *spec.score_threshold : api <= *spec.score_threshold;
+      bool pass = custom || HigherIsBetter(vs->metric) ? api >= *spec.score_threshold
+                                                       : api <= *spec.score_threshold;
       if (!pass) break;  // hits are sorted, the rest are worse
     }
     if (skipped < spec.offset) {

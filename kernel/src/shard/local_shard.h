@@ -65,6 +65,10 @@ struct SearchSpec {
   std::optional<bool> quantization_ignore;
   std::optional<bool> quantization_rescore;
   std::optional<double> oversampling;
+  // A custom objective (recommend best_score / sum_scores, discover, context): when set, every
+  // matching point's stored vector is scored with it exactly (higher is better) and the score
+  // is reported as is; `query` is unused.
+  std::function<float(const float* vector)> custom_score;
 };
 
 class LocalShard {
