@@ -544,10 +544,21 @@ Status ParseWithPayload(const Json& j, const std::string& at, qdrant::WithPayloa
       if (!e.IsString()) return Bad(at, "expected an array of field names");
       out->mutable_include()->add_fields(e.GetString());
     }
-  } else if (const Json* inc = Member(j, "include")) {
-    for (const auto& e : inc->GetArray()) out->mutable_include()->add_fields(e.GetString());
-  } else if (const Json* exc = Member(j, "exclude")) {
-    for (const auto& e : exc->GetArray()) out->mutable_exclude()->add_fields(e.GetString());
+  } else if (j.IsObject() && j.MemberCount() == 1 &&
+             (Member(j, "include") != nullptr || Member(j, "exclude") != nullptr)) {
+    // {"include": [...]} or {"exclude": [...]}, nothing else (the spec forbids other fields).
+    const bool include = Member(j, "include") != nullptr;
+    const Json& list = *Member(j, include ? "include" : "exclude");
+    const std::string where = Join(at, include ? "include" : "exclude");
+    if (!list.IsArray()) return Bad(where, "expected an array of field names");
+    for (const auto& e : list.GetArray()) {
+      if (!e.IsString()) return Bad(where, "expected an array of field names");
+      if (include) {
+        out->mutable_include()->add_fields(e.GetString());
+      } else {
+        out->mutable_exclude()->add_fields(e.GetString());
+      }
+    }
   } else {
     return Bad(at, "expected true/false, a list of fields, {include: [...]} or {exclude: [...]}");
   }

@@ -266,8 +266,15 @@ Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out)
       return ParseContext(ctx->value, at + ".context", out->mutable_context());
     auto it = q.FindMember("nearest");
     if (it == q.MemberEnd()) {
-      return Unimplemented(
-          "query: only nearest, recommend, discover and context queries are supported yet");
+      for (const char* later :
+           {"order_by", "fusion", "rrf", "formula", "sample", "relevance_feedback"}) {
+        if (q.HasMember(later)) {
+          return Unimplemented(at + "." + later + " queries are not supported yet");
+        }
+      }
+      return InvalidArgument("Format error in JSON body: " + at +
+                             ": expected a vector, a point id or one of nearest, recommend, "
+                             "discover, context");
     }
     v = &it->value;
   }
