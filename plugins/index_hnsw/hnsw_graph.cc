@@ -365,12 +365,13 @@ uint32_t Graph::Descend(const Dist& dist) const {
   return curr;
 }
 
-void Graph::SearchQuantized(const ScalarQuantizer& sq, const float* query, uint32_t k, uint32_t ef,
+template <class Q>
+void Graph::SearchQuantized(const Q& sq, const float* query, uint32_t k, uint32_t ef,
                             const AllowFn& allow, uint32_t rescore_n,
                             std::vector<std::pair<float, uint32_t>>* out) const {
   out->clear();
   if (entry_.load() < 0 || k == 0) return;
-  const ScalarQuantizer::Query q = sq.Encode(query);
+  const typename Q::Query q = sq.Encode(query);
   auto approx = [&](uint32_t id) {
     // Points inserted after the codes were made are scored exactly.
     return id < sq.size() ? sq.Distance(q, id) : Distance(query, id);
@@ -390,6 +391,13 @@ void Graph::SearchQuantized(const ScalarQuantizer& sq, const float* query, uint3
   if (found.size() > k) found.resize(k);
   *out = std::move(found);
 }
+
+template void Graph::SearchQuantized(const ScalarQuantizer&, const float*, uint32_t, uint32_t,
+                                     const AllowFn&, uint32_t,
+                                     std::vector<std::pair<float, uint32_t>>*) const;
+template void Graph::SearchQuantized(const BinaryQuantizer&, const float*, uint32_t, uint32_t,
+                                     const AllowFn&, uint32_t,
+                                     std::vector<std::pair<float, uint32_t>>*) const;
 
 uint64_t Graph::MemoryBytes() const {
   uint64_t bytes = static_cast<uint64_t>(capacity_) * (m0_ + 1) * sizeof(uint32_t);

@@ -66,7 +66,9 @@ class Graph {
   // The same search with the traversal scored on int8 codes (4x less memory per step). With
   // rescore_n > 0 the best rescore_n (at least k) are rescored with the float vectors before
   // the top k are kept; with 0 the quantized distances are returned.
-  void SearchQuantized(const ScalarQuantizer& sq, const float* query, uint32_t k, uint32_t ef,
+  // Q: ScalarQuantizer or BinaryQuantizer (instantiated in the .cc).
+  template <class Q>
+  void SearchQuantized(const Q& quantizer, const float* query, uint32_t k, uint32_t ef,
                        const AllowFn& allow, uint32_t rescore_n,
                        std::vector<std::pair<float, uint32_t>>* out) const;
 

@@ -4,8 +4,9 @@
 // (default ef_construct). Builds in parallel through host->parallel_for (the optimizer's CPU
 // budget), honours cancellation, filters by bitset or predicate during the traversal. Saved as one
 // file, hnsw.graph (format: hnsw_format.md). Quantization (create parameters "quantization" =
-// "int8", "quantile" in [0.5, 1], default 1): after a build or load the vectors are also kept as
-// int8 codes (scalar_quant.h) and searches traverse the graph on those; search parameters
+// "int8" with "quantile" in [0.5, 1], default 1, or "binary": one sign bit per dimension): after
+// a build or load the vectors are also kept as codes (scalar_quant.h) and searches traverse the
+// graph on those; search parameters
 // "quantization.ignore" (0/1), "quantization.rescore" (default 1) and "quantization.oversampling"
 // (default 1; the rescored candidates are top_k * oversampling). L1 spaces are never quantized.
 #include <algorithm>
@@ -47,9 +48,9 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
                         : src.metric() == STRATA_METRIC_L1 ? hnsw::Space::kL1
                                                            : hnsw::Space::kInnerProduct;
     const std::string quant = p.GetString("quantization", "none");
-    if (quant != "none" && quant != "int8") {
-      return strata::InvalidArgument("hnsw parameter 'quantization' must be none or int8, not '" +
-                                     quant + "'");
+    if (quant != "none" && quant != "int8" && quant != "binary") {
+      return strata::InvalidArgument(
+          "hnsw parameter 'quantization' must be none, int8 or binary, not '" + quant + "'");
     }
     STRATA_ASSIGN_OR_RETURN(double quantile, p.GetDouble("quantile", 1.0));
     if (!(quantile >= 0.5 && quantile <= 1.0)) {
@@ -57,6 +58,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     }
     auto index = std::make_unique<HnswIndex>(src.dim(), space, params);
     index->quantize_ = quant == "int8" && space != hnsw::Space::kL1;
+    index->binary_ = quant == "binary" && space != hnsw::Space::kL1;
     index->quantile_ = static_cast<float>(quantile);
     return index;
   }
@@ -125,6 +127,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
       return strata::InvalidArgument("quantization.oversampling must be at least 1");
     }
     const bool quantized = quantizer_.built() && ignore == 0;
+    const bool binary = binary_codes_.built() && ignore == 0;
     const uint32_t rescore_n =
         rescore != 0 ? static_cast<uint32_t>(std::ceil(req.top_k() * oversampling)) : 0;
     std::vector<std::pair<float, uint32_t>> found;
@@ -133,6 +136,9 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
       STRATA_RETURN_IF_ERROR(req.cancel().Check("hnsw search"));
       if (quantized) {
         graph_.SearchQuantized(quantizer_, req.QueryF32(q), req.top_k(), ef, allow, rescore_n,
+                               &found);
+      } else if (binary) {
+        graph_.SearchQuantized(binary_codes_, req.QueryF32(q), req.top_k(), ef, allow, rescore_n,
                                &found);
       } else {
         graph_.Search(req.QueryF32(q), req.top_k(), ef, allow, &found);
@@ -154,20 +160,25 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   }
   std::vector<std::string> Files() const { return {kGraphFile}; }
   uint64_t MemoryUsage() const {
-    return graph_.MemoryBytes() + copy_.capacity() * sizeof(float) + quantizer_.MemoryBytes();
+    return graph_.MemoryBytes() + copy_.capacity() * sizeof(float) + quantizer_.MemoryBytes() +
+           binary_codes_.MemoryBytes();
   }
 
  private:
   // Codes for offsets [0, n) (points inserted later are scored exactly until the next build).
   void Quantize(uint32_t n) {
-    if (!quantize_ || n == 0) return;
+    if ((!quantize_ && !binary_) || n == 0) return;
     const float* base = source().DenseF32(0);
     size_t stride = source().raw()->stride_bytes / sizeof(float);
     if (base == nullptr) {
       base = copy_.data();
       stride = source().dim();
     }
-    quantizer_.Build(base, stride, n, source().dim(), quantile_, space_ == hnsw::Space::kL2);
+    if (binary_) {
+      binary_codes_.Build(base, stride, n, source().dim());
+    } else {
+      quantizer_.Build(base, stride, n, source().dim(), quantile_, space_ == hnsw::Space::kL2);
+    }
   }
   float ScoreOf(float d) const { return space_ == hnsw::Space::kInnerProduct ? 1.0f - d : -d; }
   // Points the graph at the host's vectors (zero-copy when dense), else at a private copy.
@@ -194,6 +205,8 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   bool quantize_ = false;
   float quantile_ = 1.0f;
   hnsw::ScalarQuantizer quantizer_;
+  bool binary_ = false;
+  hnsw::BinaryQuantizer binary_codes_;
 };
 
 }  // namespace

@@ -132,4 +132,27 @@ ScalarQuantizer::Query ScalarQuantizer::Encode(const float* v) const {
   return q;
 }
 
+void BinaryQuantizer::Build(const float* base, size_t stride, uint32_t n, uint32_t dim) {
+  dim_ = dim;
+  words_ = (dim + 63) / 64;
+  n_ = n;
+  codes_.assign(size_t{n} * words_, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float* v = base + size_t{i} * stride;
+    uint64_t* c = codes_.data() + size_t{i} * words_;
+    for (uint32_t d = 0; d < dim; ++d) {
+      if (v[d] > 0) c[d / 64] |= uint64_t{1} << (d % 64);
+    }
+  }
+}
+
+BinaryQuantizer::Query BinaryQuantizer::Encode(const float* v) const {
+  Query q;
+  q.bits.assign(words_, 0);
+  for (uint32_t d = 0; d < dim_; ++d) {
+    if (v[d] > 0) q.bits[d / 64] |= uint64_t{1} << (d % 64);
+  }
+  return q;
+}
+
 }  // namespace strata::hnsw

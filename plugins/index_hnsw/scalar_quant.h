@@ -9,6 +9,7 @@
 // Codes are 4x smaller than the floats they stand for, so a traversal touches a quarter of
 // the memory; the best candidates are then rescored with the original vectors.
 // Codes are derived data: rebuilt from the vectors after a build or a load (no file).
+// BinaryQuantizer below is the 1-bit variant.
 #ifndef STRATA_PLUGINS_INDEX_HNSW_SCALAR_QUANT_H_
 #define STRATA_PLUGINS_INDEX_HNSW_SCALAR_QUANT_H_
 
@@ -65,6 +66,35 @@ class ScalarQuantizer {
   std::vector<uint8_t> codes_;
   std::vector<int64_t> sums_;
   std::vector<int64_t> sumsq_;
+};
+
+// Binary quantization: one sign bit per dimension (x > 0), compared by Hamming distance
+// (popcount of xor), 32x smaller than the floats. A coarse proxy meant for high-dimensional
+// embeddings with cosine or dot similarity, always followed by a rescore with oversampling.
+class BinaryQuantizer {
+ public:
+  struct Query {
+    std::vector<uint64_t> bits;
+  };
+  void Build(const float* base, size_t stride, uint32_t n, uint32_t dim);
+  bool built() const { return n_ > 0; }
+  uint32_t size() const { return n_; }
+  Query Encode(const float* v) const;
+  float Distance(const Query& q, uint32_t id) const {
+    const uint64_t* c = Codes(id);
+    uint32_t d = 0;
+    for (uint32_t w = 0; w < words_; ++w)
+      d += static_cast<uint32_t>(__builtin_popcountll(c[w] ^ q.bits[w]));
+    return static_cast<float>(d);
+  }
+  const uint64_t* Codes(uint32_t id) const { return codes_.data() + size_t{id} * words_; }
+  uint64_t MemoryBytes() const { return codes_.size() * sizeof(uint64_t); }
+
+ private:
+  uint32_t dim_ = 0;
+  uint32_t words_ = 0;
+  uint32_t n_ = 0;
+  std::vector<uint64_t> codes_;
 };
 
 }  // namespace strata::hnsw

@@ -408,6 +408,24 @@ class RestApiTest(unittest.TestCase):
         err = self.call("PATCH", "/collections/quant",
                         {"quantization_config": {"scalar": {"type": "int8", "quantile": 0.2}}}, expect=400)
         self.assertIn("quantization_config.scalar.quantile", err["status"]["error"])
+        # Binary quantization: sign bits for the traversal, rescored with oversampling.
+        self.call("PATCH", "/collections/quant", {"quantization_config": {"binary": {"always_ram": True}}})
+        info = wait_indexed()
+        self.assertIn("binary", info["config"]["quantization_config"])
+        top1 = differs = 0
+        for t in range(10):
+            q = [rng.gauss(0, 1) for _ in range(dim)]
+            exact = self.call("POST", "/collections/quant/points/query",
+                              {"query": q, "limit": 1, "params": {"exact": True}})["result"]["points"]
+            approx = self.call("POST", "/collections/quant/points/query",
+                               {"query": q, "limit": 1, "params": {"hnsw_ef": 200,
+                                "quantization": {"rescore": True, "oversampling": 100}}})["result"]["points"]
+            raw = self.call("POST", "/collections/quant/points/query",
+                            {"query": q, "limit": 1, "params": {"quantization": {"rescore": False}}})["result"]["points"]
+            top1 += approx[0]["id"] == exact[0]["id"]
+            differs += abs(raw[0]["score"] - exact[0]["score"]) > 1e-3
+        self.assertGreaterEqual(top1, 8, "binary + wide rescore finds the nearest point")
+        self.assertGreater(differs, 0, "without rescore the scores are Hamming-based")
         # Turning quantization off rebuilds the index without codes.
         self.call("PATCH", "/collections/quant", {"quantization_config": "Disabled"})
         info = wait_indexed()

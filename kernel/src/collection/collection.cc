@@ -228,7 +228,7 @@ Result<FieldIndexSpec> FieldSpecOf(qdrant::PayloadSchemaType type,
   return spec;
 }
 
-// The index plugin's parameters: hnsw_config, and scalar quantization as int8 codes.
+// The index plugin's parameters: hnsw_config, and scalar (int8 codes) or binary quantization.
 std::map<std::string, std::string> IndexParamsOf(const qdrant::CollectionConfig& config) {
   std::map<std::string, std::string> p;
   p["m"] = std::to_string(config.hnsw_config().m());
@@ -237,6 +237,8 @@ std::map<std::string, std::string> IndexParamsOf(const qdrant::CollectionConfig&
     const qdrant::ScalarQuantization& sq = config.quantization_config().scalar();
     p["quantization"] = "int8";
     if (sq.has_quantile()) p["quantile"] = std::to_string(sq.quantile());
+  } else if (config.has_quantization_config() && config.quantization_config().has_binary()) {
+    p["quantization"] = "binary";
   }
   return p;
 }

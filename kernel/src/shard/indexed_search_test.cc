@@ -122,7 +122,10 @@ TEST_F(IndexedSearchTest, PayloadIndexPlansStayExactOnEveryPath) {
   shard_->SetFieldIndexes({{"g", FieldIndexSpec{FieldKind::kInteger}}});
   ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 600, rng)).ok());
   ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Upsert, Upsert(600, 10, rng, 9)).ok());
-  ASSERT_TRUE(WaitIndexed(610)) << "indexed " << shard_->indexed_count();
+  // The optimizer may index the first batch before the second arrives; then the ten g = 9
+  // points stay in the unindexed tail, which the planner scans exactly. Both layouts must give
+  // exact answers.
+  ASSERT_TRUE(WaitIndexed(600)) << "indexed " << shard_->indexed_count();
   EXPECT_EQ(shard_->PointsIndexed("g"), 610u);
   ExpectSameAsExact(rng);
   qdrant::Filter rare;
