@@ -863,6 +863,18 @@ void WriteVectors(JsonWriter& w, const qdrant::VectorsOutput& v) {
   w.EndObject();
 }
 
+// `order_value` of a point from an order_by scroll or query (absent otherwise).
+template <class Point>
+void WriteOrderValue(JsonWriter& w, const Point& p) {
+  if (!p.has_order_value()) return;
+  w.Key("order_value");
+  if (p.order_value().has_int_()) {
+    w.Int64(p.order_value().int_());
+  } else {
+    w.Double(p.order_value().float_());
+  }
+}
+
 void WriteRecord(JsonWriter& w, const qdrant::RetrievedPoint& p) {
   w.StartObject();
   w.Key("id");
@@ -875,14 +887,7 @@ void WriteRecord(JsonWriter& w, const qdrant::RetrievedPoint& p) {
   } else {
     w.Null();
   }
-  if (p.has_order_value()) {
-    w.Key("order_value");
-    if (p.order_value().has_int_()) {
-      w.Int64(p.order_value().int_());
-    } else {
-      w.Double(p.order_value().float_());
-    }
-  }
+  WriteOrderValue(w, p);
   w.EndObject();
 }
 
@@ -906,6 +911,7 @@ void WriteScoredPoint(JsonWriter& w, const qdrant::ScoredPoint& p) {
   } else {
     w.Null();
   }
+  WriteOrderValue(w, p);
   w.EndObject();
 }
 

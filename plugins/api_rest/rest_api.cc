@@ -209,6 +209,85 @@ Status ParseRecommend(const Json& r, const std::string& at, qdrant::RecommendInp
   return Status::Ok();
 }
 
+// "key" or {"key": ..., "direction": "asc" | "desc", "start_from": number | date-time}.
+Status ParseOrderBy(const Json& ob, const std::string& at, qdrant::OrderBy* o) {
+  if (ob.IsString()) {
+    o->set_key(ob.GetString());
+    return Status::Ok();
+  }
+  if (!ob.IsObject() || !ob.HasMember("key") || !ob["key"].IsString()) {
+    return InvalidArgument("Format error in JSON body: " + at +
+                           ": expected a key or {\"key\": ...}");
+  }
+  o->set_key(ob["key"].GetString());
+  if (ob.HasMember("direction") && !ob["direction"].IsNull()) {
+    std::string d = ob["direction"].IsString() ? ob["direction"].GetString() : "";
+    if (d != "asc" && d != "desc") {
+      return InvalidArgument("Format error in JSON body: " + at + ".direction: unknown variant `" +
+                             d + "`");
+    }
+    o->set_direction(d == "desc" ? qdrant::Desc : qdrant::Asc);
+  }
+  if (ob.HasMember("start_from") && !ob["start_from"].IsNull()) {
+    const Json& sf = ob["start_from"];
+    if (sf.IsInt64()) {
+      o->mutable_start_from()->set_integer(sf.GetInt64());
+    } else if (sf.IsNumber()) {
+      o->mutable_start_from()->set_float_(sf.GetDouble());
+    } else if (sf.IsString()) {
+      o->mutable_start_from()->set_datetime(sf.GetString());
+    } else {
+      return InvalidArgument("Format error in JSON body: " + at +
+                             ".start_from: expected a number or a date-time");
+    }
+  }
+  return Status::Ok();
+}
+
+// {"fusion": "rrf" | "dbsf"} or {"rrf": {"k": ..., "weights": [...]}}.
+Status ParseFusion(const Json& q, const std::string& at, qdrant::Query* out) {
+  if (q.HasMember("fusion")) {
+    const Json& f = q["fusion"];
+    const std::string v = f.IsString() ? f.GetString() : "";
+    if (v == "rrf") {
+      out->set_fusion(qdrant::RRF);
+    } else if (v == "dbsf") {
+      out->set_fusion(qdrant::DBSF);
+    } else {
+      return InvalidArgument("Format error in JSON body: " + at + ".fusion: unknown variant `" + v +
+                             "`, expected `rrf` or `dbsf`");
+    }
+    return Status::Ok();
+  }
+  const Json& r = q["rrf"];
+  auto* rrf = out->mutable_rrf();
+  if (!r.IsObject()) {
+    return InvalidArgument("Format error in JSON body: " + at + ".rrf: expected an object");
+  }
+  if (r.HasMember("k") && !r["k"].IsNull()) {
+    if (!r["k"].IsUint() || r["k"].GetUint() == 0) {
+      return InvalidArgument("Format error in JSON body: " + at +
+                             ".rrf.k: expected a positive integer");
+    }
+    rrf->set_k(r["k"].GetUint());
+  }
+  if (r.HasMember("weights") && !r["weights"].IsNull()) {
+    const Json& w = r["weights"];
+    if (!w.IsArray()) {
+      return InvalidArgument("Format error in JSON body: " + at +
+                             ".rrf.weights: expected an array of numbers");
+    }
+    for (const auto& x : w.GetArray()) {
+      if (!x.IsNumber() || x.GetDouble() < 0) {
+        return InvalidArgument("Format error in JSON body: " + at +
+                               ".rrf.weights: expected non-negative numbers");
+      }
+      rrf->add_weights(static_cast<float>(x.GetDouble()));
+    }
+  }
+  return Status::Ok();
+}
+
 // One {"positive": example, "negative": example} pair or an array of them (null: none).
 Status ParseContext(const Json& j, const std::string& at, qdrant::ContextInput* out) {
   if (j.IsNull()) return Status::Ok();
@@ -264,10 +343,14 @@ Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out)
     auto ctx = q.FindMember("context");
     if (ctx != q.MemberEnd())
       return ParseContext(ctx->value, at + ".context", out->mutable_context());
+    if (q.HasMember("fusion") || q.HasMember("rrf")) return ParseFusion(q, at, out);
+    auto ob = q.FindMember("order_by");
+    if (ob != q.MemberEnd()) {
+      return ParseOrderBy(ob->value, at + ".order_by", out->mutable_order_by());
+    }
     auto it = q.FindMember("nearest");
     if (it == q.MemberEnd()) {
-      for (const char* later :
-           {"order_by", "fusion", "rrf", "formula", "sample", "relevance_feedback"}) {
+      for (const char* later : {"formula", "sample", "relevance_feedback"}) {
         if (q.HasMember(later)) {
           return Unimplemented(at + "." + later + " queries are not supported yet");
         }
@@ -283,6 +366,60 @@ Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out)
   return ParsePointId(*v, at, nearest->mutable_id());
 }
 
+// One prefetch object or an array of them, nested prefetches included.
+Status ParsePrefetches(const Json& j, const std::string& at,
+                       google::protobuf::RepeatedPtrField<qdrant::PrefetchQuery>* out) {
+  auto one = [&](const Json& p, const std::string& where) -> Status {
+    if (!p.IsObject()) {
+      return InvalidArgument("Format error in JSON body: " + where + ": expected an object");
+    }
+    qdrant::PrefetchQuery* pq = out->Add();
+    auto get = [&](const char* name) -> const Json* {
+      auto it = p.FindMember(name);
+      return it == p.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
+    };
+    if (const Json* v = get("prefetch")) {
+      STRATA_RETURN_IF_ERROR(ParsePrefetches(*v, where + ".prefetch", pq->mutable_prefetch()));
+    }
+    if (const Json* v = get("query")) {
+      STRATA_RETURN_IF_ERROR(ParseQueryInput(*v, where + ".query", pq->mutable_query()));
+    }
+    if (const Json* v = get("using")) {
+      if (!v->IsString()) {
+        return InvalidArgument("Format error in JSON body: " + where + ".using: expected a string");
+      }
+      pq->set_using_(v->GetString());
+    }
+    if (const Json* v = get("filter")) {
+      STRATA_RETURN_IF_ERROR(ParseFilter(*v, where + ".filter", pq->mutable_filter()));
+    }
+    if (const Json* v = get("params")) {
+      STRATA_RETURN_IF_ERROR(ParseSearchParams(*v, where + ".params", pq->mutable_params()));
+    }
+    if (const Json* v = get("score_threshold")) {
+      if (!v->IsNumber()) {
+        return InvalidArgument("Format error in JSON body: " + where +
+                               ".score_threshold: expected a number");
+      }
+      pq->set_score_threshold(static_cast<float>(v->GetDouble()));
+    }
+    if (const Json* v = get("limit")) {
+      uint64_t limit = 0;
+      STRATA_RETURN_IF_ERROR(ParseLimit(*v, &limit).WithContext(where));
+      pq->set_limit(limit);
+    }
+    if (get("lookup_from")) return Unimplemented(where + ".lookup_from is not supported yet");
+    return Status::Ok();
+  };
+  if (j.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < j.Size(); ++i) {
+      STRATA_RETURN_IF_ERROR(one(j[i], at + "[" + std::to_string(i) + "]"));
+    }
+    return Status::Ok();
+  }
+  return one(j, at);
+}
+
 Status BuildQuery(const Json& body, const std::string& collection, qdrant::QueryPoints* q) {
   if (!body.IsObject()) return InvalidArgument("Format error in JSON body: expected a JSON object");
   q->set_collection_name(collection);
@@ -293,7 +430,7 @@ Status BuildQuery(const Json& body, const std::string& collection, qdrant::Query
   if (const Json* v = get("query"))
     STRATA_RETURN_IF_ERROR(ParseQueryInput(*v, "query", q->mutable_query()));
   if (const Json* v = get("prefetch")) {
-    if (!v->IsArray() || v->Size() > 0) return Unimplemented("prefetch is not supported yet");
+    STRATA_RETURN_IF_ERROR(ParsePrefetches(*v, "prefetch", q->mutable_prefetch()));
   }
   if (const Json* v = get("using")) {
     if (!v->IsString())
@@ -1234,37 +1371,7 @@ void RestFrontend::AddRoutes() {
     if (s.ok() && Field(c, "with_vector"))
       s = ParseWithVectors(*Field(c, "with_vector"), "with_vector", req.mutable_with_vectors());
     if (s.ok() && Field(c, "order_by")) {
-      const Json& ob = *Field(c, "order_by");
-      auto* o = req.mutable_order_by();
-      if (ob.IsString()) {
-        o->set_key(ob.GetString());
-      } else if (ob.IsObject() && ob.HasMember("key") && ob["key"].IsString()) {
-        o->set_key(ob["key"].GetString());
-        if (ob.HasMember("direction") && ob["direction"].IsString()) {
-          std::string d = ob["direction"].GetString();
-          if (d != "asc" && d != "desc") {
-            s = InvalidArgument("Format error in JSON body: order_by.direction: unknown variant `" +
-                                d + "`");
-          }
-          o->set_direction(d == "desc" ? qdrant::Desc : qdrant::Asc);
-        }
-        if (ob.HasMember("start_from") && !ob["start_from"].IsNull()) {
-          const Json& sf = ob["start_from"];
-          if (sf.IsInt64()) {
-            o->mutable_start_from()->set_integer(sf.GetInt64());
-          } else if (sf.IsNumber()) {
-            o->mutable_start_from()->set_float_(sf.GetDouble());
-          } else if (sf.IsString()) {
-            o->mutable_start_from()->set_datetime(sf.GetString());
-          } else {
-            s = InvalidArgument(
-                "Format error in JSON body: order_by.start_from: expected a number or a date-time");
-          }
-        }
-      } else {
-        s = InvalidArgument(
-            "Format error in JSON body: order_by: expected a key or {\"key\": ...}");
-      }
+      s = ParseOrderBy(*Field(c, "order_by"), "order_by", req.mutable_order_by());
     }
     if (!s.ok()) return Error(c, s);
     qdrant::ScrollResponse resp;

@@ -499,6 +499,73 @@ class RestApiTest(unittest.TestCase):
                         {"searches": [{"positive": [1]}]}, expect=400)
         self.assertIn("searches[0]", err["status"]["error"])
 
+    def test_19_prefetch_fusion_and_order_by(self):
+        self.call("PUT", "/collections/hyb", {"vectors": {"a": {"size": 2, "distance": "Dot"},
+                                                          "b": {"size": 2, "distance": "Dot"}}})
+        import random
+        rng = random.Random(19)
+        pts = [{"id": i, "vector": {"a": [rng.uniform(-1, 1), rng.uniform(-1, 1)],
+                                    "b": [rng.uniform(-1, 1), rng.uniform(-1, 1)]},
+                "payload": {"n": i, "even": i % 2 == 0}} for i in range(1, 41)]
+        self.call("PUT", "/collections/hyb/points?wait=true", {"points": pts})
+
+        def q(body):
+            return self.call("POST", "/collections/hyb/points/query", body,
+                             template="/collections/{collection_name}/points/query")["result"]["points"]
+        flt = {"must": [{"key": "even", "match": {"value": True}}]}
+        la = q({"query": [1, 0.2], "using": "a", "limit": 8, "filter": flt})
+        lb = q({"query": [-0.3, 1], "using": "b", "limit": 8, "filter": flt})
+        prefetch = [{"query": [1, 0.2], "using": "a", "limit": 8}, {"query": [-0.3, 1], "using": "b", "limit": 8}]
+        # RRF: each list adds 1 / (position + 2).
+        want = {}
+        for lst in (la, lb):
+            for pos, p in enumerate(lst):
+                want[p["id"]] = want.get(p["id"], 0) + 1 / (pos + 2)
+        got = q({"prefetch": prefetch, "query": {"fusion": "rrf"}, "limit": 5, "filter": flt, "with_payload": True})
+        self.assertEqual(len(got), 5)
+        for p in got:
+            self.assertAlmostEqual(p["score"], want[p["id"]], places=5)
+            self.assertTrue(p["payload"]["even"], "the top-level filter reaches the prefetches")
+        self.assertEqual([round(p["score"], 5) for p in got],
+                         sorted((round(v, 5) for v in want.values()), reverse=True)[:5])
+        # Weighted rrf with k: 1 / ((position + 1) / weight + k - 1).
+        got = q({"prefetch": prefetch, "query": {"rrf": {"k": 10, "weights": [3, 1]}}, "limit": 3, "filter": flt})
+        want_w = {}
+        for lst, w in ((la, 3), (lb, 1)):
+            for pos, p in enumerate(lst):
+                want_w[p["id"]] = want_w.get(p["id"], 0) + 1 / ((pos + 1) / w + 9)
+        for p in got:
+            self.assertAlmostEqual(p["score"], want_w[p["id"]], places=5)
+        # DBSF: each list's scores through mean +- 3 sd onto 0..1, summed.
+        want_d = {}
+        for lst in (la, lb):
+            sc = [p["score"] for p in lst]
+            mean = sum(sc) / len(sc)
+            sd = (sum((x - mean) ** 2 for x in sc) / len(sc)) ** 0.5
+            for p in lst:
+                want_d[p["id"]] = want_d.get(p["id"], 0) + (p["score"] - (mean - 3 * sd)) / (6 * sd)
+        got = q({"prefetch": prefetch, "query": {"fusion": "dbsf"}, "limit": 4, "filter": flt})
+        for p in got:
+            self.assertAlmostEqual(p["score"], want_d[p["id"]], places=4)
+        # A rescoring query over what a prefetch found.
+        got = q({"prefetch": {"query": [1, 0.2], "using": "a", "limit": 8}, "query": [-0.3, 1],
+                 "using": "b", "limit": 3, "filter": flt})
+        found = {p["id"] for p in la}
+        every_b = {p["id"]: p["score"] for p in q({"query": [-0.3, 1], "using": "b", "limit": 40})}
+        self.assertEqual([p["id"] for p in got],
+                         sorted(found, key=lambda i: -every_b[i])[:3])
+        # order_by as a query.
+        got = q({"query": {"order_by": {"key": "n", "direction": "desc"}}, "limit": 3})
+        self.assertEqual([(p["id"], p["order_value"]) for p in got], [(40, 40), (39, 39), (38, 38)])
+        err = self.call("POST", "/collections/hyb/points/query", {"query": {"fusion": "rrf"}}, expect=400)
+        self.assertIn("prefetch", err["status"]["error"])
+        err = self.call("POST", "/collections/hyb/points/query",
+                        {"prefetch": prefetch, "query": {"rrf": {"weights": [1]}}}, expect=400)
+        self.assertIn("query.rrf.weights", err["status"]["error"])
+        err = self.call("POST", "/collections/hyb/points/query",
+                        {"prefetch": [{"query": [1, 0], "using": "zz"}], "query": {"fusion": "rrf"}}, expect=400)
+        self.assertIn("prefetch[0]", err["status"]["error"])
+
     def test_12_telemetry_and_cluster(self):
         tel = self.call("GET", "/telemetry", template="/telemetry")["result"]
         self.assertEqual(tel["app"]["name"], "strata")

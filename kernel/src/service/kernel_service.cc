@@ -305,12 +305,200 @@ Status ContextQuery(const Collection& c, const VectorSpec& spec, const qdrant::C
 }
 
 // The points of a query: nearest to a vector (dense) or to a stored point, or none (by id).
+Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::ScoredPoint>* out);
+
+// Both filters (either may be absent) as one.
+qdrant::Filter AndFilters(const qdrant::Filter* a, const qdrant::Filter* b) {
+  qdrant::Filter f;
+  if (a != nullptr) *f.add_must()->mutable_filter() = *a;
+  if (b != nullptr) *f.add_must()->mutable_filter() = *b;
+  return f;
+}
+
+// Reciprocal rank fusion (Qdrant's: each list adds 1 / ((position + 1) / weight + k - 1), k 2 by
+// default) or distribution-based score fusion (each list's scores mapped through mean +- 3
+// standard deviations onto 0..1, then summed). Best first.
+Result<std::vector<qdrant::ScoredPoint>> Fuse(
+    const std::vector<std::vector<qdrant::ScoredPoint>>& lists, const qdrant::Query& query) {
+  std::map<std::string, qdrant::ScoredPoint> fused;
+  auto add = [&](const qdrant::ScoredPoint& p, float score) {
+    const std::string key = p.id().SerializeAsString();
+    auto it = fused.find(key);
+    if (it == fused.end()) {
+      qdrant::ScoredPoint copy = p;
+      copy.set_score(score);
+      fused.emplace(key, std::move(copy));
+    } else {
+      it->second.set_score(it->second.score() + score);
+    }
+  };
+  const bool dbsf = query.has_fusion() && query.fusion() == qdrant::DBSF;
+  if (dbsf) {
+    for (const auto& list : lists) {
+      if (list.empty()) continue;
+      double mean = 0, var = 0;
+      for (const auto& p : list) mean += p.score();
+      mean /= list.size();
+      for (const auto& p : list) var += (p.score() - mean) * (p.score() - mean);
+      const double sd = std::sqrt(var / list.size());
+      const double low = mean - 3 * sd, high = mean + 3 * sd;
+      for (const auto& p : list) {
+        add(p, high > low ? static_cast<float>((p.score() - low) / (high - low)) : 0.5f);
+      }
+    }
+  } else {
+    uint32_t k = 2;
+    std::vector<float> weights(lists.size(), 1.0f);
+    if (query.has_rrf()) {
+      if (query.rrf().has_k()) k = query.rrf().k();
+      if (query.rrf().weights_size() > 0) {
+        if (static_cast<size_t>(query.rrf().weights_size()) != lists.size()) {
+          return InvalidArgument(
+              "query.rrf.weights: " + std::to_string(query.rrf().weights_size()) + " weights for " +
+              std::to_string(lists.size()) + " prefetches");
+        }
+        weights.assign(query.rrf().weights().begin(), query.rrf().weights().end());
+      }
+    }
+    for (size_t l = 0; l < lists.size(); ++l) {
+      for (size_t pos = 0; pos < lists[l].size(); ++pos) {
+        const float w = weights[l];
+        add(lists[l][pos],
+            w > 0 ? 1.0f / ((static_cast<float>(pos) + 1) / w + static_cast<float>(k) - 1) : 0);
+      }
+    }
+  }
+  std::vector<qdrant::ScoredPoint> out;
+  for (auto& [key, p] : fused) out.push_back(std::move(p));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.score() > b.score(); });
+  return out;
+}
+
+// A query with prefetches: each prefetch runs (with the query's filter too), then the lists are
+// fused, or the main query rescores the points they found.
+Status RunPrefetched(Toc& toc, const Collection& c, const qdrant::QueryPoints& q,
+                     std::vector<qdrant::ScoredPoint>* out) {
+  const qdrant::Filter* top = q.has_filter() ? &q.filter() : nullptr;
+  std::vector<std::vector<qdrant::ScoredPoint>> lists;
+  for (int i = 0; i < q.prefetch_size(); ++i) {
+    const qdrant::PrefetchQuery& p = q.prefetch(i);
+    if (p.has_lookup_from()) return Unimplemented("prefetch lookup_from is not supported yet");
+    qdrant::QueryPoints sub;
+    sub.set_collection_name(q.collection_name());
+    *sub.mutable_prefetch() = p.prefetch();
+    if (p.has_query()) *sub.mutable_query() = p.query();
+    if (p.has_using_()) sub.set_using_(p.using_());
+    if (p.has_filter() || top != nullptr) {
+      *sub.mutable_filter() = AndFilters(p.has_filter() ? &p.filter() : nullptr, top);
+    }
+    if (p.has_params()) *sub.mutable_params() = p.params();
+    if (p.has_score_threshold()) sub.set_score_threshold(p.score_threshold());
+    sub.set_limit(p.has_limit() ? p.limit() : 10);
+    sub.mutable_with_payload()->set_enable(false);
+    std::vector<qdrant::ScoredPoint> hits;
+    STRATA_RETURN_IF_ERROR(
+        RunQuery(toc, sub, &hits).WithContext("prefetch[" + std::to_string(i) + "]"));
+    lists.push_back(std::move(hits));
+  }
+  const size_t limit = q.has_limit() ? q.limit() : 10;
+  const size_t offset = q.has_offset() ? q.offset() : 0;
+  const bool fusion = q.has_query() && (q.query().has_fusion() || q.query().has_rrf());
+  if (!fusion && q.has_query()) {
+    // The main query scores only what the prefetches found.
+    qdrant::QueryPoints main = q;
+    main.clear_prefetch();
+    qdrant::Filter ids;
+    auto* has_id = ids.add_must()->mutable_has_id();
+    for (const auto& list : lists) {
+      for (const auto& p : list) *has_id->add_has_id() = p.id();
+    }
+    *main.mutable_filter() = AndFilters(&ids, top);
+    return RunQuery(toc, main, out);
+  }
+  if (!q.has_query() && lists.size() > 1) {
+    return InvalidArgument(
+        "query: several prefetches need a query to combine them (fusion, rrf or a rescoring "
+        "query)");
+  }
+  std::vector<qdrant::ScoredPoint> ranked;
+  if (fusion) {
+    STRATA_ASSIGN_OR_RETURN(ranked, Fuse(lists, q.query()));
+  } else {
+    ranked = std::move(lists[0]);
+  }
+  // Offset, limit and score_threshold on the combined list, then payloads and vectors.
+  std::vector<qdrant::ScoredPoint> page;
+  for (size_t i = offset; i < ranked.size() && page.size() < limit; ++i) {
+    if (q.has_score_threshold() && ranked[i].score() < q.score_threshold()) break;
+    page.push_back(std::move(ranked[i]));
+  }
+  if (page.empty()) return Status::Ok();
+  qdrant::GetPoints get;
+  get.set_collection_name(q.collection_name());
+  for (const auto& p : page) *get.add_ids() = p.id();
+  if (q.has_with_payload()) {
+    *get.mutable_with_payload() = q.with_payload();
+  } else {
+    get.mutable_with_payload()->set_enable(false);  // the query default
+  }
+  if (q.has_with_vectors()) *get.mutable_with_vectors() = q.with_vectors();
+  qdrant::GetResponse got;
+  STRATA_RETURN_IF_ERROR(c.shard().Get(get, &got));
+  std::map<std::string, const qdrant::RetrievedPoint*> by_id;
+  for (const auto& r : got.result()) by_id[r.id().SerializeAsString()] = &r;
+  for (auto& p : page) {
+    auto it = by_id.find(p.id().SerializeAsString());
+    if (it == by_id.end()) continue;  // deleted meanwhile
+    *p.mutable_payload() = it->second->payload();
+    if (it->second->has_vectors()) *p.mutable_vectors() = it->second->vectors();
+    out->push_back(std::move(p));
+  }
+  return Status::Ok();
+}
+
+// An order_by query: the scroll order over a payload field, as scored points.
+Status RunOrderBy(const Collection& c, const qdrant::QueryPoints& q, size_t limit,
+                  std::vector<qdrant::ScoredPoint>* out) {
+  qdrant::ScrollPoints scroll;
+  scroll.set_collection_name(q.collection_name());
+  *scroll.mutable_order_by() = q.query().order_by();
+  if (q.has_filter()) *scroll.mutable_filter() = q.filter();
+  scroll.set_limit(static_cast<uint32_t>(limit + (q.has_offset() ? q.offset() : 0)));
+  if (q.has_with_payload()) {
+    *scroll.mutable_with_payload() = q.with_payload();
+  } else {
+    scroll.mutable_with_payload()->set_enable(false);
+  }
+  if (q.has_with_vectors()) *scroll.mutable_with_vectors() = q.with_vectors();
+  qdrant::ScrollResponse page;
+  STRATA_RETURN_IF_ERROR(c.shard().Scroll(scroll, &page));
+  size_t skip = q.has_offset() ? q.offset() : 0;
+  for (auto& r : *page.mutable_result()) {
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
+    qdrant::ScoredPoint sp;
+    *sp.mutable_id() = r.id();
+    *sp.mutable_payload() = r.payload();
+    if (r.has_vectors()) *sp.mutable_vectors() = r.vectors();
+    if (r.has_order_value()) *sp.mutable_order_value() = r.order_value();
+    out->push_back(std::move(sp));
+  }
+  return Status::Ok();
+}
+
 Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::ScoredPoint>* out) {
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(q.collection_name()));
-  if (q.prefetch_size() > 0) return Unimplemented("query prefetch is not supported yet");
   if (q.has_lookup_from()) return Unimplemented("lookup_from is not supported yet");
   const size_t limit = q.has_limit() ? q.limit() : 10;
   if (q.has_limit() && q.limit() == 0) return InvalidArgument("limit: must be at least 1");
+  if (q.prefetch_size() > 0) return RunPrefetched(toc, *c, q, out);
+  if (q.has_query() && (q.query().has_fusion() || q.query().has_rrf())) {
+    return InvalidArgument("query: fusion combines prefetch results; give prefetch queries");
+  }
+  if (q.has_query() && q.query().has_order_by()) return RunOrderBy(*c, q, limit, out);
   const std::string using_name = q.has_using_() ? q.using_() : "";
   if (!q.has_query()) {
     qdrant::ScrollPoints scroll;
