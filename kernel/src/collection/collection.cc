@@ -249,6 +249,8 @@ void IndexOptionsFrom(const qdrant::CollectionConfig& config, ShardOptions* opti
   options->index_params = IndexParamsOf(config);
   options->indexing_threshold_kb = config.optimizer_config().indexing_threshold();
   options->full_scan_threshold_kb = config.hnsw_config().full_scan_threshold();
+  options->vacuum_min_vector_number = config.optimizer_config().vacuum_min_vector_number();
+  options->deleted_threshold = config.optimizer_config().deleted_threshold();
   if (config.hnsw_config().m() == 0) options->indexing_threshold_kb = 0;  // m = 0: no graph
 }
 

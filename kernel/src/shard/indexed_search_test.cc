@@ -200,5 +200,60 @@ TEST_F(IndexedSearchTest, OptimizerStateIsBusyUntilIndexedAndReportsAFailedBuild
   EXPECT_EQ(broken->Search(s)->size(), 3u);
 }
 
+TEST_F(IndexedSearchTest, VacuumReclaimsRetiredOffsetsAndKeepsEveryAnswer) {
+  std::mt19937 rng(7);
+  shard_->SetFieldIndexes({{"g", FieldIndexSpec{FieldKind::kInteger}}});
+  ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 3000, rng)).ok());
+  ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 500, rng)).ok());  // rewrites
+  qdrant::DeletePoints del;
+  for (uint64_t id = 1000; id < 2500; ++id) {
+    del.mutable_points()->mutable_points()->add_ids()->set_num(id);
+  }
+  ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Delete, del.SerializeAsString()).ok());
+  // 3500 offsets, 1500 live: the optimizer's vacuum (1000 dead, 20%) must run.
+  for (int i = 0; i < 400 && shard_->offset_count() > 1500; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(shard_->offset_count(), 1500u);
+  EXPECT_EQ(shard_->points_count(), 1500u);
+  EXPECT_EQ(shard_->PointsIndexed("g"), 1500u);
+  qdrant::Filter g1;
+  auto* c = g1.add_must()->mutable_field();
+  c->set_key("g");
+  c->mutable_match()->set_integer(1);
+  EXPECT_EQ(*shard_->Count(&g1), 375u);  // ids = 1 mod 4 outside [1000, 2500)
+  ASSERT_TRUE(WaitIndexed(1500)) << "the index is rebuilt over the compacted segment";
+  ExpectSameAsExact(rng);
+  // The points themselves (vectors, payloads, versions) survived the rewrite, and a restart.
+  auto check = [&](LocalShard& s) {
+    qdrant::GetPoints get;
+    for (uint64_t id : {0u, 499u, 999u, 2500u, 2999u}) get.add_ids()->set_num(id);
+    get.mutable_with_payload()->set_enable(true);
+    get.mutable_with_vectors()->set_enable(true);
+    qdrant::GetResponse resp;
+    ASSERT_TRUE(s.Get(get, &resp).ok());
+    ASSERT_EQ(resp.result_size(), 5);
+    for (const auto& p : resp.result()) {
+      EXPECT_EQ(p.payload().at("g").integer_value(), static_cast<int64_t>(p.id().num() % 4));
+      EXPECT_EQ(p.vectors().vector().dense().data_size(), static_cast<int>(kDim));
+    }
+    qdrant::GetPoints gone;
+    gone.add_ids()->set_num(1700);
+    qdrant::GetResponse none;
+    ASSERT_TRUE(s.Get(gone, &none).ok());
+    EXPECT_EQ(none.result_size(), 0);
+  };
+  check(*shard_);
+  shard_.reset();
+  ShardOptions o;
+  o.index = FlatIndexVtable();
+  o.indexing_threshold_kb = 4;
+  o.full_scan_threshold_kb = 1;
+  o.optimizer_interval_ms = 5;
+  shard_ = *LocalShard::Open(fs_->view(), "s", {{"", kDim, Metric::kEuclid}}, o);
+  EXPECT_EQ(shard_->points_count(), 1500u);
+  check(*shard_);
+}
+
 }  // namespace
 }  // namespace strata::kernel

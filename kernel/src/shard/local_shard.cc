@@ -46,7 +46,11 @@ Status CheckSelector(const qdrant::PointsSelector& sel, const std::string& field
 
 LocalShard::LocalShard(FileSystem fs, std::string dir, std::vector<VectorSpec> specs,
                        ShardOptions options)
-    : fs_(fs), dir_(std::move(dir)), specs_(specs), options_(options), segment_(std::move(specs)) {}
+    : fs_(fs),
+      dir_(std::move(dir)),
+      specs_(specs),
+      options_(options),
+      segment_(std::make_unique<Segment>(std::move(specs))) {}
 
 Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string dir,
                                                      std::vector<VectorSpec> specs,
@@ -78,14 +82,14 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
           return DataLoss("WAL record " + std::to_string(seq) +
                           " no longer applies: " + apply.status().message());
         }
-        (*apply)(shard->segment_, seq);
+        (*apply)(*shard->segment_, seq);
         shard->applied_seq_ = seq;
         ++rec->replayed;
         return Status::Ok();
       });
   STRATA_RETURN_IF_ERROR(replay.WithContext(shard->dir_));
   if (shard->wal_->last_seq() > shard->applied_seq_) shard->applied_seq_ = shard->wal_->last_seq();
-  if (options.index != nullptr && options.indexing_threshold_kb > 0) {
+  if (options.optimizer_interval_ms > 0) {  // indexing (when configured) and vacuum
     LocalShard* raw = shard.get();
     shard->optimizer_ = std::thread([raw] { raw->OptimizerLoop(); });
   }
@@ -100,11 +104,31 @@ void LocalShard::OptimizerLoop() {
                              [this] { return stopping_; });
       if (stopping_) return;
     }
+    uint64_t dead = 0, total = 0;
+    {
+      std::shared_lock<std::shared_mutex> data(data_mu_);
+      total = segment_->offset_count();
+      dead = total - segment_->live_count();
+    }
+    if (dead > 0 && dead >= options_.vacuum_min_vector_number &&
+        static_cast<double>(dead) >= options_.deleted_threshold * static_cast<double>(total)) {
+      const auto start = std::chrono::steady_clock::now();
+      building_ = true;
+      const uint64_t reclaimed = Vacuum();
+      building_ = false;
+      LogInfo(
+          "optimizer",
+          dir_ + ": vacuum reclaimed " + std::to_string(reclaimed) + " of " +
+              std::to_string(total) + " offsets in " +
+              std::to_string(
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +
+              " s");
+    }
     for (const VectorSpec& spec : specs_) {
       uint32_t n = 0, indexed = 0;
       {
         std::shared_lock<std::shared_mutex> data(data_mu_);
-        n = segment_.offset_count();
+        n = segment_->offset_count();
         auto it = indexes_.find(spec.name);
         if (it != indexes_.end()) indexed = it->second->n;
       }
@@ -153,7 +177,7 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const Ve
   std::map<std::string, std::string> index_params;
   {
     std::shared_lock<std::shared_mutex> data(data_mu_);
-    index->base = segment_.VectorBase(spec.name);  // stable; offsets < n never change
+    index->base = segment_->VectorBase(spec.name);  // stable; offsets < n never change
     index_params = options_.index_params;
     index->generation = index_generation_;
   }
@@ -222,7 +246,7 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   // The planner: from the cardinality estimate, either score the few matching points exactly
   // or traverse the graph with the filter checked on the way.
   const uint32_t n = index.n;
-  const Cardinality est = segment_.EstimateMatches(s.filter);
+  const Cardinality est = segment_->EstimateMatches(s.filter);
   if (est.max == 0) return {};
   const uint64_t full_scan_points =
       options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float));
@@ -239,9 +263,9 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   if (s.filter != nullptr &&
       (est.exp < full_scan_points || static_cast<double>(est.exp) < crossover)) {
     if (candidates != nullptr) {
-      return segment_.SearchOffsets(spec.name, s.query.data(), want, *candidates, s.filter, 0, n);
+      return segment_->SearchOffsets(spec.name, s.query.data(), want, *candidates, s.filter, 0, n);
     }
-    return segment_.Search(spec.name, s.query.data(), want, s.filter, 0, n);
+    return segment_->Search(spec.name, s.query.data(), want, s.filter, 0, n);
   }
   std::vector<uint64_t> cand_bits;
   if (candidates != nullptr) {
@@ -251,7 +275,7 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
       cand_bits[o / 64] |= uint64_t{1} << (o & 63);
     }
   }
-  AllowContext ctx{&segment_, &spec.name, s.filter, candidates ? &cand_bits : nullptr};
+  AllowContext ctx{segment_.get(), &spec.name, s.filter, candidates ? &cand_bits : nullptr};
   strata_filter filter{};
   filter.struct_size = sizeof(filter);
   filter.n_bits = n;
@@ -280,7 +304,7 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   strata_error err{};
   if (index.vt->search(index.idx, &req, &res, &err) != STRATA_OK) {
     LogWarn("shard", dir_ + ": index search failed, answering exactly: " + err.message);
-    return segment_.Search(spec.name, s.query.data(), want, s.filter, 0, n);
+    return segment_->Search(spec.name, s.query.data(), want, s.filter, 0, n);
   }
   std::vector<ScoredOffset> out;
   for (uint32_t i = 0; i < count; ++i) out.push_back({scores[i], ids[i]});
@@ -307,7 +331,7 @@ LocalShard::OptimizerState LocalShard::optimizer_state() const {
   for (const VectorSpec& spec : specs_) {
     auto it = indexes_.find(spec.name);
     const uint64_t indexed = it == indexes_.end() ? 0 : it->second->n;
-    if (IndexDue(spec, segment_.offset_count(), indexed)) state.busy = true;
+    if (IndexDue(spec, segment_->offset_count(), indexed)) state.busy = true;
   }
   return state;
 }
@@ -585,13 +609,13 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
   uint64_t seq = 0;
   {
     std::lock_guard<std::mutex> lock(write_mu_);
-    if (segment_.free_offsets() < options_.max_batch_points) {
+    if (segment_->free_offsets() < options_.max_batch_points) {
       return ResourceExhausted(dir_ + ": the segment's vector storage is nearly full");
     }
     STRATA_ASSIGN_OR_RETURN(seq, wal_->Append(record));
     {
       std::unique_lock<std::shared_mutex> data(data_mu_);
-      apply(segment_, seq);
+      apply(*segment_, seq);
       applied_seq_ = seq;
     }
     if (applied_seq_ - snapshot_seq_ >= options_.snapshot_every_ops) {
@@ -622,23 +646,23 @@ Status LocalShard::SnapshotLocked() {
     AppendLe<uint32_t>(&buf, kSnapVersion);
     AppendLe<uint32_t>(&buf, 0);
     AppendLe<uint64_t>(&buf, seq);
-    AppendLe<uint64_t>(&buf, segment_.live_count());
+    AppendLe<uint64_t>(&buf, segment_->live_count());
     uint64_t written = 0;
     qdrant::WithVectorsSelector all;
     all.set_enable(true);
-    for (uint32_t i = 0; i < segment_.offset_count(); ++i) {
-      if (!segment_.IsLive(i)) continue;
+    for (uint32_t i = 0; i < segment_->offset_count(); ++i) {
+      if (!segment_->IsLive(i)) continue;
       qdrant::RetrievedPoint p;
-      segment_.IdAt(i).ToProto(p.mutable_id());
-      *p.mutable_payload() = segment_.PayloadAt(i);
+      segment_->IdAt(i).ToProto(p.mutable_id());
+      *p.mutable_payload() = segment_->PayloadAt(i);
       for (const VectorSpec& spec : specs_) {
-        const float* v = segment_.VectorAt(spec.name, i);
+        const float* v = segment_->VectorAt(spec.name, i);
         if (v == nullptr) continue;
         auto& out = (*p.mutable_vectors()->mutable_vectors()->mutable_vectors())[spec.name];
         out.mutable_dense()->mutable_data()->Add(v, v + spec.dim);
       }
       std::string body;
-      AppendLe<uint64_t>(&body, segment_.VersionAt(i));
+      AppendLe<uint64_t>(&body, segment_->VersionAt(i));
       p.AppendToString(&body);
       AppendLe<uint32_t>(&buf, static_cast<uint32_t>(body.size()));
       AppendLe<uint32_t>(&buf, Crc32c(body.data(), body.size()));
@@ -650,7 +674,7 @@ Status LocalShard::SnapshotLocked() {
       }
     }
     buf.append(kSnapEnd, 8);
-    AppendLe<uint64_t>(&buf, segment_.live_count());
+    AppendLe<uint64_t>(&buf, segment_->live_count());
     STRATA_RETURN_IF_ERROR(f->WriteAt(written, buf.data(), buf.size()));
     STRATA_RETURN_IF_ERROR(f->Sync(false));
   }
@@ -698,7 +722,7 @@ Status LocalShard::LoadSnapshot(uint64_t* applied_seq) {
     for (const auto& [name, v] : p.vectors().vectors().vectors()) {
       vectors[name].assign(v.dense().data().begin(), v.dense().data().end());
     }
-    segment_.Upsert(id, point_version, vectors, p.payload());
+    segment_->Upsert(id, point_version, vectors, p.payload());
     off += 8 + len;
   }
   if (off + 16 != data.size() || std::memcmp(data.data() + off, kSnapEnd, 8) != 0 ||
@@ -711,7 +735,7 @@ Status LocalShard::LoadSnapshot(uint64_t* applied_seq) {
 
 size_t LocalShard::points_count() const {
   std::shared_lock<std::shared_mutex> data(data_mu_);
-  return segment_.live_count();
+  return segment_->live_count();
 }
 
 Status LocalShard::Get(const qdrant::GetPoints& req, qdrant::GetResponse* out) const {
@@ -723,13 +747,13 @@ Status LocalShard::Get(const qdrant::GetPoints& req, qdrant::GetResponse* out) c
   }
   std::shared_lock<std::shared_mutex> data(data_mu_);
   for (const ExternalId& id : ids) {
-    std::optional<uint32_t> off = segment_.Find(id);
+    std::optional<uint32_t> off = segment_->Find(id);
     if (!off) continue;
     qdrant::RetrievedPoint* p = out->add_result();
     id.ToProto(p->mutable_id());
-    SelectPayload(segment_.PayloadAt(*off), &req.with_payload(), false, p->mutable_payload());
+    SelectPayload(segment_->PayloadAt(*off), &req.with_payload(), false, p->mutable_payload());
     bool any = false;
-    SelectVectors(segment_, *off, req.has_with_vectors() ? &req.with_vectors() : nullptr,
+    SelectVectors(*segment_, *off, req.has_with_vectors() ? &req.with_vectors() : nullptr,
                   p->mutable_vectors(), &any);
     if (!any) p->clear_vectors();
   }
@@ -783,9 +807,9 @@ Status LocalShard::ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::
   std::shared_lock<std::shared_mutex> data(data_mu_);
   std::vector<std::pair<double, uint32_t>> keyed;
   std::vector<double> values;
-  segment_.ForEachMatch(filter, [&](uint32_t off) {
+  segment_->ForEachMatch(filter, [&](uint32_t off) {
     values.clear();
-    OrderValues(segment_.PayloadAt(off), ob.key(), &values);
+    OrderValues(segment_->PayloadAt(off), ob.key(), &values);
     for (double v : values) {
       if (start && (desc ? v > *start : v < *start)) continue;
       keyed.push_back({v, off});
@@ -793,17 +817,17 @@ Status LocalShard::ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::
   });
   auto by_value = [&](const std::pair<double, uint32_t>& a, const std::pair<double, uint32_t>& b) {
     if (a.first != b.first) return desc ? a.first > b.first : a.first < b.first;
-    return segment_.IdAt(a.second) < segment_.IdAt(b.second);
+    return segment_->IdAt(a.second) < segment_->IdAt(b.second);
   };
   const size_t n = std::min(limit, keyed.size());
   std::partial_sort(keyed.begin(), keyed.begin() + n, keyed.end(), by_value);
   for (size_t i = 0; i < n; ++i) {
     const uint32_t off = keyed[i].second;
     qdrant::RetrievedPoint* p = out->add_result();
-    segment_.IdAt(off).ToProto(p->mutable_id());
-    SelectPayload(segment_.PayloadAt(off), &req.with_payload(), true, p->mutable_payload());
+    segment_->IdAt(off).ToProto(p->mutable_id());
+    SelectPayload(segment_->PayloadAt(off), &req.with_payload(), true, p->mutable_payload());
     bool any = false;
-    SelectVectors(segment_, off, req.has_with_vectors() ? &req.with_vectors() : nullptr,
+    SelectVectors(*segment_, off, req.has_with_vectors() ? &req.with_vectors() : nullptr,
                   p->mutable_vectors(), &any);
     if (!any) p->clear_vectors();
     const double v = keyed[i].first;
@@ -836,27 +860,27 @@ Status LocalShard::Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollRespons
   size_t taken = 0;
   std::vector<uint32_t> order;
   std::optional<CandidateSet> cand;
-  if (filter != nullptr) cand = segment_.Candidates(*filter);
+  if (filter != nullptr) cand = segment_->Candidates(*filter);
   if (cand) {
     // Few candidates: only they need ordering by id.
     order = std::move(cand->offsets);
     std::sort(order.begin(), order.end(),
-              [this](uint32_t a, uint32_t b) { return segment_.IdAt(a) < segment_.IdAt(b); });
+              [this](uint32_t a, uint32_t b) { return segment_->IdAt(a) < segment_->IdAt(b); });
   } else {
-    order = segment_.OffsetsById();
+    order = segment_->OffsetsById();
   }
   for (uint32_t off : order) {
-    if (start && segment_.IdAt(off) < *start) continue;
-    if (!segment_.Matches(filter, off)) continue;
+    if (start && segment_->IdAt(off) < *start) continue;
+    if (!segment_->Matches(filter, off)) continue;
     if (taken == limit) {
-      segment_.IdAt(off).ToProto(out->mutable_next_page_offset());
+      segment_->IdAt(off).ToProto(out->mutable_next_page_offset());
       break;
     }
     qdrant::RetrievedPoint* p = out->add_result();
-    segment_.IdAt(off).ToProto(p->mutable_id());
-    SelectPayload(segment_.PayloadAt(off), &req.with_payload(), true, p->mutable_payload());
+    segment_->IdAt(off).ToProto(p->mutable_id());
+    SelectPayload(segment_->PayloadAt(off), &req.with_payload(), true, p->mutable_payload());
     bool any = false;
-    SelectVectors(segment_, off, req.has_with_vectors() ? &req.with_vectors() : nullptr,
+    SelectVectors(*segment_, off, req.has_with_vectors() ? &req.with_vectors() : nullptr,
                   p->mutable_vectors(), &any);
     if (!any) p->clear_vectors();
     ++taken;
@@ -867,9 +891,9 @@ Status LocalShard::Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollRespons
 Result<uint64_t> LocalShard::Count(const qdrant::Filter* filter) const {
   if (filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*filter));
   std::shared_lock<std::shared_mutex> data(data_mu_);
-  if (filter == nullptr) return static_cast<uint64_t>(segment_.live_count());
+  if (filter == nullptr) return static_cast<uint64_t>(segment_->live_count());
   uint64_t n = 0;
-  segment_.ForEachMatch(filter, [&](uint32_t) { ++n; });
+  segment_->ForEachMatch(filter, [&](uint32_t) { ++n; });
   return n;
 }
 
@@ -918,9 +942,9 @@ Status LocalShard::Facet(const qdrant::FacetCounts& req, qdrant::FacetResponse* 
     std::shared_lock<std::shared_mutex> data(data_mu_);
     std::vector<const qdrant::Value*> values;
     std::vector<FacetKey> keys;
-    segment_.ForEachMatch(filter, [&](uint32_t i) {
+    segment_->ForEachMatch(filter, [&](uint32_t i) {
       values.clear();
-      ValuesAt(segment_.PayloadAt(i), req.key(), &values);
+      ValuesAt(segment_->PayloadAt(i), req.key(), &values);
       keys.clear();
       for (const qdrant::Value* v : values) {
         FacetKey k;
@@ -952,14 +976,14 @@ Status LocalShard::Facet(const qdrant::FacetCounts& req, qdrant::FacetResponse* 
 Result<std::vector<float>> LocalShard::VectorOf(const ExternalId& id,
                                                 const std::string& name) const {
   std::shared_lock<std::shared_mutex> data(data_mu_);
-  std::optional<uint32_t> off = segment_.Find(id);
+  std::optional<uint32_t> off = segment_->Find(id);
   if (!off) return NotFound("point " + id.ToString() + " not found");
-  const float* v = segment_.VectorAt(name, *off);
+  const float* v = segment_->VectorAt(name, *off);
   if (v == nullptr) {
     return InvalidArgument("point " + id.ToString() + " has no vector " +
                            (name.empty() ? std::string("(default)") : "'" + name + "'"));
   }
-  const VectorSpec* spec = segment_.Spec(name);
+  const VectorSpec* spec = segment_->Spec(name);
   return std::vector<float>(v, v + spec->dim);
 }
 
@@ -977,35 +1001,35 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   const bool use_index = !spec.exact && indexed != indexes_.end();
   // Payload indexes (and has_id) bound the points a filter can match.
   std::optional<CandidateSet> cand;
-  if (spec.filter != nullptr) cand = segment_.Candidates(*spec.filter);
+  if (spec.filter != nullptr) cand = segment_->Candidates(*spec.filter);
   const uint64_t full_scan_points =
       options_.full_scan_threshold_kb * 1024 / (uint64_t{vs->dim} * sizeof(float));
   if (spec.custom_score) {
-    hits = segment_.SearchCustom(spec.vector_name, want, spec.filter, spec.custom_score);
+    hits = segment_->SearchCustom(spec.vector_name, want, spec.filter, spec.custom_score);
   } else if (cand && (!use_index || cand->size() < full_scan_points)) {
-    hits = segment_.SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter);
+    hits = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter);
   } else if (use_index) {
     // Indexed offsets through the planner, the unindexed tail exactly; one merged top list.
     const VectorIndex& index = *indexed->second;
     hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr);
     std::vector<ScoredOffset> tail;
     if (cand) {
-      tail = segment_.SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter,
-                                    index.n);
+      tail = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter,
+                                     index.n);
     } else {
-      tail = segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter, index.n);
+      tail = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter, index.n);
     }
     hits.insert(hits.end(), tail.begin(), tail.end());
     std::sort(hits.begin(), hits.end(),
               [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; });
     if (hits.size() > want) hits.resize(want);
   } else {
-    hits = segment_.Search(spec.vector_name, spec.query.data(), want, spec.filter);
+    hits = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter);
   }
   std::vector<qdrant::ScoredPoint> out;
   size_t skipped = 0;
   for (const ScoredOffset& h : hits) {
-    if (std::find(spec.exclude.begin(), spec.exclude.end(), segment_.IdAt(h.offset)) !=
+    if (std::find(spec.exclude.begin(), spec.exclude.end(), segment_->IdAt(h.offset)) !=
         spec.exclude.end()) {
       continue;
     }
@@ -1022,12 +1046,12 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
     }
     if (out.size() == spec.limit) break;
     qdrant::ScoredPoint p;
-    segment_.IdAt(h.offset).ToProto(p.mutable_id());
+    segment_->IdAt(h.offset).ToProto(p.mutable_id());
     p.set_score(api);
-    p.set_version(segment_.VersionAt(h.offset));
-    SelectPayload(segment_.PayloadAt(h.offset), spec.with_payload, false, p.mutable_payload());
+    p.set_version(segment_->VersionAt(h.offset));
+    SelectPayload(segment_->PayloadAt(h.offset), spec.with_payload, false, p.mutable_payload());
     bool any = false;
-    SelectVectors(segment_, h.offset, spec.with_vectors, p.mutable_vectors(), &any);
+    SelectVectors(*segment_, h.offset, spec.with_vectors, p.mutable_vectors(), &any);
     if (!any) p.clear_vectors();
     out.push_back(std::move(p));
   }
@@ -1036,10 +1060,10 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
 
 void LocalShard::SetFieldIndexes(const std::map<std::string, FieldIndexSpec>& fields) {
   std::unique_lock<std::shared_mutex> data(data_mu_);
-  for (const auto& [path, spec] : segment_.field_indexes()) {
-    if (fields.count(path) == 0) segment_.DropFieldIndex(path);
+  for (const auto& [path, spec] : segment_->field_indexes()) {
+    if (fields.count(path) == 0) segment_->DropFieldIndex(path);
   }
-  for (const auto& [path, spec] : fields) segment_.SetFieldIndex(path, spec);
+  for (const auto& [path, spec] : fields) segment_->SetFieldIndex(path, spec);
 }
 
 void LocalShard::SetIndexParams(const std::map<std::string, std::string>& params) {
@@ -1050,9 +1074,38 @@ void LocalShard::SetIndexParams(const std::map<std::string, std::string>& params
   indexes_.clear();
 }
 
+uint64_t LocalShard::Vacuum() {
+  std::lock_guard<std::mutex> writes(write_mu_);
+  std::unique_lock<std::shared_mutex> data(data_mu_);
+  const Segment& old = *segment_;
+  auto fresh = std::make_unique<Segment>(specs_);
+  for (const auto& [path, spec] : old.field_indexes()) fresh->SetFieldIndex(path, spec);
+  NamedVectors vectors;
+  for (uint32_t o = 0; o < old.offset_count(); ++o) {
+    if (!old.IsLive(o)) continue;
+    vectors.clear();
+    for (const VectorSpec& spec : specs_) {
+      const float* v = old.VectorAt(spec.name, o);
+      if (v != nullptr) vectors[spec.name].assign(v, v + spec.dim);
+    }
+    fresh->Upsert(old.IdAt(o), old.VersionAt(o), vectors, old.PayloadAt(o));
+  }
+  const uint64_t reclaimed = old.offset_count() - fresh->offset_count();
+  // The indexes point into the old segment's vectors: drop them before it goes.
+  indexes_.clear();
+  ++index_generation_;
+  segment_ = std::move(fresh);
+  return reclaimed;
+}
+
+uint32_t LocalShard::offset_count() const {
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  return segment_->offset_count();
+}
+
 uint64_t LocalShard::PointsIndexed(const std::string& field) const {
   std::shared_lock<std::shared_mutex> data(data_mu_);
-  return segment_.PointsIndexed(field);
+  return segment_->PointsIndexed(field);
 }
 
 }  // namespace strata::kernel

@@ -39,7 +39,11 @@ struct ShardOptions {
   std::map<std::string, std::string> index_params;  // "m", "ef_construct", ...
   uint64_t indexing_threshold_kb = 10000;   // vectors (KiB) before indexing; 0 = never index
   uint64_t full_scan_threshold_kb = 10000;  // filtered candidates (KiB) below which: exact scan
-  uint32_t optimizer_interval_ms = 200;
+  uint32_t optimizer_interval_ms = 200;     // 0: no optimizer thread (no indexing, no vacuum)
+  // Vacuum: rewrite the segment without its retired offsets once at least this many are dead
+  // and they are at least this share of all offsets (optimizers_config).
+  uint64_t vacuum_min_vector_number = 1000;
+  double deleted_threshold = 0.2;
 };
 
 struct ShardRecovery {
@@ -103,6 +107,12 @@ class LocalShard {
   uint64_t PointsIndexed(const std::string& field) const;
 
   Status Snapshot();
+  // Rewrites the segment with only its live points (fresh offsets, payload indexes rebuilt),
+  // drops the vector indexes (the optimizer rebuilds them). Writes and reads wait meanwhile.
+  // Returns the number of offsets reclaimed.
+  uint64_t Vacuum();
+  // Offsets in use (live + retired): what a vacuum shrinks.
+  uint32_t offset_count() const;
   size_t points_count() const;
   // Vectors covered by a built index (over all vector names).
   uint64_t indexed_count() const;
@@ -153,7 +163,7 @@ class LocalShard {
   std::unique_ptr<Wal> wal_;
   std::mutex write_mu_;                // WAL append + apply order
   mutable std::shared_mutex data_mu_;  // segment readers vs the apply step
-  Segment segment_;
+  std::unique_ptr<Segment> segment_;   // replaced whole by a vacuum (under both locks)
   uint64_t applied_seq_ = 0;
   uint64_t snapshot_seq_ = 0;
   std::map<std::string, std::shared_ptr<VectorIndex>> indexes_;  // guarded by data_mu_
