@@ -65,8 +65,8 @@ def validate_component(value, name):
 
 
 class Server:
-    def __init__(self, env=None):
-        self.dir = tempfile.mkdtemp(prefix="strata-rest-")
+    def __init__(self, env=None, dir=None):
+        self.dir = dir or tempfile.mkdtemp(prefix="strata-rest-")
         self.log_path = os.path.join(self.dir, "log")
         e = {k: v for k, v in os.environ.items() if not k.startswith("STRATA__")}
         e.update({"STRATA__STORAGE__STORAGE_PATH": os.path.join(self.dir, "storage"),
@@ -105,12 +105,23 @@ class Server:
             return status, json.loads(payload)
         return status, payload.decode()
 
-    def stop(self):
+    def stop(self, keep=False):
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=30)
         self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
         return code
+
+    def kill(self):
+        """SIGKILL: no final snapshot, no flush; the storage stays for a restart."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
 
 
 class RestApiTest(unittest.TestCase):
@@ -754,6 +765,49 @@ class RestApiTest(unittest.TestCase):
                          "nothing was written by the rejected requests")
         self.call("GET", "/collections/bad/snapshots", expect=501)
         self.call("GET", "/no/such/route", expect=404)
+
+
+class SavedIndexTest(unittest.TestCase):
+    def test_a_killed_server_loads_its_saved_hnsw_index(self):
+        import random
+        rng = random.Random(21)
+        dim = 32
+        s = Server()
+        try:
+            s.request("PUT", "/collections/keep", {"vectors": {"size": dim, "distance": "Cosine"},
+                                                   "optimizers_config": {"indexing_threshold": 20}})
+            for b in range(0, 3000, 500):
+                status, _ = s.request("PUT", "/collections/keep/points?wait=true", {"points": [
+                    {"id": i, "vector": [rng.gauss(0, 1) for _ in range(dim)]} for i in range(b, b + 500)]})
+                self.assertEqual(status, 200)
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                if s.request("GET", "/collections/keep")[1]["result"]["indexed_vectors_count"] >= 3000:
+                    break
+                time.sleep(0.1)
+            deadline = time.time() + 30
+            while "index" not in os.listdir(os.path.join(s.dir, "storage", "collections", "keep", "0")) \
+                    and time.time() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # the save follows the build
+            s.kill()
+            s = Server(dir=s.dir)
+            log = s.log_text()
+            self.assertIn("loaded the saved index over 3000 vectors", log)
+            info = s.request("GET", "/collections/keep")[1]["result"]
+            self.assertEqual(info["indexed_vectors_count"], 3000)
+            self.assertEqual(info["points_count"], 3000)
+            hit = total = 0
+            for t in range(20):
+                q = [rng.gauss(0, 1) for _ in range(dim)]
+                approx = s.request("POST", "/collections/keep/points/query", {"query": q, "limit": 10})[1]["result"]["points"]
+                exact = s.request("POST", "/collections/keep/points/query",
+                                  {"query": q, "limit": 10, "params": {"exact": True}})[1]["result"]["points"]
+                hit += len({p["id"] for p in approx} & {p["id"] for p in exact})
+                total += 10
+            self.assertGreaterEqual(hit / total, 0.9, f"recall@10 through the loaded graph: {hit / total}")
+        finally:
+            self.assertEqual(s.stop(), 0)
 
 
 class RestApiKeyTest(unittest.TestCase):

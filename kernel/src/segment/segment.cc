@@ -449,4 +449,20 @@ std::vector<ScoredOffset> Segment::SearchCustom(
   return top.Take();
 }
 
+void Segment::PadRetired(uint32_t count) {
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t offset = static_cast<uint32_t>(ids_.size());
+    ids_.emplace_back();
+    versions_.push_back(0);
+    deleted_.push_back(1);
+    payloads_.emplace_back();
+    for (size_t s = 0; s < specs_.size(); ++s) {
+      Status grown = storages_[s].data.Resize(storages_[s].data.size() + specs_[s].dim);
+      (void)grown;  // the shard keeps free_offsets() ahead of use
+      storages_[s].present.push_back(0);
+    }
+    SetLive(offset, false);
+  }
+}
+
 }  // namespace strata::kernel

@@ -60,6 +60,10 @@ class Segment {
   bool UpdateVectors(const ExternalId& id, uint64_t version, const NamedVectors& vectors);
   bool DeleteVectors(const ExternalId& id, uint64_t version, const std::vector<std::string>& names);
 
+  // Appends `count` retired offsets (no point, no vectors): a snapshot restores the offsets of
+  // the segment it was taken from, so indexes saved over them stay valid.
+  void PadRetired(uint32_t count);
+
   std::optional<uint32_t> Find(const ExternalId& id) const;
   size_t live_count() const { return live_; }
   uint32_t offset_count() const { return static_cast<uint32_t>(ids_.size()); }

@@ -255,5 +255,45 @@ TEST_F(IndexedSearchTest, VacuumReclaimsRetiredOffsetsAndKeepsEveryAnswer) {
   check(*shard_);
 }
 
+TEST_F(IndexedSearchTest, ASavedIndexIsLoadedAfterARestartUntilAVacuumChangesTheOffsets) {
+  std::mt19937 rng(8);
+  ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 600, rng)).ok());
+  ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 100, rng)).ok());  // retired
+  ASSERT_TRUE(WaitIndexed(700));
+  auto reopen = [&](uint32_t interval_ms) {
+    shard_.reset();
+    ShardOptions o;
+    o.index = FlatIndexVtable();
+    o.indexing_threshold_kb = 4;
+    o.full_scan_threshold_kb = 1;
+    o.optimizer_interval_ms = interval_ms;  // 60000: an optimizer that never gets to run
+    shard_ = *LocalShard::Open(fs_->view(), "s", {{"", kDim, Metric::kEuclid}}, o);
+  };
+  reopen(60000);
+  EXPECT_EQ(shard_->indexed_count(), 700u) << "loaded, not rebuilt";
+  EXPECT_EQ(shard_->offset_count(), 700u) << "the snapshot kept the retired offsets";
+  ExpectSameAsExact(rng);
+  // Writes after the restart land behind the loaded index (scanned exactly until indexed).
+  ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Upsert, Upsert(1000, 30, rng)).ok());
+  ExpectSameAsExact(rng);
+
+  // A vacuum renumbers the offsets: the saved index no longer applies.
+  qdrant::DeletePoints del;
+  for (uint64_t id = 0; id < 400; ++id)
+    del.mutable_points()->mutable_points()->add_ids()->set_num(id);
+  ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Delete, del.SerializeAsString()).ok());
+  EXPECT_EQ(shard_->Vacuum(), 500u);  // 100 retired by the rewrite, 400 deleted
+  EXPECT_EQ(shard_->indexed_count(), 0u);
+  reopen(60000);
+  EXPECT_EQ(shard_->indexed_count(), 0u) << "an index for the old offsets must not load";
+  EXPECT_EQ(shard_->points_count(), 230u);
+  ExpectSameAsExact(rng);
+  reopen(5);
+  ASSERT_TRUE(WaitIndexed(230));
+  reopen(60000);
+  EXPECT_EQ(shard_->indexed_count(), 230u) << "the new layout's index is saved and loaded";
+  ExpectSameAsExact(rng);
+}
+
 }  // namespace
 }  // namespace strata::kernel

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <random>
 
 #include "common/coding.h"
 #include "common/crc32c.h"
@@ -15,9 +16,14 @@
 namespace strata::kernel {
 namespace {
 
+uint64_t NewLayoutId() {
+  std::random_device rd;
+  return (uint64_t{rd()} << 32 | rd()) | 1;  // never 0: that is the empty start's layout
+}
+
 constexpr char kSnapMagic[8] = {'S', 'T', 'R', 'S', 'N', 'A', 'P', '1'};
 constexpr char kSnapEnd[8] = {'S', 'T', 'R', 'S', 'N', 'E', 'N', 'D'};
-constexpr uint32_t kSnapVersion = 1;
+constexpr uint32_t kSnapVersion = 2;  // 1 is still read (offsets not kept)
 constexpr const char* kSnapFile = "segment.snap";
 
 template <class Msg>
@@ -89,6 +95,20 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
       });
   STRATA_RETURN_IF_ERROR(replay.WithContext(shard->dir_));
   if (shard->wal_->last_seq() > shard->applied_seq_) shard->applied_seq_ = shard->wal_->last_seq();
+  if (options.index != nullptr && options.indexing_threshold_kb > 0) {
+    for (const VectorSpec& spec : shard->specs_) {
+      Result<std::shared_ptr<VectorIndex>> loaded = shard->LoadIndex(spec);
+      if (loaded.ok()) {
+        LogInfo("shard", shard->dir_ + ": loaded the saved index over " +
+                             std::to_string((*loaded)->n) + " vectors" +
+                             (spec.name.empty() ? "" : " of '" + spec.name + "'"));
+        shard->indexes_[spec.name] = std::move(loaded).value();
+      } else if (loaded.status().code() != StatusCode::kNotFound) {
+        LogWarn("shard",
+                shard->dir_ + ": saved index not used, rebuilding: " + loaded.status().message());
+      }
+    }
+  }
   if (options.optimizer_interval_ms > 0) {  // indexing (when configured) and vacuum
     LocalShard* raw = shard.get();
     shard->optimizer_ = std::thread([raw] { raw->OptimizerLoop(); });
@@ -153,6 +173,14 @@ void LocalShard::OptimizerLoop() {
         std::lock_guard<std::mutex> lock(optimizer_mu_);
         build_error_.clear();
       }
+      if ((*built)->layout == layout_id_ && layout_on_disk_) {
+        // Saved before any search can use it (save is exclusive with search in the ABI).
+        Status saved = SaveIndex(spec, **built);
+        if (!saved.ok()) {
+          LogWarn("optimizer",
+                  dir_ + ": index not saved (rebuilt after a restart): " + saved.message());
+        }
+      }
       {
         std::unique_lock<std::shared_mutex> data(data_mu_);
         // Parameters changed during the build: drop it, the next round builds with the new ones.
@@ -168,8 +196,8 @@ void LocalShard::OptimizerLoop() {
   }
 }
 
-Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const VectorSpec& spec,
-                                                                        uint32_t n) {
+Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::MakeIndex(const VectorSpec& spec,
+                                                                       uint32_t n) {
   auto index = std::make_shared<VectorIndex>();
   index->vt = options_.index;
   index->n = n;
@@ -180,6 +208,7 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const Ve
     index->base = segment_->VectorBase(spec.name);  // stable; offsets < n never change
     index_params = options_.index_params;
     index->generation = index_generation_;
+    index->layout = layout_id_;
   }
   strata_vector_source& src = index->src;
   src.struct_size = sizeof(src);
@@ -200,18 +229,116 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const Ve
     return STRATA_OK;
   };
   sdk::OwnedParams params;
-  for (const auto& [k, v] : index_params) params.Set(k, v);
+  for (const auto& [k, v] : index_params) {
+    params.Set(k, v);
+    index->params += k + "=" + v + "\n";
+  }
   strata_error err{};
   int32_t rc = index->vt->create(options_.host, params.Get(), &src, &index->idx, &err);
   if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index create");
+  return index;
+}
+
+Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const VectorSpec& spec,
+                                                                        uint32_t n) {
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<VectorIndex> index, MakeIndex(spec, n));
+  strata_error err{};
   strata_cancel cancel{};
   cancel.struct_size = sizeof(cancel);
   cancel.ctx = &cancel_build_;
   cancel.is_cancelled = [](const void* ctx) -> uint8_t {
     return static_cast<const std::atomic<bool>*>(ctx)->load() ? 1 : 0;
   };
-  rc = index->vt->build(index->idx, nullptr, &cancel, &err);
+  const int32_t rc = index->vt->build(index->idx, nullptr, &cancel, &err);
   if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index build");
+  return index;
+}
+
+namespace {
+
+constexpr char kIndexMagic[8] = {'S', 'T', 'R', 'I', 'D', 'X', '0', '1'};
+constexpr uint32_t kIndexMetaVersion = 1;
+constexpr const char* kIndexMeta = "index.meta";
+
+strata_dir DirOf(const FileSystem& fs, const std::string& prefix) {
+  strata_dir d{};
+  d.struct_size = sizeof(d);
+  d.storage = fs.vtable();
+  d.fs = fs.fs();
+  d.prefix = prefix.c_str();
+  return d;
+}
+
+}  // namespace
+
+std::string LocalShard::IndexDir(const VectorSpec& spec) const {
+  // Vector names are arbitrary text: hex keeps them file-name safe.
+  static const char* kHex = "0123456789abcdef";
+  std::string name = "v";
+  for (unsigned char ch : spec.name) {
+    name += kHex[ch >> 4];
+    name += kHex[ch & 15];
+  }
+  return sdk::JoinPath(dir_, sdk::JoinPath("index", name));
+}
+
+Status LocalShard::SaveIndex(const VectorSpec& spec, const VectorIndex& index) {
+  const std::string dir = IndexDir(spec);
+  const std::string meta = sdk::JoinPath(dir, kIndexMeta);
+  STRATA_RETURN_IF_ERROR(fs_.MakeDirs(dir));
+  // The meta file is the commit point: gone while the plugin's files are rewritten.
+  STRATA_ASSIGN_OR_RETURN(bool had, fs_.Exists(meta));
+  if (had) STRATA_RETURN_IF_ERROR(fs_.Remove(meta, false));
+  const strata_dir d = DirOf(fs_, dir);
+  strata_error err{};
+  const int32_t rc = index.vt->save(index.idx, &d, &err);
+  if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index save");
+  std::string body(kIndexMagic, 8);
+  AppendLe<uint32_t>(&body, kIndexMetaVersion);
+  AppendLe<uint32_t>(&body, 0);
+  AppendLe<uint64_t>(&body, index.layout);
+  AppendLe<uint32_t>(&body, index.n);
+  AppendLe<uint32_t>(&body, index.dim);
+  AppendLe<uint32_t>(&body, static_cast<uint32_t>(index.params.size()));
+  body += index.params;
+  AppendLe<uint32_t>(&body, Crc32c(body.data(), body.size()));
+  return fs_.AtomicSave(meta, body);
+}
+
+Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const VectorSpec& spec) {
+  const std::string dir = IndexDir(spec);
+  const std::string meta = sdk::JoinPath(dir, kIndexMeta);
+  STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(meta));
+  if (!exists) return NotFound(meta + ": no saved index");
+  STRATA_ASSIGN_OR_RETURN(std::string m, fs_.ReadAll(meta));
+  if (m.size() < 40 || std::memcmp(m.data(), kIndexMagic, 8) != 0 ||
+      LoadLe<uint32_t>(m.data() + m.size() - 4) != Crc32c(m.data(), m.size() - 4)) {
+    return DataLoss(meta + ": not an index meta file or checksum mismatch");
+  }
+  if (LoadLe<uint32_t>(m.data() + 8) != kIndexMetaVersion) {
+    return FailedPrecondition(meta + ": unknown index meta version");
+  }
+  const uint64_t layout = LoadLe<uint64_t>(m.data() + 16);
+  const uint32_t n = LoadLe<uint32_t>(m.data() + 24);
+  const uint32_t dim = LoadLe<uint32_t>(m.data() + 28);
+  const uint32_t plen = LoadLe<uint32_t>(m.data() + 32);
+  if (36 + size_t{plen} + 4 != m.size()) return DataLoss(meta + ": truncated");
+  const std::string params = m.substr(36, plen);
+  if (layout != layout_id_ || !layout_on_disk_) {
+    return FailedPrecondition(meta + ": saved for another offset layout (a vacuum since)");
+  }
+  if (dim != spec.dim || n > segment_->offset_count() || n == 0) {
+    return FailedPrecondition(meta + ": saved for " + std::to_string(n) + " vectors of dim " +
+                              std::to_string(dim) + ", which no longer fit");
+  }
+  STRATA_ASSIGN_OR_RETURN(std::shared_ptr<VectorIndex> index, MakeIndex(spec, n));
+  if (index->params != params) {
+    return FailedPrecondition(meta + ": saved with other index parameters");
+  }
+  const strata_dir d = DirOf(fs_, dir);
+  strata_error err{};
+  const int32_t rc = index->vt->load(index->idx, &d, &err);
+  if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index load");
   return index;
 }
 
@@ -647,6 +774,8 @@ Status LocalShard::SnapshotLocked() {
     AppendLe<uint32_t>(&buf, 0);
     AppendLe<uint64_t>(&buf, seq);
     AppendLe<uint64_t>(&buf, segment_->live_count());
+    AppendLe<uint64_t>(&buf, segment_->offset_count());
+    AppendLe<uint64_t>(&buf, layout_id_);
     uint64_t written = 0;
     qdrant::WithVectorsSelector all;
     all.set_enable(true);
@@ -662,6 +791,7 @@ Status LocalShard::SnapshotLocked() {
         out.mutable_dense()->mutable_data()->Add(v, v + spec.dim);
       }
       std::string body;
+      AppendLe<uint32_t>(&body, i);
       AppendLe<uint64_t>(&body, segment_->VersionAt(i));
       p.AppendToString(&body);
       AppendLe<uint32_t>(&buf, static_cast<uint32_t>(body.size()));
@@ -681,6 +811,7 @@ Status LocalShard::SnapshotLocked() {
   STRATA_RETURN_IF_ERROR(fs_.Rename(tmp, path));
   STRATA_RETURN_IF_ERROR(fs_.SyncDir(dir_));
   snapshot_seq_ = seq;
+  layout_on_disk_ = true;  // recovery now reproduces these offsets
   return wal_->TruncatePrefix(seq + 1);
 }
 
@@ -698,23 +829,41 @@ Status LocalShard::LoadSnapshot(uint64_t* applied_seq) {
     return DataLoss(path + ": not a segment snapshot (bad magic or too short)");
   }
   uint32_t version = LoadLe<uint32_t>(data.data() + 8);
-  if (version != kSnapVersion) {
+  if (version != 1 && version != 2) {
     return FailedPrecondition(path + ": snapshot format version " + std::to_string(version) +
-                              " is not supported (this build reads version 1)");
+                              " is not supported (this build reads versions 1 and 2)");
   }
+  const bool v2 = version == 2;
   uint64_t seq = LoadLe<uint64_t>(data.data() + 16);
   uint64_t count = LoadLe<uint64_t>(data.data() + 24);
+  uint64_t offsets = 0;
   size_t off = 32;
+  if (v2) {
+    if (data.size() < 64) return DataLoss(path + ": truncated snapshot header");
+    offsets = LoadLe<uint64_t>(data.data() + 32);
+    layout_id_ = LoadLe<uint64_t>(data.data() + 40);
+    off = 48;
+  }
+  const size_t head = v2 ? 12 : 8;  // [offset u32] + version u64
   for (uint64_t n = 0; n < count; ++n) {
     if (off + 8 > data.size()) return DataLoss(path + ": truncated at point " + std::to_string(n));
     uint32_t len = LoadLe<uint32_t>(data.data() + off);
     uint32_t crc = LoadLe<uint32_t>(data.data() + off + 4);
-    if (len < 8 || off + 8 + len > data.size() || crc != Crc32c(data.data() + off + 8, len)) {
+    if (len < head || off + 8 + len > data.size() || crc != Crc32c(data.data() + off + 8, len)) {
       return DataLoss(path + ": corrupt point record at offset " + std::to_string(off));
     }
-    uint64_t point_version = LoadLe<uint64_t>(data.data() + off + 8);
+    const char* body = data.data() + off + 8;
+    if (v2) {
+      const uint32_t at = LoadLe<uint32_t>(body);
+      if (at < segment_->offset_count() || at >= offsets) {
+        return DataLoss(path + ": point record at offset " + std::to_string(off) +
+                        " names segment offset " + std::to_string(at) + " out of order");
+      }
+      segment_->PadRetired(at - segment_->offset_count());
+    }
+    uint64_t point_version = LoadLe<uint64_t>(body + head - 8);
     qdrant::RetrievedPoint p;
-    if (!p.ParseFromArray(data.data() + off + 16, static_cast<int>(len - 8))) {
+    if (!p.ParseFromArray(body + head, static_cast<int>(len - head))) {
       return DataLoss(path + ": undecodable point record at offset " + std::to_string(off));
     }
     STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(p.id(), path));
@@ -728,6 +877,14 @@ Status LocalShard::LoadSnapshot(uint64_t* applied_seq) {
   if (off + 16 != data.size() || std::memcmp(data.data() + off, kSnapEnd, 8) != 0 ||
       LoadLe<uint64_t>(data.data() + off + 8) != count) {
     return DataLoss(path + ": bad snapshot footer");
+  }
+  if (v2) {
+    segment_->PadRetired(static_cast<uint32_t>(offsets - segment_->offset_count()));
+  } else {
+    // A version 1 snapshot compacted the offsets: a new layout, not on disk until the next
+    // snapshot, so no saved index matches it.
+    layout_id_ = NewLayoutId();
+    layout_on_disk_ = false;
   }
   *applied_seq = seq;
   return Status::Ok();
@@ -1095,6 +1252,22 @@ uint64_t LocalShard::Vacuum() {
   indexes_.clear();
   ++index_generation_;
   segment_ = std::move(fresh);
+  // New offsets: a new layout, made durable by a snapshot before any index is saved for it.
+  layout_id_ = NewLayoutId();
+  layout_on_disk_ = false;
+  data.unlock();
+  Status s = SnapshotLocked();
+  if (!s.ok()) {
+    LogWarn("shard", dir_ + ": snapshot after vacuum failed (indexes are not saved until one " +
+                         "succeeds): " + s.message());
+  }
+  // Saved indexes describe the old offsets: no longer loadable, so free their space.
+  const std::string saved = sdk::JoinPath(dir_, "index");
+  Result<bool> has_saved = fs_.Exists(saved);
+  if (has_saved.ok() && *has_saved) {
+    Status removed = fs_.Remove(saved, true);
+    if (!removed.ok()) LogWarn("shard", saved + ": not removed: " + removed.message());
+  }
   return reclaimed;
 }
 

@@ -142,12 +142,21 @@ class LocalShard {
     const float* base = nullptr;
     strata_vector_source src{};
     uint64_t generation = 0;  // index_generation_ when the build started
+    uint64_t layout = 0;      // layout_id_ when the build started
+    std::string params;       // the index parameters, "k=v\n" sorted (saved with the index)
     ~VectorIndex() {
       if (idx != nullptr) vt->destroy(idx);
     }
   };
   void OptimizerLoop();
   Result<std::shared_ptr<VectorIndex>> BuildIndex(const VectorSpec& spec, uint32_t n);
+  // Creates the plugin's index over offsets [0, n) without building it.
+  Result<std::shared_ptr<VectorIndex>> MakeIndex(const VectorSpec& spec, uint32_t n);
+  // Saved indexes (format in snapshot_format.md): written after a build when the layout is
+  // durable, loaded at open when layout, parameters and size still match.
+  std::string IndexDir(const VectorSpec& spec) const;
+  Status SaveIndex(const VectorSpec& spec, const VectorIndex& index);
+  Result<std::shared_ptr<VectorIndex>> LoadIndex(const VectorSpec& spec);
   // candidates: what the payload indexes allow (null: unbounded).
   std::vector<ScoredOffset> IndexedSearch(const VectorIndex& index, const VectorSpec& spec,
                                           const SearchSpec& s, size_t want,
@@ -167,7 +176,13 @@ class LocalShard {
   uint64_t applied_seq_ = 0;
   uint64_t snapshot_seq_ = 0;
   std::map<std::string, std::shared_ptr<VectorIndex>> indexes_;  // guarded by data_mu_
-  uint64_t index_generation_ = 0;  // bumped when index parameters change; guarded by data_mu_
+  uint64_t index_generation_ = 0;
+  // Identity of the offset layout: 0 for a shard grown from empty (the WAL replays to the same
+  // offsets), a fresh random value after a vacuum or a version-1 snapshot load. Saved indexes
+  // carry it; layout_on_disk_ says recovery would reproduce it (a snapshot holds it).
+  std::atomic<uint64_t> layout_id_{0};
+  std::atomic<bool> layout_on_disk_{
+      true};  // bumped when index parameters change; guarded by data_mu_
   mutable std::mutex optimizer_mu_;
   std::condition_variable optimizer_cv_;
   bool stopping_ = false;
