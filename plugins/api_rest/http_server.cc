@@ -3,8 +3,10 @@
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -20,6 +22,7 @@ struct HttpServer::Impl {
   Options options;
   Handler handler;
   asio::io_context io;
+  std::unique_ptr<asio::ssl::context> tls;  // set when the options carry a certificate
   std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
@@ -32,22 +35,48 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection, over plain TCP (Stream = beast::tcp_stream) or TLS (TlsStream).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server)
       : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, asio::ssl::context& tls, HttpServer::Impl* server)
+      : stream_(std::move(socket), tls), server_(server) {}
 
-  void Start() { Read(); }
+  void Start() {
+    if constexpr (kTls) {
+      Lowest().expires_after(std::chrono::seconds(30));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->Drop();
+                                self->Read();
+                              });
+    } else {
+      Read();
+    }
+  }
 
  private:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  std::shared_ptr<Session> self() { return this->shared_from_this(); }
+  // Closes the socket without a TLS goodbye (a failed handshake or a broken connection).
+  void Drop() {
+    beast::error_code ec;
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().socket().close(ec);
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(64 * 1024);
-    stream_.expires_after(std::chrono::seconds(300));
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+    Lowest().expires_after(std::chrono::seconds(300));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   // Clients sending large bodies (curl above 1 MiB, some HTTP libraries always) ask with
@@ -61,19 +90,17 @@ class Session : public std::enable_shared_from_this<Session> {
       return OnRead(http::error::body_limit);  // refuse before the client sends it
     }
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-    http::async_write(stream_, *cont,
-                      [self = shared_from_this(), cont](beast::error_code wec, size_t) {
-                        if (wec) return self->Close();
-                        self->ReadBody();
-                      });
+    http::async_write(stream_, *cont, [self = self(), cont](beast::error_code wec, size_t) {
+      if (wec) return self->Close();
+      self->ReadBody();
+    });
   }
 
   void ReadBody() {
     const auto length = parser_->content_length();
     if (!length || *length <= buffer_.size() || parser_->chunked()) {
-      http::async_read(
-          stream_, buffer_, *parser_,
-          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+      http::async_read(stream_, buffer_, *parser_,
+                       [self = self()](beast::error_code ec, size_t) { self->OnRead(ec); });
       return;
     }
     if (*length > server_->options.max_body_bytes) return OnRead(http::error::body_limit);
@@ -84,7 +111,7 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::buffer_copy(asio::buffer(body_), buffer_.data());
     buffer_.consume(have);
     asio::async_read(stream_, asio::buffer(body_.data() + have, body_.size() - have),
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                     [self = self()](beast::error_code ec, size_t) {
                        if (ec) return self->OnRead(ec);
                        self->parser_->get().body() = std::move(self->body_);
                        self->Dispatch();
@@ -136,29 +163,34 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                      [self = self(), res, keep_alive](beast::error_code ec, size_t) {
                         if (ec || !keep_alive || self->server_->stopping) return self->Close();
                         self->Read();
                       });
   }
 
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    Linger();
+    if constexpr (kTls) {
+      // TLS: send close_notify, then drop the connection.
+      Lowest().expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = self()](beast::error_code) { self->Drop(); });
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      Linger();
+    }
   }
 
   // A lingering close: after our answer, read and drop what the client is still sending (a
   // body we refused, say) so it gets to read the answer instead of a reset connection.
   void Linger() {
-    stream_.expires_after(std::chrono::seconds(5));
-    stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (!ec) self->Linger();
-                            });
+    Lowest().expires_after(std::chrono::seconds(5));
+    stream_.async_read_some(asio::buffer(discard_), [self = self()](beast::error_code ec, size_t) {
+      if (!ec) self->Linger();
+    });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string body_;  // a sized body being read past the parser
@@ -177,7 +209,11 @@ void HttpServer::Impl::Accept() {
     }
     beast::error_code nodelay_ec;
     socket.set_option(tcp::no_delay(true), nodelay_ec);  // answers go out whole, no Nagle wait
-    std::make_shared<Session>(std::move(socket), this)->Start();
+    if (tls) {
+      std::make_shared<Session<TlsStream>>(std::move(socket), *tls, this)->Start();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(std::move(socket), this)->Start();
+    }
     Accept();
   });
 }
@@ -189,6 +225,19 @@ HttpServer::~HttpServer() { Stop(0); }
 
 Result<int> HttpServer::Start() {
   beast::error_code ec;
+  if (!impl_->options.tls_cert_pem.empty()) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    const std::string& cert = impl_->options.tls_cert_pem;
+    const std::string& key = impl_->options.tls_key_pem;
+    ctx->use_certificate_chain(asio::buffer(cert.data(), cert.size()), ec);
+    if (ec) return InvalidArgument("tls.cert: not a usable PEM certificate: " + ec.message());
+    ctx->use_private_key(asio::buffer(key.data(), key.size()), asio::ssl::context::pem, ec);
+    if (ec) return InvalidArgument("tls.key: not a usable PEM private key: " + ec.message());
+    impl_->tls = std::move(ctx);
+  }
   auto address = asio::ip::make_address(impl_->options.host, ec);
   if (ec)
     return InvalidArgument("service.host: '" + impl_->options.host + "' is not an IP address");

@@ -1,6 +1,7 @@
 // http_server.h: a small HTTP/1.1 server on Boost.Beast over the plugin's own Asio threads.
 // Keep-alive, one request at a time per connection (so pipelined requests are answered in
-// order), a body size limit (413), and a graceful stop that drains in-flight requests.
+// order), a body size limit (413), optional TLS (OpenSSL through Asio), and a graceful stop
+// that drains in-flight requests.
 #ifndef STRATA_PLUGINS_API_REST_HTTP_SERVER_H_
 #define STRATA_PLUGINS_API_REST_HTTP_SERVER_H_
 
@@ -36,6 +37,9 @@ class HttpServer {
     int port = 6333;
     size_t max_body_bytes = 32u << 20;
     unsigned threads = 2;
+    // TLS when set: the certificate chain and private key, PEM text.
+    std::string tls_cert_pem;
+    std::string tls_key_pem;
   };
   HttpServer(Options options, Handler handler);
   ~HttpServer();

@@ -10,11 +10,13 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <fstream>
 #include <future>
 #include <iterator>
 #include <optional>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -627,6 +629,15 @@ std::string UrlDecode(const std::string& s) {
   return out;
 }
 
+// A whole text file (certificates, keys); NOT_FOUND naming the config key otherwise.
+Result<std::string> ReadFileText(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  if (!in) return NotFound(key + ": cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 class RestFrontend {
  public:
   static Result<std::unique_ptr<RestFrontend>> Create(const sdk::Host& host,
@@ -644,6 +655,16 @@ class RestFrontend {
     o.max_body_bytes = static_cast<size_t>(mb) << 20;
     o.threads = workers > 0 ? static_cast<unsigned>(workers)
                             : std::max(2u, std::thread::hardware_concurrency());
+    const std::string tls = cfg.GetString("service.enable_tls", "false");
+    if (tls == "true" || tls == "1" || tls == "yes") {
+      const std::string cert = cfg.GetString("tls.cert", ""), key = cfg.GetString("tls.key", "");
+      if (cert.empty() || key.empty()) {
+        return InvalidArgument("service.enable_tls is on but tls.cert or tls.key is not set");
+      }
+      STRATA_ASSIGN_OR_RETURN(o.tls_cert_pem, ReadFileText(cert, "tls.cert"));
+      STRATA_ASSIGN_OR_RETURN(o.tls_key_pem, ReadFileText(key, "tls.key"));
+      fe->tls_ = true;
+    }
     fe->api_key_ = cfg.GetString("service.api_key", "");
     fe->read_only_key_ = cfg.GetString("service.read_only_api_key", "");
     std::string cors = cfg.GetString("service.enable_cors", "true");
@@ -669,7 +690,8 @@ class RestFrontend {
     std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
     startup_time_ = when;
     STRATA_ASSIGN_OR_RETURN(int port, server_->Start());
-    host_.Log(STRATA_LOG_INFO, kLog, "REST listening on port " + std::to_string(port));
+    host_.Log(STRATA_LOG_INFO, kLog,
+              "REST listening on port " + std::to_string(port) + (tls_ ? " (TLS)" : ""));
     return Status::Ok();
   }
   void Stop(int64_t deadline) {
@@ -830,6 +852,7 @@ class RestFrontend {
   std::vector<Route> routes_;
   std::string api_key_, read_only_key_;
   bool cors_ = true;
+  bool tls_ = false;
   std::string instance_id_;
   std::string startup_time_;
 };

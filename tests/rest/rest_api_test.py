@@ -90,14 +90,15 @@ class Server:
             time.sleep(0.05)
         raise RuntimeError("server did not start: " + open(self.log_path).read())
 
-    def request(self, method, path, body=None, headers=None, raw=None):
+    def request(self, method, path, body=None, headers=None, raw=None, tls=None):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method)
+        scheme = "https" if tls else "http"
+        req = urllib.request.Request(f"{scheme}://127.0.0.1:{self.port}{path}", data=data, method=method)
         req.add_header("Content-Type", "application/json")
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=30, context=tls) as r:
                 status, payload, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
         except urllib.error.HTTPError as e:
             status, payload, ctype = e.code, e.read(), e.headers.get("Content-Type", "")
@@ -808,6 +809,44 @@ class SavedIndexTest(unittest.TestCase):
             self.assertGreaterEqual(hit / total, 0.9, f"recall@10 through the loaded graph: {hit / total}")
         finally:
             self.assertEqual(s.stop(), 0)
+
+
+class RestTlsTest(unittest.TestCase):
+    def test_tls_serves_the_api_and_refuses_plain_http(self):
+        import ssl
+        certs = tempfile.mkdtemp(prefix="strata-tls-")
+        cert, key = os.path.join(certs, "cert.pem"), os.path.join(certs, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        s = Server({"STRATA__SERVICE__ENABLE_TLS": "true", "STRATA__TLS__CERT": cert,
+                    "STRATA__TLS__KEY": key})
+        try:
+            self.assertIn("(TLS)", s.log_text())
+            ctx = ssl.create_default_context(cafile=cert)
+            status, body = s.request("PUT", "/collections/t", {"vectors": {"size": 2, "distance": "Dot"}}, tls=ctx)
+            self.assertEqual(status, 200, body)
+            status, body = s.request("PUT", "/collections/t/points?wait=true",
+                                     {"points": [{"id": 1, "vector": [1, 0]}, {"id": 2, "vector": [0, 1]}]}, tls=ctx)
+            self.assertEqual(status, 200, body)
+            status, body = s.request("POST", "/collections/t/points/query", {"query": [1, 0.1], "limit": 1}, tls=ctx)
+            self.assertEqual((status, body["result"]["points"][0]["id"]), (200, 1))
+            validate(body, "/collections/{collection_name}/points/query", "POST")
+            # A client that does not trust the certificate is refused by its own TLS check, and
+            # plain HTTP gets no answer.
+            with self.assertRaises(urllib.error.URLError):
+                s.request("GET", "/collections", tls=ssl.create_default_context())
+            with self.assertRaises(Exception):
+                s.request("GET", "/collections")
+        finally:
+            self.assertEqual(s.stop(), 0)
+            shutil.rmtree(certs, ignore_errors=True)
+
+    def test_tls_without_a_certificate_is_a_clear_startup_error(self):
+        with self.assertRaises(RuntimeError) as e:
+            Server({"STRATA__SERVICE__ENABLE_TLS": "true", "STRATA__TLS__CERT": "/nonexistent/c.pem",
+                    "STRATA__TLS__KEY": "/nonexistent/k.pem"})
+        self.assertIn("tls.cert", str(e.exception))
 
 
 class RestApiKeyTest(unittest.TestCase):

@@ -152,7 +152,19 @@ void LocalShard::OptimizerLoop() {
         auto it = indexes_.find(spec.name);
         if (it != indexes_.end()) indexed = it->second->n;
       }
-      if (!IndexDue(spec, n, indexed)) continue;
+      if (!IndexDue(spec, n, indexed)) {
+        // Below the rebuild point: once writes pause, insert the unindexed tail into the
+        // current index (when the plugin can), so no tail stays scanned for good.
+        const int64_t idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch())
+                                    .count() -
+                                last_write_ms_.load();
+        if (indexed > 0 && n > indexed && idle_ms >= kIdleBeforeInsertMs &&
+            options_.index->insert != nullptr) {
+          InsertTail(spec);
+        }
+        continue;
+      }
       const auto start = std::chrono::steady_clock::now();
       LogInfo("optimizer", dir_ + ": indexing " + std::to_string(n) + " vectors" +
                                (spec.name.empty() ? "" : " of '" + spec.name + "'") + " (" +
@@ -438,6 +450,42 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   return out;
 }
 
+void LocalShard::InsertTail(const VectorSpec& spec) {
+  // Batches under the exclusive lock (insert is exclusive with search in the ABI): searches
+  // wait for one batch at most.
+  constexpr uint32_t kBatch = 256;
+  uint32_t done = 0;
+  for (;;) {
+    std::unique_lock<std::shared_mutex> data(data_mu_);
+    if (stopping_flag_.load()) return;
+    auto it = indexes_.find(spec.name);
+    if (it == indexes_.end()) return;
+    VectorIndex& ix = *it->second;
+    const uint32_t n = segment_->offset_count();
+    if (ix.n >= n) break;
+    const uint32_t end = std::min(n, ix.n + kBatch);
+    for (uint32_t o = ix.n; o < end; ++o) {
+      ix.n = o + 1;
+      ix.src.count = o + 1;
+      strata_error err{};
+      if (ix.vt->insert(ix.idx, o, &err) != STRATA_OK) {
+        // The index stays valid over [0, o): searches scan the rest exactly.
+        ix.n = o;
+        ix.src.count = o;
+        LogWarn("optimizer",
+                dir_ + ": incremental insert failed, the tail stays exact: " + err.message);
+        return;
+      }
+      ++done;
+    }
+  }
+  if (done > 0) {
+    LogInfo("optimizer", dir_ + ": inserted " + std::to_string(done) + " vectors" +
+                             (spec.name.empty() ? "" : " of '" + spec.name + "'") +
+                             " into the index");
+  }
+}
+
 bool LocalShard::IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const {
   if (options_.index == nullptr || options_.indexing_threshold_kb == 0) return false;
   const uint64_t threshold =
@@ -477,6 +525,7 @@ LocalShard::~LocalShard() {
       stopping_ = true;
     }
     cancel_build_ = true;
+    stopping_flag_ = true;
     optimizer_cv_.notify_all();
     optimizer_.join();
   }
@@ -734,6 +783,9 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
   AppendLe<uint32_t>(&record, method);
   record.append(request.data(), request.size());
   uint64_t seq = 0;
+  last_write_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     if (segment_->free_offsets() < options_.max_batch_points) {

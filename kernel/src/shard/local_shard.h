@@ -188,6 +188,11 @@ class LocalShard {
   bool stopping_ = false;
   std::atomic<bool> cancel_build_{false};
   std::atomic<bool> building_{false};
+  std::atomic<bool> stopping_flag_{false};
+  std::atomic<int64_t> last_write_ms_{0};  // steady clock, for the idle check
+  static constexpr int64_t kIdleBeforeInsertMs = 500;
+  // Inserts offsets past the index's n into it (batches under the exclusive lock).
+  void InsertTail(const VectorSpec& spec);
   std::string build_error_;  // the last failed build's message; guarded by optimizer_mu_
   // Whether the optimizer builds an index over n offsets when `indexed` are covered.
   bool IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const;
