@@ -545,10 +545,45 @@ class RequestMetrics {
     Series& s = series_[{method, route, status}];
     ++s.count;
     s.sum += seconds;
+    s.min = s.count == 1 ? seconds : std::min(s.min, seconds);
+    s.max = std::max(s.max, seconds);
     for (size_t i = 0; i < std::size(kBounds); ++i) {
       if (seconds <= kBounds[i]) ++s.buckets[i];
     }
   }
+  // Telemetry's `requests.rest.responses`: "METHOD /route" -> status -> duration statistics.
+  void WriteTelemetry(JsonWriter& w) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    w.StartObject();
+    std::string open;
+    for (const auto& [key, s] : series_) {
+      const std::string name = key.method + " " + key.route;
+      if (name != open) {
+        if (!open.empty()) w.EndObject();
+        w.Key(name.c_str());
+        w.StartObject();
+        open = name;
+      }
+      w.Key(std::to_string(key.status).c_str());
+      w.StartObject();
+      w.Key("count");
+      w.Uint64(s.count);
+      w.Key("fail_count");
+      w.Uint64(key.status >= 500 ? s.count : 0);
+      w.Key("avg_duration_micros");
+      w.Double(s.count > 0 ? s.sum * 1e6 / static_cast<double>(s.count) : 0);
+      w.Key("min_duration_micros");
+      w.Double(s.min * 1e6);
+      w.Key("max_duration_micros");
+      w.Double(s.max * 1e6);
+      w.Key("total_duration_micros");
+      w.Uint64(static_cast<uint64_t>(s.sum * 1e6));
+      w.EndObject();
+    }
+    if (!open.empty()) w.EndObject();
+    w.EndObject();
+  }
+
   std::string Render() const {
     std::lock_guard<std::mutex> lock(mu_);
     std::string out =
@@ -590,6 +625,7 @@ class RequestMetrics {
   struct Series {
     uint64_t count = 0;
     double sum = 0;
+    double min = 0, max = 0;
     uint64_t buckets[std::size(kBounds)] = {};
   };
   static std::string Labels(const Key& k) {
@@ -677,6 +713,7 @@ class RestFrontend {
 
   const std::string& instance_id() const { return instance_id_; }
   const std::string& startup_time() const { return startup_time_; }
+  const RequestMetrics& metrics() const { return metrics_; }
 
   Status Start() {
     // Telemetry identity: a random id per start, and the start time (RFC 3339, UTC).
@@ -939,6 +976,20 @@ void RestFrontend::AddRoutes() {
       w.StartObject();
       w.Key("enabled");
       w.Bool(false);
+      w.EndObject();
+      w.Key("requests");
+      w.StartObject();
+      w.Key("rest");
+      w.StartObject();
+      w.Key("responses");
+      fe.metrics().WriteTelemetry(w);
+      w.EndObject();
+      w.Key("grpc");  // the gRPC frontend is another plugin; its counts are in its own logs
+      w.StartObject();
+      w.Key("responses");
+      w.StartObject();
+      w.EndObject();
+      w.EndObject();
       w.EndObject();
       w.EndObject();
     });

@@ -584,6 +584,15 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual(tel["app"]["version"], "1.19.0")
         self.assertGreaterEqual(tel["collections"]["number_of_collections"], 0)
         self.assertRegex(tel["id"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        self.call("GET", "/collections")
+        self.call("GET", "/collections/none-such", expect=404)
+        tel = self.call("GET", "/telemetry", template="/telemetry")["result"]
+        listed = tel["requests"]["rest"]["responses"]["GET /collections"]["200"]
+        self.assertGreaterEqual(listed["count"], 1)
+        self.assertLessEqual(listed["min_duration_micros"], listed["max_duration_micros"])
+        self.assertGreater(listed["total_duration_micros"], 0)
+        missing = tel["requests"]["rest"]["responses"]["GET /collections/{collection_name}"]["404"]
+        self.assertGreaterEqual(missing["count"], 1)
         cluster = self.call("GET", "/cluster", template="/cluster")["result"]
         self.assertEqual(cluster, {"status": "disabled"})
 
