@@ -346,13 +346,22 @@ Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out)
     if (ctx != q.MemberEnd())
       return ParseContext(ctx->value, at + ".context", out->mutable_context());
     if (q.HasMember("fusion") || q.HasMember("rrf")) return ParseFusion(q, at, out);
+    auto sample = q.FindMember("sample");
+    if (sample != q.MemberEnd()) {
+      if (!sample->value.IsString() || std::string(sample->value.GetString()) != "random") {
+        return InvalidArgument("Format error in JSON body: " + at +
+                               ".sample: unknown variant, expected `random`");
+      }
+      out->set_sample(qdrant::Random);
+      return Status::Ok();
+    }
     auto ob = q.FindMember("order_by");
     if (ob != q.MemberEnd()) {
       return ParseOrderBy(ob->value, at + ".order_by", out->mutable_order_by());
     }
     auto it = q.FindMember("nearest");
     if (it == q.MemberEnd()) {
-      for (const char* later : {"formula", "sample", "relevance_feedback"}) {
+      for (const char* later : {"formula", "relevance_feedback"}) {
         if (q.HasMember(later)) {
           return Unimplemented(at + "." + later + " queries are not supported yet");
         }

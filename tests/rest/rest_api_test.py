@@ -569,6 +569,16 @@ class RestApiTest(unittest.TestCase):
         # order_by as a query.
         got = q({"query": {"order_by": {"key": "n", "direction": "desc"}}, "limit": 3})
         self.assertEqual([(p["id"], p["order_value"]) for p in got], [(40, 40), (39, 39), (38, 38)])
+        # sample: random points among the filter's matches.
+        seen = set()
+        for _ in range(10):
+            got = q({"query": {"sample": "random"}, "limit": 5, "filter": flt, "with_payload": True})
+            self.assertEqual(len({p["id"] for p in got}), 5)
+            self.assertTrue(all(p["payload"]["even"] for p in got))
+            seen |= {p["id"] for p in got}
+        self.assertGreater(len(seen), 8, "different draws")
+        got = q({"query": {"sample": "random"}, "limit": 100, "filter": flt})
+        self.assertEqual(sorted(p["id"] for p in got), list(range(2, 41, 2)))
         err = self.call("POST", "/collections/hyb/points/query", {"query": {"fusion": "rrf"}}, expect=400)
         self.assertIn("prefetch", err["status"]["error"])
         err = self.call("POST", "/collections/hyb/points/query",

@@ -499,6 +499,31 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
     return InvalidArgument("query: fusion combines prefetch results; give prefetch queries");
   }
   if (q.has_query() && q.query().has_order_by()) return RunOrderBy(*c, q, limit, out);
+  if (q.has_query() && q.query().has_sample()) {
+    // Random points among the filter's matches (score 0), then their payloads and vectors.
+    const qdrant::Filter* f = q.has_filter() ? &q.filter() : nullptr;
+    STRATA_ASSIGN_OR_RETURN(std::vector<ExternalId> ids, c->shard().Sample(f, limit));
+    if (ids.empty()) return Status::Ok();
+    qdrant::GetPoints get;
+    get.set_collection_name(q.collection_name());
+    for (const ExternalId& id : ids) id.ToProto(get.add_ids());
+    if (q.has_with_payload()) {
+      *get.mutable_with_payload() = q.with_payload();
+    } else {
+      get.mutable_with_payload()->set_enable(false);
+    }
+    if (q.has_with_vectors()) *get.mutable_with_vectors() = q.with_vectors();
+    qdrant::GetResponse got;
+    STRATA_RETURN_IF_ERROR(c->shard().Get(get, &got));
+    for (const auto& r : got.result()) {
+      qdrant::ScoredPoint sp;
+      *sp.mutable_id() = r.id();
+      *sp.mutable_payload() = r.payload();
+      if (r.has_vectors()) *sp.mutable_vectors() = r.vectors();
+      out->push_back(std::move(sp));
+    }
+    return Status::Ok();
+  }
   const std::string using_name = q.has_using_() ? q.using_() : "";
   if (!q.has_query()) {
     qdrant::ScrollPoints scroll;

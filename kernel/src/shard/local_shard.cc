@@ -1333,4 +1333,23 @@ uint64_t LocalShard::PointsIndexed(const std::string& field) const {
   return segment_->PointsIndexed(field);
 }
 
+Result<std::vector<ExternalId>> LocalShard::Sample(const qdrant::Filter* filter, size_t n) const {
+  if (filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*filter));
+  std::vector<ExternalId> picked;
+  std::mt19937_64 rng(std::random_device{}());
+  uint64_t seen = 0;
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  segment_->ForEachMatch(filter, [&](uint32_t o) {
+    ++seen;
+    if (picked.size() < n) {
+      picked.push_back(segment_->IdAt(o));
+    } else {
+      const uint64_t slot = std::uniform_int_distribution<uint64_t>(0, seen - 1)(rng);
+      if (slot < n) picked[slot] = segment_->IdAt(o);
+    }
+  });
+  std::shuffle(picked.begin(), picked.end(), rng);
+  return picked;
+}
+
 }  // namespace strata::kernel

@@ -96,6 +96,8 @@ class LocalShard {
   Result<std::vector<qdrant::ScoredPoint>> Search(const SearchSpec& spec) const;
   // The stored (normalised) vector of a point, for query-by-id.
   Result<std::vector<float>> VectorOf(const ExternalId& id, const std::string& name) const;
+  // Up to n points matching the filter, drawn uniformly at random (reservoir sampling).
+  Result<std::vector<ExternalId>> Sample(const qdrant::Filter* filter, size_t n) const;
 
   // Payload field indexes (the collection's payload_schema). Builds what is new, drops what is
   // gone; searches and writes wait while an index builds.
