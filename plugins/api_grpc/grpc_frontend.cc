@@ -12,6 +12,7 @@
 // metadata (UNAUTHENTICATED otherwise); service.read_only_api_key grants reads only. Health
 // checks need no key. Optional TLS: service.enable_tls with tls.cert / tls.key.
 #include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
 
@@ -105,6 +106,55 @@ struct Settings {
   unsigned workers = 0;
   bool tls = false;
   std::string cert_file, key_file;
+  // Peer transport (cluster mode): its own server on cluster.p2p.port.
+  bool cluster = false;
+  std::string p2p_address;
+  uint64_t peer_id = 0;
+};
+
+class GrpcFrontend;
+
+constexpr const char* kPeerMethod = "/strata.peer.v1.Peer/Deliver";
+constexpr const char* kPeerChannelKey = "strata-channel";
+constexpr const char* kPeerFromKey = "strata-from";
+
+// One inbound peer message: read it, hand it to the host, answer with the host's verdict.
+class PeerRpc : public grpc::ServerGenericBidiReactor {
+ public:
+  PeerRpc(GrpcFrontend* fe, grpc::GenericCallbackServerContext* ctx);
+  void OnReadDone(bool ok) override;
+  void OnDone() override { delete this; }
+
+ private:
+  GrpcFrontend* fe_;
+  grpc::GenericCallbackServerContext* ctx_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+class PeerService : public grpc::CallbackGenericService {
+ public:
+  explicit PeerService(GrpcFrontend* fe) : fe_(fe) {}
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    return new PeerRpc(fe_, ctx);
+  }
+
+ private:
+  GrpcFrontend* fe_;
+};
+
+// Outbound messages to one (peer, channel): sent one at a time, so they arrive in order.
+struct PeerLink {
+  struct Pending {
+    std::string bytes;
+    strata_call_done done;
+    void* user;
+  };
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<grpc::GenericStub> stub;
+  std::mutex mu;
+  std::deque<Pending> queue;
+  bool busy = false;
 };
 
 class GrpcFrontend;
@@ -158,6 +208,17 @@ class GrpcFrontend : public grpc::CallbackGenericService {
     if (s.tls && (s.cert_file.empty() || s.key_file.empty())) {
       return strata::InvalidArgument("service.enable_tls is on but tls.cert or tls.key is not set");
     }
+    std::string cluster = cfg.GetString("cluster.enabled", "false");
+    s.cluster = cluster == "true" || cluster == "1" || cluster == "yes";
+    STRATA_ASSIGN_OR_RETURN(int64_t p2p, cfg.GetInt("cluster.p2p.port", 6335));
+    if (p2p < 0 || p2p > 65535) {
+      return strata::InvalidArgument("cluster.p2p.port: " + std::to_string(p2p) +
+                                     " is not a port number");
+    }
+    s.p2p_address = (host_name.find(':') != std::string::npos ? "[" + host_name + "]" : host_name) +
+                    ":" + std::to_string(p2p);
+    STRATA_ASSIGN_OR_RETURN(int64_t peer_id, cfg.GetInt("cluster.peer_id", 0));
+    s.peer_id = static_cast<uint64_t>(peer_id);
     return fe;
   }
 
@@ -188,7 +249,81 @@ class GrpcFrontend : public grpc::CallbackGenericService {
     host_.Log(STRATA_LOG_INFO, kLog,
               "gRPC listening on " + settings_.address.substr(0, settings_.address.rfind(':')) +
                   ":" + std::to_string(port) + (settings_.tls ? " (TLS)" : ""));
+    if (settings_.cluster) {
+      peer_service_ = std::make_unique<PeerService>(this);
+      grpc::ServerBuilder peers;
+      int p2p_port = 0;
+      peers.AddListeningPort(settings_.p2p_address, grpc::InsecureServerCredentials(), &p2p_port);
+      peers.SetMaxReceiveMessageSize(-1);
+      peers.RegisterCallbackGenericService(peer_service_.get());
+      peer_server_ = peers.BuildAndStart();
+      if (peer_server_ == nullptr || p2p_port == 0) {
+        return strata::Unavailable("cannot listen on " + settings_.p2p_address +
+                                   " for peers; change cluster.p2p.port");
+      }
+      host_.Log(STRATA_LOG_INFO, kLog,
+                "peer transport listening on " +
+                    settings_.p2p_address.substr(0, settings_.p2p_address.rfind(':')) + ":" +
+                    std::to_string(p2p_port));
+    }
     return Status::Ok();
+  }
+
+  // Outbound peer message: queued per (peer, channel), sent in order, `done` once each.
+  void SendPeer(uint32_t channel, uint64_t peer, const char* uri, const uint8_t* p, size_t n,
+                strata_call_done done, void* user) {
+    if (!settings_.cluster || stopping_) {
+      done(user, STRATA_UNAVAILABLE,
+           stopping_ ? "the frontend is stopping" : "cluster mode is off (cluster.enabled)",
+           nullptr, 0);
+      return;
+    }
+    std::shared_ptr<PeerLink> link;
+    {
+      std::lock_guard<std::mutex> lock(links_mu_);
+      std::shared_ptr<PeerLink>& slot = links_[{peer, channel}];
+      if (slot == nullptr) {
+        slot = std::make_shared<PeerLink>();
+        slot->channel = grpc::CreateChannel(uri, grpc::InsecureChannelCredentials());
+        slot->stub = std::make_unique<grpc::GenericStub>(slot->channel);
+      }
+      link = slot;
+    }
+    bool start = false;
+    {
+      std::lock_guard<std::mutex> lock(link->mu);
+      link->queue.push_back({std::string(reinterpret_cast<const char*>(p), n), done, user});
+      if (!link->busy) {
+        link->busy = true;
+        start = true;
+      }
+    }
+    if (start) SendNext(link, channel);
+  }
+
+  void DeliverInbound(grpc::GenericCallbackServerContext* ctx, const grpc::ByteBuffer& request,
+                      grpc::ServerGenericBidiReactor* rpc) {
+    const auto& md = ctx->client_metadata();
+    auto ch = md.find(kPeerChannelKey), from = md.find(kPeerFromKey);
+    if (ch == md.end() || from == md.end()) {
+      rpc->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                               "peer message without strata-channel / strata-from metadata"));
+      return;
+    }
+    const uint32_t channel = static_cast<uint32_t>(
+        std::strtoul(std::string(ch->second.data(), ch->second.size()).c_str(), nullptr, 10));
+    const uint64_t peer =
+        std::strtoull(std::string(from->second.data(), from->second.size()).c_str(), nullptr, 10);
+    std::string bytes;
+    std::vector<grpc::Slice> slices;
+    if (request.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices)
+        bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    Status s = host_.DeliverPeer(channel, peer, reinterpret_cast<const uint8_t*>(bytes.data()),
+                                 bytes.size());
+    rpc->Finish(s.ok() ? grpc::Status::OK
+                       : grpc::Status(static_cast<grpc::StatusCode>(s.code()), s.message()));
   }
 
   void Stop(int64_t deadline_unix_ms) {
@@ -202,9 +337,29 @@ class GrpcFrontend : public grpc::CallbackGenericService {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     server_->Shutdown(std::chrono::system_clock::now());  // cancels whatever is left
+    if (peer_server_ != nullptr) {
+      peer_server_->Shutdown(std::chrono::system_clock::now());
+      peer_server_->Wait();
+      peer_server_.reset();
+    }
     workers_->Stop();
     server_->Wait();
     server_.reset();
+    // Outbound sends still queued get their answer (those in flight finish on their own).
+    std::map<std::pair<uint64_t, uint32_t>, std::shared_ptr<PeerLink>> links;
+    {
+      std::lock_guard<std::mutex> lock(links_mu_);
+      links.swap(links_);
+    }
+    for (auto& [key, link] : links) {
+      std::deque<PeerLink::Pending> left;
+      {
+        std::lock_guard<std::mutex> lock(link->mu);
+        left.swap(link->queue);
+      }
+      for (auto& m : left) m.done(m.user, STRATA_UNAVAILABLE, "the frontend stopped", nullptr, 0);
+    }
+    while (sends_in_flight_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     host_.Log(STRATA_LOG_INFO, kLog, "gRPC stopped");
   }
 
@@ -253,10 +408,51 @@ class GrpcFrontend : public grpc::CallbackGenericService {
     return s.str();
   }
 
+  // Sends the next queued message of `link`; its completion sends the one after.
+  void SendNext(const std::shared_ptr<PeerLink>& link, uint32_t channel) {
+    PeerLink::Pending next;
+    {
+      std::lock_guard<std::mutex> lock(link->mu);
+      if (link->queue.empty()) {
+        link->busy = false;
+        return;
+      }
+      next = std::move(link->queue.front());
+      link->queue.pop_front();
+    }
+    struct Call {
+      grpc::ClientContext ctx;
+      grpc::ByteBuffer request, response;
+      PeerLink::Pending msg;
+    };
+    auto call = std::make_shared<Call>();
+    call->msg = std::move(next);
+    call->ctx.AddMetadata(kPeerChannelKey, std::to_string(channel));
+    call->ctx.AddMetadata(kPeerFromKey, std::to_string(settings_.peer_id));
+    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Slice slice(call->msg.bytes.data(), call->msg.bytes.size());
+    call->request = grpc::ByteBuffer(&slice, 1);
+    ++sends_in_flight_;
+    link->stub->UnaryCall(&call->ctx, kPeerMethod, grpc::StubOptions(), &call->request,
+                          &call->response, [this, link, channel, call](grpc::Status st) {
+                            call->msg.done(
+                                call->msg.user,
+                                st.ok() ? STRATA_OK : static_cast<int32_t>(st.error_code()),
+                                st.ok() ? nullptr : st.error_message().c_str(), nullptr, 0);
+                            SendNext(link, channel);
+                            --sends_in_flight_;
+                          });
+  }
+
   sdk::Host host_;
   Settings settings_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<PeerService> peer_service_;
+  std::unique_ptr<grpc::Server> peer_server_;
+  std::mutex links_mu_;
+  std::map<std::pair<uint64_t, uint32_t>, std::shared_ptr<PeerLink>> links_;
+  std::atomic<int> sends_in_flight_{0};
   int port_ = 0;
   std::atomic<int> in_flight_{0};
   std::atomic<bool> stopping_{false};
@@ -346,8 +542,28 @@ void Rpc::OnDone() {
   delete this;
 }
 
+PeerRpc::PeerRpc(GrpcFrontend* fe, grpc::GenericCallbackServerContext* ctx) : fe_(fe), ctx_(ctx) {
+  if (ctx->method() != kPeerMethod) {
+    Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "the peer port serves only " + std::string(kPeerMethod)));
+    return;
+  }
+  StartRead(&request_);
+}
+
+void PeerRpc::OnReadDone(bool ok) {
+  if (!ok) {
+    Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no message"));
+    return;
+  }
+  fe_->DeliverInbound(ctx_, request_, this);
+}
+
 }  // namespace
 
 STRATA_PLUGIN_MANIFEST(STRATA_TIER_STABLE,
-                       STRATA_FRONTEND_PLUGIN("grpc", "0.1.0", "Qdrant-compatible gRPC API",
-                                              GrpcFrontend, STRATA_FRONTEND_CAP_PUBLIC_API))
+                       STRATA_FRONTEND_PLUGIN("grpc", "0.1.0",
+                                              "Qdrant-compatible gRPC API and peer transport",
+                                              GrpcFrontend,
+                                              STRATA_FRONTEND_CAP_PUBLIC_API |
+                                                  STRATA_FRONTEND_CAP_PEER_TRANSPORT))

@@ -35,6 +35,14 @@ class Host {
     return (api_->*M) != decltype(probe.*M){};
   }
 
+  // Peer transport, inbound: hands a message received from `from` on `channel` to the kernel.
+  Status DeliverPeer(uint32_t channel, uint64_t from, const uint8_t* p, size_t n) const {
+    if (api_ == nullptr || api_->deliver_peer_message == nullptr) {
+      return Unavailable("the host takes no peer messages");
+    }
+    strata_error err{};
+    return Status::FromAbi(api_->deliver_peer_message(api_, channel, from, p, n, &err), &err);
+  }
   void Log(int32_t level, const char* plugin, const std::string& message) const {
     if (Has<&strata_host_api::log>()) api_->log(api_, level, plugin, message.c_str());
   }

@@ -42,6 +42,7 @@ class FakeHost {
     api_.parallel_for = &ParallelForThunk;
     api_.is_cancelled = &IsCancelledThunk;
     api_.config_get = &ConfigThunk;
+    api_.deliver_peer_message = &DeliverThunk;
     api_.storage = storage_;
     api_.fs = fs_;
   }
@@ -58,6 +59,12 @@ class FakeHost {
 
   void SetConfig(const std::string& key, const std::string& value) { config_[key] = value; }
   void SetCallHandler(CallHandler h) { handler_ = std::move(h); }
+  // Receives peer messages (channel, from, bytes); its return is the delivery's status code.
+  using DeliverHandler = std::function<int32_t(uint32_t, uint64_t, const std::string&)>;
+  void SetDeliverHandler(DeliverHandler h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    deliver_ = std::move(h);
+  }
   void set_threads(uint32_t n) { threads_ = n; }
 
   std::vector<std::string> logs() {
@@ -77,6 +84,18 @@ class FakeHost {
                                 (message ? message : ""));
   }
   static void MetricThunk(const strata_host_api*, const char*, const char*, double) {}
+  static int32_t DeliverThunk(const strata_host_api* host, uint32_t channel, uint64_t from,
+                              const uint8_t* p, size_t n, strata_error* err) {
+    DeliverHandler h;
+    {
+      std::lock_guard<std::mutex> lock(Self(host)->mu_);
+      h = Self(host)->deliver_;
+    }
+    if (!h) return SetError(err, STRATA_UNAVAILABLE, "the fake host takes no peer messages");
+    const int32_t rc = h(channel, from, std::string(reinterpret_cast<const char*>(p), n));
+    if (rc != STRATA_OK) return SetError(err, rc, "the receiver refused the message");
+    return STRATA_OK;
+  }
   static void CallThunk(const strata_host_api* host, const strata_call* call, strata_call_done done,
                         void* user) {
     if (Self(host)->handler_) {
@@ -131,6 +150,7 @@ class FakeHost {
   strata_fs* fs_ = nullptr;
   std::map<std::string, std::string> config_;
   CallHandler handler_;
+  DeliverHandler deliver_;
   uint32_t threads_ = std::max(2u, std::thread::hardware_concurrency());
   std::atomic<uint32_t> max_parallel_{0};
   std::mutex mu_;
