@@ -1658,7 +1658,29 @@ void RestFrontend::AddRoutes() {
           g.set_group_size(gs->GetUint64());
         }
       }
-      if (s.ok() && Field(c, "with_lookup")) s = Unimplemented("with_lookup is not supported yet");
+      if (s.ok() && Field(c, "with_lookup")) {
+        // A collection name, or {"collection", "with_payload", "with_vectors"}.
+        const Json& wl = *Field(c, "with_lookup");
+        auto* lookup = g.mutable_with_lookup();
+        if (wl.IsString()) {
+          lookup->set_collection(wl.GetString());
+        } else if (wl.IsObject() && wl.HasMember("collection") && wl["collection"].IsString()) {
+          lookup->set_collection(wl["collection"].GetString());
+          if (wl.HasMember("with_payload") && !wl["with_payload"].IsNull()) {
+            s = ParseWithPayload(wl["with_payload"], "with_lookup.with_payload",
+                                 lookup->mutable_with_payload());
+          }
+          const char* vkey = wl.HasMember("with_vectors") ? "with_vectors" : "with_vector";
+          if (s.ok() && wl.HasMember(vkey) && !wl[vkey].IsNull()) {
+            s = ParseWithVectors(wl[vkey], std::string("with_lookup.") + vkey,
+                                 lookup->mutable_with_vectors());
+          }
+        } else {
+          s = InvalidArgument(
+              "Format error in JSON body: with_lookup: expected a collection name or "
+              "{\"collection\": ...}");
+        }
+      }
       if (!s.ok()) return Error(c, s);
       qdrant::QueryGroupsResponse resp;
       s = fe.Kernel(STRATA_METHOD_Points_QueryGroups, g, c, &resp);
@@ -1679,6 +1701,10 @@ void RestFrontend::AddRoutes() {
           }
           w.Key("hits");
           WriteScoredList(w, pg.hits());
+          if (pg.has_lookup()) {
+            w.Key("lookup");
+            WriteRecord(w, pg.lookup());
+          }
           w.EndObject();
         }
         w.EndArray();

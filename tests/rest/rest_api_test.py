@@ -621,6 +621,33 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual([g["id"] for g in legacy], [39, 38], "integer group ids")
         self.call("POST", "/collections/grp/points/query/groups", {"query": [0, 0, 0, 0]}, expect=400)
 
+    def test_20_groups_with_lookup(self):
+        self.make("lk_chunks")
+        self.make("lk_docs", size=2)
+        self.call("PUT", "/collections/lk_docs/points?wait=true", {"points": [
+            {"id": 1, "vector": [1, 0], "payload": {"title": "one"}},
+            {"id": 2, "vector": [0, 1], "payload": {"title": "two"}}]})
+        self.call("PUT", "/collections/lk_chunks/points?wait=true", {"points": [
+            {"id": i, "vector": [1, i, 0, 0], "payload": {"doc": 1 + i % 3}} for i in range(9)]})
+        res = self.call("POST", "/collections/lk_chunks/points/query/groups",
+                        {"query": [1, 1, 0, 0], "group_by": "doc", "limit": 3, "group_size": 2,
+                         "with_lookup": {"collection": "lk_docs", "with_payload": ["title"], "with_vectors": True}},
+                        template="/collections/{collection_name}/points/query/groups")["result"]["groups"]
+        by_id = {g["id"]: g for g in res}
+        self.assertEqual(set(by_id), {1, 2, 3})
+        self.assertEqual(by_id[1]["lookup"]["payload"], {"title": "one"})
+        self.assertEqual(by_id[1]["lookup"]["vector"], [1, 0])
+        self.assertEqual(by_id[2]["lookup"]["id"], 2)
+        self.assertNotIn("lookup", by_id[3], "no document 3: no lookup")
+        res = self.call("POST", "/collections/lk_chunks/points/query/groups",
+                        {"query": [1, -1, 0, 0], "group_by": "doc", "limit": 1, "group_size": 1,
+                         "with_lookup": "lk_docs"})["result"]["groups"]  # best: chunk 0 of doc 1
+        self.assertIn("title", res[0]["lookup"]["payload"])
+        self.assertIsNone(res[0]["lookup"]["vector"])
+        err = self.call("POST", "/collections/lk_chunks/points/query/groups",
+                        {"query": [1, 1, 0, 0], "group_by": "doc", "with_lookup": "nope"}, expect=404)
+        self.assertIn("nope", err["status"]["error"])
+
     def test_14_facet(self):
         self.make("fac")
         self.call("PUT", "/collections/fac/points?wait=true", {"points": [

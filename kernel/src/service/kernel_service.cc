@@ -678,12 +678,52 @@ Result<qdrant::QueryPoints> QueryOfDiscover(const qdrant::DiscoverPoints& r) {
   return q;
 }
 
+// with_lookup: each group's id names a point of another collection (an unsigned integer, or a
+// UUID string), attached to the group as `lookup` when it exists. Payload by default, no vector.
+Status LookupGroups(const Collection& c, const qdrant::WithLookup& w, qdrant::GroupsResult* out) {
+  std::vector<std::pair<std::string, qdrant::PointGroup*>> wanted;
+  qdrant::GetPoints get;
+  get.set_collection_name(c.name());
+  for (qdrant::PointGroup& pg : *out->mutable_groups()) {
+    qdrant::PointId id;
+    if (pg.id().has_unsigned_value()) {
+      id.set_num(pg.id().unsigned_value());
+    } else if (pg.id().has_string_value()) {
+      Result<ExternalId> uuid = ExternalId::ParseUuid(pg.id().string_value());
+      if (!uuid.ok()) continue;  // not a point id: no lookup
+      uuid->ToProto(&id);
+    } else {
+      continue;
+    }
+    *get.add_ids() = id;
+    wanted.push_back({id.SerializeAsString(), &pg});
+  }
+  if (wanted.empty()) return Status::Ok();
+  if (w.has_with_payload()) {
+    *get.mutable_with_payload() = w.with_payload();
+  } else {
+    get.mutable_with_payload()->set_enable(true);
+  }
+  if (w.has_with_vectors()) *get.mutable_with_vectors() = w.with_vectors();
+  qdrant::GetResponse got;
+  STRATA_RETURN_IF_ERROR(c.shard().Get(get, &got));
+  std::map<std::string, const qdrant::RetrievedPoint*> by_id;
+  for (const auto& r : got.result()) by_id[r.id().SerializeAsString()] = &r;
+  for (auto& [key, pg] : wanted) {
+    auto it = by_id.find(key);
+    if (it != by_id.end()) *pg->mutable_lookup() = *it->second;
+  }
+  return Status::Ok();
+}
+
 // Query results grouped by a payload key: up to `limit` groups (ordered by their best hit) of up
 // to `group_size` hits. Searches deeper until the groups are full or the points run out.
 Status RunQueryGroups(Toc& toc, const qdrant::QueryPointGroups& g, qdrant::GroupsResult* out) {
   if (g.group_by().empty()) return InvalidArgument("group_by: must name a payload key");
-  if (g.has_with_lookup() || g.has_lookup_from()) {
-    return Unimplemented("with_lookup / lookup_from are not supported yet");
+  if (g.has_lookup_from()) return Unimplemented("lookup_from is not supported yet");
+  std::shared_ptr<Collection> lookup;
+  if (g.has_with_lookup()) {
+    STRATA_ASSIGN_OR_RETURN(lookup, toc.Find(g.with_lookup().collection()));
   }
   const uint64_t limit = g.has_limit() ? g.limit() : 10;
   const uint64_t group_size = g.has_group_size() ? g.group_size() : 3;
@@ -751,6 +791,7 @@ Status RunQueryGroups(Toc& toc, const qdrant::QueryPointGroups& g, qdrant::Group
           *pg->add_hits() = std::move(h);
         }
       }
+      if (lookup != nullptr) STRATA_RETURN_IF_ERROR(LookupGroups(*lookup, g.with_lookup(), out));
       return Status::Ok();
     }
   }
