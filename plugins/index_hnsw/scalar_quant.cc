@@ -136,12 +136,19 @@ void BinaryQuantizer::Build(const float* base, size_t stride, uint32_t n, uint32
   dim_ = dim;
   words_ = (dim + 63) / 64;
   n_ = n;
+  std::vector<double> sum(dim, 0.0);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float* v = base + size_t{i} * stride;
+    for (uint32_t d = 0; d < dim; ++d) sum[d] += v[d];
+  }
+  mean_.assign(dim, 0.0f);
+  for (uint32_t d = 0; d < dim; ++d) mean_[d] = n > 0 ? static_cast<float>(sum[d] / n) : 0.0f;
   codes_.assign(size_t{n} * words_, 0);
   for (uint32_t i = 0; i < n; ++i) {
     const float* v = base + size_t{i} * stride;
     uint64_t* c = codes_.data() + size_t{i} * words_;
     for (uint32_t d = 0; d < dim; ++d) {
-      if (v[d] > 0) c[d / 64] |= uint64_t{1} << (d % 64);
+      if (v[d] > mean_[d]) c[d / 64] |= uint64_t{1} << (d % 64);
     }
   }
 }
@@ -150,7 +157,7 @@ BinaryQuantizer::Query BinaryQuantizer::Encode(const float* v) const {
   Query q;
   q.bits.assign(words_, 0);
   for (uint32_t d = 0; d < dim_; ++d) {
-    if (v[d] > 0) q.bits[d / 64] |= uint64_t{1} << (d % 64);
+    if (v[d] > mean_[d]) q.bits[d / 64] |= uint64_t{1} << (d % 64);
   }
   return q;
 }

@@ -68,9 +68,10 @@ class ScalarQuantizer {
   std::vector<int64_t> sumsq_;
 };
 
-// Binary quantization: one sign bit per dimension (x > 0), compared by Hamming distance
-// (popcount of xor), 32x smaller than the floats. A coarse proxy meant for high-dimensional
-// embeddings with cosine or dot similarity, always followed by a rescore with oversampling.
+// Binary quantization: one bit per dimension, set when the value is above that dimension's mean
+// over the segment (the sign of the centred value; embeddings are rarely centred at 0),
+// compared by Hamming distance (popcount of xor), 32x smaller than the floats. A coarse proxy
+// meant for high-dimensional embeddings, always followed by a rescore with oversampling.
 class BinaryQuantizer {
  public:
   struct Query {
@@ -89,11 +90,14 @@ class BinaryQuantizer {
   }
   const uint64_t* Codes(uint32_t id) const { return codes_.data() + size_t{id} * words_; }
   uint64_t MemoryBytes() const { return codes_.size() * sizeof(uint64_t); }
+  // The value above which dimension d's bit is set.
+  float threshold(uint32_t d) const { return mean_[d]; }
 
  private:
   uint32_t dim_ = 0;
   uint32_t words_ = 0;
   uint32_t n_ = 0;
+  std::vector<float> mean_;
   std::vector<uint64_t> codes_;
 };
 

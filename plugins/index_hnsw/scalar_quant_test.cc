@@ -135,8 +135,26 @@ TEST(BinaryQuantTest, HammingDistancesAndARescoredGraphSearch) {
   BinaryQuantizer::Query qq = bq.Encode(q.data());
   for (uint32_t i = 0; i < kN; i += 97) {
     int differ = 0;
-    for (uint32_t d = 0; d < kDim; ++d) differ += (q[d] > 0) != (base[size_t{i} * kDim + d] > 0);
+    for (uint32_t d = 0; d < kDim; ++d) {
+      differ += (q[d] > bq.threshold(d)) != (base[size_t{i} * kDim + d] > bq.threshold(d));
+    }
     EXPECT_EQ(bq.Distance(qq, i), static_cast<float>(differ));
+  }
+
+  // Bits are taken around each dimension's mean: data shifted far from 0 still splits about
+  // half and half (plain sign bits would all be 1).
+  {
+    std::vector<float> shifted(base);
+    for (float& x : shifted) x += 3.0f;
+    BinaryQuantizer sq;
+    sq.Build(shifted.data(), kDim, kN, kDim);
+    uint64_t ones = 0;
+    for (uint32_t i = 0; i < kN; ++i) {
+      for (uint32_t w = 0; w < (kDim + 63) / 64; ++w) ones += __builtin_popcountll(sq.Codes(i)[w]);
+    }
+    const double share = static_cast<double>(ones) / (double{kN} * kDim);
+    EXPECT_GT(share, 0.3);
+    EXPECT_LT(share, 0.7);
   }
 
   Graph graph(kDim, Space::kInnerProduct, Params{16, 100, 7});
