@@ -1635,6 +1635,7 @@ void RestFrontend::AddRoutes() {
           s = ParseRecommend(c.body, "body", q.mutable_query()->mutable_recommend());
         }
         if (s.ok()) {
+          *g.mutable_prefetch() = q.prefetch();
           if (q.has_query()) *g.mutable_query() = q.query();
           if (q.has_using_()) g.set_using_(q.using_());
           if (q.has_filter()) *g.mutable_filter() = q.filter();

@@ -576,6 +576,14 @@ class RestApiTest(unittest.TestCase):
         every_b = {p["id"]: p["score"] for p in q({"query": [-0.3, 1], "using": "b", "limit": 40})}
         self.assertEqual([p["id"] for p in got],
                          sorted(found, key=lambda i: -every_b[i])[:3])
+        # Groups over a fused query: the hits of each group come from the fused list.
+        fused = q({"prefetch": prefetch, "query": {"fusion": "rrf"}, "limit": 40, "filter": flt,
+                   "with_payload": True})
+        groups = self.call("POST", "/collections/hyb/points/query/groups",
+                           {"prefetch": prefetch, "query": {"fusion": "rrf"}, "group_by": "n",
+                            "limit": 3, "group_size": 1, "filter": flt},
+                           template="/collections/{collection_name}/points/query/groups")["result"]["groups"]
+        self.assertEqual([g["id"] for g in groups], [p["payload"]["n"] for p in fused[:3]])
         # order_by as a query.
         got = q({"query": {"order_by": {"key": "n", "direction": "desc"}}, "limit": 3})
         self.assertEqual([(p["id"], p["order_value"]) for p in got], [(40, 40), (39, 39), (38, 38)])

@@ -730,7 +730,7 @@ Status RunQueryGroups(Toc& toc, const qdrant::QueryPointGroups& g, qdrant::Group
   if (limit == 0 || group_size == 0) return InvalidArgument("limit and group_size must be >= 1");
   qdrant::QueryPoints q;
   q.set_collection_name(g.collection_name());
-  if (g.prefetch_size() > 0) return Unimplemented("query prefetch is not supported yet");
+  *q.mutable_prefetch() = g.prefetch();  // groups over a prefetched / fused query too
   if (g.has_query()) *q.mutable_query() = g.query();
   if (g.has_using_()) q.set_using_(g.using_());
   if (g.has_filter()) *q.mutable_filter() = g.filter();
@@ -1088,7 +1088,7 @@ void Dispatch(Toc& toc, Exchange& ex) {
             if (r.has_score_threshold()) g.set_score_threshold(r.score_threshold());
             *g.mutable_with_payload() = r.with_payload();
             if (r.has_with_vectors()) *g.mutable_with_vectors() = r.with_vectors();
-            if (r.has_with_lookup()) return Unimplemented("with_lookup is not supported yet");
+            if (r.has_with_lookup()) *g.mutable_with_lookup() = r.with_lookup();
             g.set_limit(r.limit());
             g.set_group_size(r.group_size());
             g.set_group_by(r.group_by());
