@@ -3,7 +3,8 @@
 // A generic pass-through: every rpc of qdrant.Qdrant / Collections / Points / Snapshots is looked
 // up in the kernel's method table (strata_methods.h) and its request bytes go to host->call
 // unchanged; the kernel owns all semantics. grpc.health.v1.Health/Check is answered here from the
-// kernel's HealthCheck. The plugin compiles no .proto file and needs only the C ABI (STABLE).
+// kernel's HealthCheck; server reflection (v1 and v1alpha) from descriptors embedded at build
+// time (reflection.cc). The plugin compiles no .proto file and needs only the C ABI (STABLE).
 //
 // Threads: gRPC's callback threads only parse and route; kernel calls run on this plugin's own
 // worker pool (service.max_workers, 0 = hardware threads). Stop() shuts the server down with
@@ -30,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "reflection.h"
 #include "strata/abi/strata_methods.h"
 #include "strata/sdk/frontend_plugin.hpp"
 #include "strata/sdk/manifest.hpp"
@@ -50,6 +52,17 @@ const std::map<std::string, uint32_t>& MethodTable() {
 #undef STRATA_GRPC_ROUTE
   };
   return *table;
+}
+
+// The bytes of a received message, in one piece.
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::string bytes;
+  std::vector<grpc::Slice> slices;
+  if (buffer.Dump(&slices).ok()) {
+    for (const grpc::Slice& s : slices)
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return bytes;
 }
 
 class WorkerPool {
@@ -174,6 +187,21 @@ class Rpc : public grpc::ServerGenericBidiReactor {
   uint32_t method_ = 0;
   bool health_ = false;
   uint32_t access_ = STRATA_ACCESS_READ_WRITE;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+// A server reflection stream: each request is answered in order from the embedded descriptors,
+// until the client closes its side. Not counted as in flight: a client may keep the stream open
+// indefinitely, and Stop() cancels it.
+class ReflectionRpc : public grpc::ServerGenericBidiReactor {
+ public:
+  ReflectionRpc(GrpcFrontend* fe, grpc::GenericCallbackServerContext* ctx);
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override { delete this; }
+
+ private:
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
 };
@@ -314,12 +342,7 @@ class GrpcFrontend : public grpc::CallbackGenericService {
         std::strtoul(std::string(ch->second.data(), ch->second.size()).c_str(), nullptr, 10));
     const uint64_t peer =
         std::strtoull(std::string(from->second.data(), from->second.size()).c_str(), nullptr, 10);
-    std::string bytes;
-    std::vector<grpc::Slice> slices;
-    if (request.Dump(&slices).ok()) {
-      for (const grpc::Slice& s : slices)
-        bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
+    const std::string bytes = Flatten(request);
     Status s = host_.DeliverPeer(channel, peer, reinterpret_cast<const uint8_t*>(bytes.data()),
                                  bytes.size());
     rpc->Finish(s.ok() ? grpc::Status::OK
@@ -364,6 +387,7 @@ class GrpcFrontend : public grpc::CallbackGenericService {
   }
 
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    if (strata_grpc::IsReflectionMethod(ctx->method())) return new ReflectionRpc(this, ctx);
     return new Rpc(this, ctx);
   }
 
@@ -493,12 +517,7 @@ void Rpc::OnReadDone(bool ok) {
     return;
   }
   fe_->workers().Submit([this] {
-    std::string bytes;
-    std::vector<grpc::Slice> slices;
-    if (request_.Dump(&slices).ok()) {
-      for (const grpc::Slice& s : slices)
-        bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
+    std::string bytes = Flatten(request_);
     if (health_) bytes.clear();  // grpc.health.v1 request: the kernel's HealthCheck takes none
     strata_call call{};
     call.struct_size = sizeof(call);
@@ -540,6 +559,39 @@ void Rpc::Answer(int32_t code, const char* message, const uint8_t* bytes, size_t
 void Rpc::OnDone() {
   fe_->in_flight()--;
   delete this;
+}
+
+ReflectionRpc::ReflectionRpc(GrpcFrontend* fe, grpc::GenericCallbackServerContext* ctx) {
+  if (fe->stopping()) {
+    Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    return;
+  }
+  uint32_t access = 0;
+  grpc::Status auth = fe->Authenticate(*ctx, &access);  // either key may describe the API
+  if (!auth.ok()) {
+    Finish(auth);
+    return;
+  }
+  StartRead(&request_);
+}
+
+void ReflectionRpc::OnReadDone(bool ok) {
+  if (!ok) {  // the client finished its requests
+    Finish(grpc::Status::OK);
+    return;
+  }
+  std::string answer = strata_grpc::AnswerReflection(Flatten(request_));
+  grpc::Slice slice(answer);
+  response_ = grpc::ByteBuffer(&slice, 1);
+  StartWrite(&response_);
+}
+
+void ReflectionRpc::OnWriteDone(bool ok) {
+  if (!ok) {
+    Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+    return;
+  }
+  StartRead(&request_);
 }
 
 PeerRpc::PeerRpc(GrpcFrontend* fe, grpc::GenericCallbackServerContext* ctx) : fe_(fe), ctx_(ctx) {

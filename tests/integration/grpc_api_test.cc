@@ -1,14 +1,25 @@
 // The gRPC API against the real server process, through the generated C++ stubs: identity and
-// health, collections, points, errors with their codes, API keys, gzip, deadlines, size limit.
+// health, collections, points, errors with their codes, API keys, gzip, deadlines, size limit,
+// server reflection (through stubs generated here from the reflection protos).
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/descriptor_database.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/text_format.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <regex>
+#include <set>
 
 #include "collections_service.grpc.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "health_check.grpc.pb.h"
 #include "points_service.grpc.pb.h"
 #include "qdrant.grpc.pb.h"
@@ -367,6 +378,185 @@ TEST_F(GrpcApiTest, ApiKeysAndReadOnlyKeys) {
     qdrant::HealthCheckReply reply;
     EXPECT_TRUE(qd->HealthCheck(&ctx, qdrant::HealthCheckRequest(), &reply).ok());
   }
+  {
+    // Reflection needs a key (either one).
+    namespace refl = grpc::reflection::v1alpha;
+    auto stub = refl::ServerReflection::NewStub(channel_);
+    for (const char* key : {"", "reader"}) {
+      grpc::ClientContext ctx;
+      if (*key) ctx.AddMetadata("api-key", key);
+      auto stream = stub->ServerReflectionInfo(&ctx);
+      refl::ServerReflectionRequest req;
+      req.set_list_services("");
+      stream->Write(req);
+      stream->WritesDone();
+      refl::ServerReflectionResponse resp;
+      const bool got = stream->Read(&resp);
+      grpc::Status s = stream->Finish();
+      if (*key) {
+        EXPECT_TRUE(s.ok() && got) << s.error_message();
+        EXPECT_EQ(resp.list_services_response().service_size(), 7);
+      } else {
+        EXPECT_FALSE(got);
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+      }
+    }
+  }
+}
+
+// Server reflection, as grpcurl and IDEs use it: list the services, fetch the descriptors of
+// one, build a descriptor pool from what came back and drive a real call with dynamic messages.
+TEST_F(GrpcApiTest, ServerReflectionDescribesTheApiWellEnoughToCallIt) {
+  StartServer();
+  namespace refl = grpc::reflection::v1alpha;
+  namespace pb = google::protobuf;
+  auto stub = refl::ServerReflection::NewStub(channel_);
+  grpc::ClientContext ctx;
+  auto stream = stub->ServerReflectionInfo(&ctx);
+  auto ask = [&](const refl::ServerReflectionRequest& req) {
+    refl::ServerReflectionResponse resp;
+    EXPECT_TRUE(stream->Write(req));
+    EXPECT_TRUE(stream->Read(&resp));
+    EXPECT_EQ(resp.original_request().SerializeAsString(), req.SerializeAsString());
+    return resp;
+  };
+
+  refl::ServerReflectionRequest req;
+  req.set_host("localhost");
+  req.set_list_services("*");
+  refl::ServerReflectionResponse resp = ask(req);
+  EXPECT_EQ(resp.valid_host(), "localhost");
+  std::set<std::string> services;
+  for (const auto& s : resp.list_services_response().service()) services.insert(s.name());
+  EXPECT_EQ(services, (std::set<std::string>{"qdrant.Qdrant", "qdrant.Collections", "qdrant.Points",
+                                             "qdrant.Snapshots", "grpc.health.v1.Health",
+                                             "grpc.reflection.v1.ServerReflection",
+                                             "grpc.reflection.v1alpha.ServerReflection"}));
+
+  // Every service resolves to its file plus imports; the pool built from them describes each
+  // service exactly as the compiled protos do.
+  pb::SimpleDescriptorDatabase db;
+  std::set<std::string> files;
+  for (const std::string& service : services) {
+    req.Clear();
+    req.set_file_containing_symbol(service);
+    resp = ask(req);
+    ASSERT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0) << service;
+    for (const std::string& bytes : resp.file_descriptor_response().file_descriptor_proto()) {
+      pb::FileDescriptorProto file;
+      ASSERT_TRUE(file.ParseFromString(bytes));
+      if (files.insert(file.name()).second) {
+        ASSERT_TRUE(db.Add(file)) << file.name();
+      }
+    }
+  }
+  EXPECT_TRUE(files.count("points.proto") && files.count("google/protobuf/timestamp.proto"));
+  pb::DescriptorPool pool(&db);
+  for (const char* name : {"qdrant.Qdrant", "qdrant.Collections", "qdrant.Points",
+                           "qdrant.Snapshots", "grpc.health.v1.Health"}) {
+    const pb::ServiceDescriptor* got = pool.FindServiceByName(name);
+    const pb::ServiceDescriptor* want =
+        pb::DescriptorPool::generated_pool()->FindServiceByName(name);
+    ASSERT_NE(got, nullptr) << name;
+    ASSERT_NE(want, nullptr) << name;
+    EXPECT_EQ(got->DebugString(), want->DebugString());
+  }
+  const pb::MethodDescriptor* create = pool.FindMethodByName("qdrant.Collections.Create");
+  ASSERT_NE(create, nullptr);
+  EXPECT_EQ(create->input_type()->full_name(), "qdrant.CreateCollection");
+  // A nested symbol (a field) resolves to its file too.
+  req.Clear();
+  req.set_file_containing_symbol("qdrant.SearchPoints.vector");
+  resp = ask(req);
+  ASSERT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0);
+  pb::FileDescriptorProto first;
+  ASSERT_TRUE(first.ParseFromString(resp.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(first.name(), "points.proto");
+
+  // A call built only from the reflected descriptors.
+  pb::DynamicMessageFactory factory(&pool);
+  std::unique_ptr<pb::Message> call(factory.GetPrototype(create->input_type())->New());
+  ASSERT_TRUE(pb::TextFormat::ParseFromString(
+      "collection_name: 'reflected' vectors_config { params { size: 4 distance: Dot } }",
+      call.get()));
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext call_ctx;
+  std::string bytes = call->SerializeAsString();
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(&call_ctx, "/qdrant.Collections/Create", grpc::StubOptions(), &request,
+                    &response, [&](grpc::Status s) { done.set_value(s); });
+  grpc::Status s = done.get_future().get();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string out;
+  for (const grpc::Slice& sl : slices)
+    out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  std::unique_ptr<pb::Message> answer(factory.GetPrototype(create->output_type())->New());
+  ASSERT_TRUE(answer->ParseFromString(out));
+  const pb::FieldDescriptor* result = create->output_type()->FindFieldByName("result");
+  ASSERT_NE(result, nullptr);
+  EXPECT_TRUE(answer->GetReflection()->GetBool(*answer, result));
+  {
+    grpc::ClientContext c;
+    qdrant::CollectionExistsRequest er;
+    er.set_collection_name("reflected");
+    qdrant::CollectionExistsResponse eresp;
+    ASSERT_TRUE(collections_->CollectionExists(&c, er, &eresp).ok());
+    EXPECT_TRUE(eresp.result().exists());
+  }
+
+  // Unknown names and empty requests are answered with an error, and the stream goes on.
+  req.Clear();
+  req.set_file_containing_symbol("qdrant.NoSuchThing");
+  resp = ask(req);
+  EXPECT_EQ(resp.error_response().error_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_NE(resp.error_response().error_message().find("qdrant.NoSuchThing"), std::string::npos);
+  req.Clear();
+  req.set_file_by_filename("nope.proto");
+  EXPECT_EQ(ask(req).error_response().error_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  req.Clear();
+  EXPECT_EQ(ask(req).error_response().error_code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  req.Clear();
+  req.set_file_by_filename("collections_service.proto");
+  resp = ask(req);
+  std::set<std::string> names;
+  for (const std::string& b : resp.file_descriptor_response().file_descriptor_proto()) {
+    pb::FileDescriptorProto f;
+    ASSERT_TRUE(f.ParseFromString(b));
+    names.insert(f.name());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"collections_service.proto", "collections.proto",
+                                          "json_with_int.proto", "qdrant_common.proto",
+                                          "google/protobuf/timestamp.proto"}));
+  req.Clear();
+  req.set_all_extension_numbers_of_type("qdrant.PointStruct");
+  resp = ask(req);
+  EXPECT_EQ(resp.all_extension_numbers_response().base_type_name(), "qdrant.PointStruct");
+  EXPECT_EQ(resp.all_extension_numbers_response().extension_number_size(), 0);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+
+  // v1 (what current grpcurl asks first) answers the same way and describes itself.
+  namespace refl1 = grpc::reflection::v1;
+  auto stub1 = refl1::ServerReflection::NewStub(channel_);
+  grpc::ClientContext ctx1;
+  auto stream1 = stub1->ServerReflectionInfo(&ctx1);
+  refl1::ServerReflectionRequest req1;
+  req1.set_file_containing_symbol("grpc.reflection.v1.ServerReflection");
+  ASSERT_TRUE(stream1->Write(req1));
+  refl1::ServerReflectionResponse resp1;
+  ASSERT_TRUE(stream1->Read(&resp1));
+  ASSERT_EQ(resp1.file_descriptor_response().file_descriptor_proto_size(), 1);
+  pb::FileDescriptorProto self;
+  ASSERT_TRUE(self.ParseFromString(resp1.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(self.name(), "grpc/reflection/v1/reflection.proto");
+  EXPECT_EQ(self.service(0).method(0).name(), "ServerReflectionInfo");
+  stream1->WritesDone();
+  EXPECT_TRUE(stream1->Finish().ok());
 }
 
 }  // namespace
