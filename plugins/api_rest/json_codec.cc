@@ -581,6 +581,7 @@ Status ParseWithVectors(const Json& j, const std::string& at, qdrant::WithVector
 
 Status ParseDense(const Json& j, const std::string& at, qdrant::DenseVector* out) {
   if (!j.IsArray()) return Bad(at, "expected an array of numbers");
+  out->mutable_data()->Reserve(static_cast<int>(j.Size()));
   for (rapidjson::SizeType i = 0; i < j.Size(); ++i) {
     if (!j[i].IsNumber()) return Bad(at + "[" + std::to_string(i) + "]", "expected a number");
     out->add_data(static_cast<float>(j[i].GetDouble()));
@@ -600,6 +601,73 @@ Status ParseVectorStruct(const Json& j, const std::string& at, qdrant::Vectors* 
     if (m.value.IsObject()) return Bad(where, "sparse vectors are not supported yet");
     STRATA_RETURN_IF_ERROR(
         ParseDense(m.value, where, (*named)[m.name.GetString()].mutable_dense()));
+  }
+  return Status::Ok();
+}
+
+// The upsert body, both forms: {"points": [...]} and {"batch": {"ids", "vectors", "payloads"}}.
+Status ParseUpsert(const Json& body, qdrant::UpsertPoints* r) {
+  if (!body.IsObject()) return InvalidArgument("Format error in JSON body: expected a JSON object");
+  if (const Json* pts = Member(body, "points")) {
+    if (!pts->IsArray())
+      return InvalidArgument("Format error in JSON body: points: expected an array");
+    for (rapidjson::SizeType i = 0; i < pts->Size(); ++i) {
+      const Json& p = (*pts)[i];
+      const std::string at = "points[" + std::to_string(i) + "]";
+      auto* out = r->add_points();
+      if (!p.IsObject() || !p.HasMember("id"))
+        return InvalidArgument("Format error in JSON body: " + at + ": missing field `id`");
+      STRATA_RETURN_IF_ERROR(ParsePointId(p["id"], at + ".id", out->mutable_id()));
+      auto vec = p.FindMember("vector");
+      if (vec == p.MemberEnd()) vec = p.FindMember("vectors");
+      if (vec != p.MemberEnd())
+        STRATA_RETURN_IF_ERROR(
+            ParseVectorStruct(vec->value, at + ".vector", out->mutable_vectors()));
+      auto pl = p.FindMember("payload");
+      if (pl != p.MemberEnd() && !pl->value.IsNull())
+        STRATA_RETURN_IF_ERROR(ParsePayload(pl->value, at + ".payload", out->mutable_payload()));
+    }
+    return Status::Ok();
+  }
+  const Json* batch = Member(body, "batch");
+  if (batch == nullptr || !batch->IsObject())
+    return InvalidArgument("Format error in JSON body: expected `points` or `batch`");
+  auto ids = batch->FindMember("ids");
+  if (ids == batch->MemberEnd() || !ids->value.IsArray())
+    return InvalidArgument("Format error in JSON body: batch.ids: expected an array");
+  const size_t n = ids->value.Size();
+  auto vecs = batch->FindMember("vectors");
+  auto pls = batch->FindMember("payloads");
+  for (rapidjson::SizeType i = 0; i < n; ++i) {
+    const std::string at = "batch[" + std::to_string(i) + "]";
+    auto* out = r->add_points();
+    STRATA_RETURN_IF_ERROR(
+        ParsePointId(ids->value[i], "batch.ids[" + std::to_string(i) + "]", out->mutable_id()));
+    if (vecs != batch->MemberEnd()) {
+      const Json& v = vecs->value;
+      if (v.IsArray()) {
+        if (i >= v.Size())
+          return InvalidArgument(
+              "Format error in JSON body: batch.vectors: fewer vectors than ids");
+        STRATA_RETURN_IF_ERROR(
+            ParseDense(v[i], "batch.vectors[" + std::to_string(i) + "]",
+                       out->mutable_vectors()->mutable_vector()->mutable_dense()));
+      } else if (v.IsObject()) {
+        for (const auto& m : v.GetObject()) {
+          if (!m.value.IsArray() || i >= m.value.Size())
+            return InvalidArgument(std::string("Format error in JSON body: batch.vectors.") +
+                                   m.name.GetString() + ": fewer vectors than ids");
+          STRATA_RETURN_IF_ERROR(ParseDense(
+              m.value[i], std::string("batch.vectors.") + m.name.GetString(),
+              (*out->mutable_vectors()->mutable_vectors()->mutable_vectors())[m.name.GetString()]
+                  .mutable_dense()));
+        }
+      }
+    }
+    if (pls != batch->MemberEnd() && pls->value.IsArray() && i < pls->value.Size() &&
+        !pls->value[i].IsNull()) {
+      STRATA_RETURN_IF_ERROR(ParsePayload(pls->value[i], at + ".payload", out->mutable_payload()));
+    }
   }
   return Status::Ok();
 }

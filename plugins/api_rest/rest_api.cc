@@ -20,6 +20,7 @@
 #include <thread>
 #include <tuple>
 
+#include "fast_upsert.h"
 #include "http_server.h"
 #include "json_codec.h"
 #include "qdrant.pb.h"
@@ -538,11 +539,15 @@ void WriteScoredList(JsonWriter& w,
 // ---- routing ----
 
 using RouteFn = std::function<HttpResponse(RestFrontend&, Call&)>;
+// A route's optional accelerator: runs on the raw body before the DOM parse; no answer means
+// "take the general path" (fn, with the parsed body).
+using FastFn = std::function<std::optional<HttpResponse>(RestFrontend&, Call&)>;
 struct Route {
   std::string method;
   std::string pattern;
   std::vector<std::string> parts;  // "{name}" captures
   RouteFn fn;
+  FastFn fast;
 };
 
 // Request counts and latency histograms per (method, route, status), for /metrics.
@@ -751,8 +756,9 @@ class RestFrontend {
   }
 
  private:
-  void Add(const std::string& method, const std::string& pattern, RouteFn fn) {
-    routes_.push_back({method, pattern, Split(pattern), std::move(fn)});
+  void Add(const std::string& method, const std::string& pattern, RouteFn fn,
+           FastFn fast = nullptr) {
+    routes_.push_back({method, pattern, Split(pattern), std::move(fn), std::move(fast)});
   }
   void AddRoutes();
 
@@ -818,8 +824,11 @@ class RestFrontend {
         Status auth = Authenticate(http, &c.access);
         if (!auth.ok()) return Error(c, auth, 403);
       }
+      if (route.fast) {
+        if (std::optional<HttpResponse> r = route.fast(*this, c)) return std::move(*r);
+      }
       if (!http.body.empty()) {
-        c.body.Parse(http.body.data(), http.body.size());
+        c.body.Parse<rapidjson::kParseFullPrecisionFlag>(http.body.data(), http.body.size());
         if (c.body.HasParseError()) {
           return Error(c, InvalidArgument(std::string("Format error in JSON body: ") +
                                           rapidjson::GetParseError_En(c.body.GetParseError()) +
@@ -905,18 +914,35 @@ class RestFrontend {
 
 // A points write route: builds the request with `build`, sends it, answers the UpdateResult.
 template <class Req>
+HttpResponse SendWrite(RestFrontend& fe, Call& c, uint32_t method, Req* req) {
+  req->set_collection_name(c.path["collection_name"]);
+  req->set_wait(QueryBool(c, "wait", false));
+  qdrant::PointsOperationResponse resp;
+  Status s = fe.Kernel(method, *req, c, &resp);
+  if (!s.ok()) return Error(c, s);
+  return Ok(c, [&](JsonWriter& w) { WriteUpdateResult(w, resp.result()); });
+}
+
+template <class Req>
 RouteFn WriteRoute(uint32_t method, std::function<Status(Call&, Req*)> build) {
   return [method, build](RestFrontend& fe, Call& c) -> HttpResponse {
     Req req;
-    req.set_collection_name(c.path["collection_name"]);
-    req.set_wait(QueryBool(c, "wait", false));
     Status s = build(c, &req);
     if (!s.ok()) return Error(c, s);
-    qdrant::PointsOperationResponse resp;
-    s = fe.Kernel(method, req, c, &resp);
-    if (!s.ok()) return Error(c, s);
-    return Ok(c, [&](JsonWriter& w) { WriteUpdateResult(w, resp.result()); });
+    return SendWrite(fe, c, method, &req);
   };
+}
+
+// The upsert accelerator (fast_upsert.h): the common body straight into an arena-allocated
+// request, no DOM; anything else goes the general way.
+std::optional<HttpResponse> FastUpsert(RestFrontend& fe, Call& c) {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 1 << 20;
+  google::protobuf::Arena arena(options);
+  auto* req = google::protobuf::Arena::CreateMessage<qdrant::UpsertPoints>(&arena);
+  if (!FastDecodeUpsert(c.http.body, req)) return std::nullopt;
+  return SendWrite(fe, c, STRATA_METHOD_Points_Upsert, req);
 }
 
 HttpResponse Text(const std::string& body) {
@@ -1163,74 +1189,9 @@ void RestFrontend::AddRoutes() {
           }));
 
   // ---- points: writes ----
-  auto build_upsert = [](Call& c, qdrant::UpsertPoints* r) -> Status {
-    STRATA_RETURN_IF_ERROR(RequireObjectBody(c));
-    if (const Json* pts = Field(c, "points")) {
-      if (!pts->IsArray())
-        return InvalidArgument("Format error in JSON body: points: expected an array");
-      for (rapidjson::SizeType i = 0; i < pts->Size(); ++i) {
-        const Json& p = (*pts)[i];
-        const std::string at = "points[" + std::to_string(i) + "]";
-        auto* out = r->add_points();
-        if (!p.IsObject() || !p.HasMember("id"))
-          return InvalidArgument("Format error in JSON body: " + at + ": missing field `id`");
-        STRATA_RETURN_IF_ERROR(ParsePointId(p["id"], at + ".id", out->mutable_id()));
-        auto vec = p.FindMember("vector");
-        if (vec == p.MemberEnd()) vec = p.FindMember("vectors");
-        if (vec != p.MemberEnd())
-          STRATA_RETURN_IF_ERROR(
-              ParseVectorStruct(vec->value, at + ".vector", out->mutable_vectors()));
-        auto pl = p.FindMember("payload");
-        if (pl != p.MemberEnd() && !pl->value.IsNull())
-          STRATA_RETURN_IF_ERROR(ParsePayload(pl->value, at + ".payload", out->mutable_payload()));
-      }
-      return Status::Ok();
-    }
-    const Json* batch = Field(c, "batch");
-    if (batch == nullptr || !batch->IsObject())
-      return InvalidArgument("Format error in JSON body: expected `points` or `batch`");
-    auto ids = batch->FindMember("ids");
-    if (ids == batch->MemberEnd() || !ids->value.IsArray())
-      return InvalidArgument("Format error in JSON body: batch.ids: expected an array");
-    const size_t n = ids->value.Size();
-    auto vecs = batch->FindMember("vectors");
-    auto pls = batch->FindMember("payloads");
-    for (rapidjson::SizeType i = 0; i < n; ++i) {
-      const std::string at = "batch[" + std::to_string(i) + "]";
-      auto* out = r->add_points();
-      STRATA_RETURN_IF_ERROR(
-          ParsePointId(ids->value[i], "batch.ids[" + std::to_string(i) + "]", out->mutable_id()));
-      if (vecs != batch->MemberEnd()) {
-        const Json& v = vecs->value;
-        if (v.IsArray()) {
-          if (i >= v.Size())
-            return InvalidArgument(
-                "Format error in JSON body: batch.vectors: fewer vectors than ids");
-          STRATA_RETURN_IF_ERROR(
-              ParseDense(v[i], "batch.vectors[" + std::to_string(i) + "]",
-                         out->mutable_vectors()->mutable_vector()->mutable_dense()));
-        } else if (v.IsObject()) {
-          for (const auto& m : v.GetObject()) {
-            if (!m.value.IsArray() || i >= m.value.Size())
-              return InvalidArgument(std::string("Format error in JSON body: batch.vectors.") +
-                                     m.name.GetString() + ": fewer vectors than ids");
-            STRATA_RETURN_IF_ERROR(ParseDense(
-                m.value[i], std::string("batch.vectors.") + m.name.GetString(),
-                (*out->mutable_vectors()->mutable_vectors()->mutable_vectors())[m.name.GetString()]
-                    .mutable_dense()));
-          }
-        }
-      }
-      if (pls != batch->MemberEnd() && pls->value.IsArray() && i < pls->value.Size() &&
-          !pls->value[i].IsNull()) {
-        STRATA_RETURN_IF_ERROR(
-            ParsePayload(pls->value[i], at + ".payload", out->mutable_payload()));
-      }
-    }
-    return Status::Ok();
-  };
+  auto build_upsert = [](Call& c, qdrant::UpsertPoints* r) { return ParseUpsert(c.body, r); };
   Add("PUT", "/collections/{collection_name}/points",
-      WriteRoute<qdrant::UpsertPoints>(STRATA_METHOD_Points_Upsert, build_upsert));
+      WriteRoute<qdrant::UpsertPoints>(STRATA_METHOD_Points_Upsert, build_upsert), FastUpsert);
   auto build_delete = [](Call& c, qdrant::DeletePoints* r) {
     return SelectorFromBody(c, r->mutable_points());
   };

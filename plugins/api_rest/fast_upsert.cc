@@ -1,0 +1,523 @@
+#include "fast_upsert.h"
+
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace strata::rest {
+namespace {
+
+// Powers of ten exactly representable as doubles (Clinger's fast path).
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+inline bool IsDigit(char c) { return static_cast<unsigned>(c - '0') < 10; }
+
+// A JSON number's pieces: sign, decimal mantissa (at most 19 digits), decimal exponent.
+struct Number {
+  bool negative = false;
+  bool integral = true;    // no fraction, no exponent
+  bool truncated = false;  // digits beyond the mantissa's 19 were dropped
+  uint64_t mantissa = 0;
+  int64_t exponent = 0;
+};
+
+constexpr uint64_t kMantissaLimit = 1000000000000000000ULL;  // 10^18: one more digit fits
+
+inline uint64_t Load8(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;  // little-endian: p[0] is the lowest byte
+}
+
+// How many of the 8 bytes in `v` (from p[0]) are ASCII digits before the first other byte.
+inline int LeadingDigits(uint64_t v) {
+  const uint64_t x = v ^ 0x3030303030303030ULL;  // digits become 0..9
+  // A byte's high bit is set when it is not a digit (x >= 10). A carry out of a non-digit byte
+  // can only disturb later bytes, never the first non-digit one.
+  const uint64_t not_digit = ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+  return not_digit == 0 ? 8 : __builtin_ctzll(not_digit) / 8;
+}
+
+// The value of 8 ASCII digits, p[0] most significant (SWAR: pairs, quads, then the halves).
+inline uint64_t Parse8(uint64_t v) {
+  v -= 0x3030303030303030ULL;
+  v = v * 10 + (v >> 8);  // each even byte: two digits
+  v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+      32;
+  return v;
+}
+
+constexpr uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+// Scans one number by the JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+inline bool ScanNumber(const char** pp, const char* end, Number* n) {
+  const char* p = *pp;
+  if (p < end && *p == '-') {
+    n->negative = true;
+    ++p;
+  }
+  if (p >= end || !IsDigit(*p)) return false;
+  if (*p == '0') {
+    ++p;
+  } else {
+    while (p < end && IsDigit(*p)) {
+      if (n->mantissa < kMantissaLimit) {
+        n->mantissa = n->mantissa * 10 + static_cast<uint64_t>(*p - '0');
+      } else {
+        ++n->exponent;
+        n->truncated = true;
+      }
+      ++p;
+    }
+  }
+  if (p < end && *p == '.') {
+    n->integral = false;
+    ++p;
+    if (p >= end || !IsDigit(*p)) return false;
+    // Eight digits at a time while the mantissa has room for them.
+    while (end - p >= 8 && n->mantissa < 100000000000ULL) {
+      uint64_t v = Load8(p);
+      const int k = LeadingDigits(v);
+      if (k == 0) break;
+      if (k < 8) v = (v << (8 * (8 - k))) | (0x3030303030303030ULL >> (8 * k));  // '0'-padded
+      n->mantissa = n->mantissa * kPow10Int[k] + Parse8(v);
+      n->exponent -= k;
+      p += k;
+      if (k < 8) break;
+    }
+    while (p < end && IsDigit(*p)) {
+      if (n->mantissa < kMantissaLimit) {
+        n->mantissa = n->mantissa * 10 + static_cast<uint64_t>(*p - '0');
+        --n->exponent;
+      } else if (*p != '0') {
+        n->truncated = true;
+      }
+      ++p;
+    }
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    n->integral = false;
+    ++p;
+    bool negative = false;
+    if (p < end && (*p == '+' || *p == '-')) negative = *p++ == '-';
+    if (p >= end || !IsDigit(*p)) return false;
+    int64_t e = 0;
+    while (p < end && IsDigit(*p)) {
+      if (e < 100000) e = e * 10 + (*p - '0');
+      ++p;
+    }
+    n->exponent += negative ? -e : e;
+  }
+  *pp = p;
+  return true;
+}
+
+// The nearest double; false when the number is beyond the double range (the general path
+// refuses it as "number too big").
+inline bool ToDouble(const Number& n, const char* text, const char* text_end, double* out) {
+  if (!n.truncated && n.mantissa <= (uint64_t{1} << 53) && n.exponent >= -22 && n.exponent <= 22) {
+    double d = static_cast<double>(n.mantissa);  // exact, and so is the power of ten
+    d = n.exponent < 0 ? d / kPow10[-n.exponent] : d * kPow10[n.exponent];
+    *out = n.negative ? -d : d;
+    return true;
+  }
+  if (n.mantissa == 0) {
+    *out = n.negative ? -0.0 : 0.0;
+    return true;
+  }
+  auto r = std::from_chars(text, text_end, *out);  // correctly rounded
+  if (r.ec == std::errc::result_out_of_range) {
+    if (n.exponent > 0) return false;
+    *out = n.negative ? -0.0 : 0.0;  // underflow
+    return true;
+  }
+  return r.ec == std::errc() && r.ptr == text_end;
+}
+
+// Negative powers of ten, each the double nearest to it.
+constexpr double kPow10Neg[] = {1e-0,  1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,
+                                1e-8,  1e-9,  1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15,
+                                1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22};
+
+// The float a vector component gets: (float) of the nearest double, as the general path does.
+// For the usual short decimal fraction the product m * 10^-k (within 2 units in the last place
+// of the nearest double) is rounded to float instead of dividing: it rounds the same way unless
+// it lies within those 2 units of a point halfway between two floats, and then we divide.
+inline bool ToFloat(const Number& n, const char* text, const char* text_end, float* out) {
+  if (!n.truncated && n.mantissa <= (uint64_t{1} << 53) && n.exponent < 0 && n.exponent >= -22 &&
+      n.mantissa != 0) {
+    const double approx = static_cast<double>(n.mantissa) * kPow10Neg[-n.exponent];
+    uint64_t bits;
+    std::memcpy(&bits, &approx, sizeof(bits));
+    const uint64_t below_float = bits & ((uint64_t{1} << 29) - 1);  // bits a float drops
+    const uint64_t half = uint64_t{1} << 28;
+    if (below_float > half + 2 || below_float + 2 < half) {
+      *out = static_cast<float>(n.negative ? -approx : approx);
+      return true;
+    }
+  }
+  double d = 0;
+  if (!ToDouble(n, text, text_end, &d)) return false;
+  *out = static_cast<float>(d);
+  return true;
+}
+
+class Decoder {
+ public:
+  Decoder(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  bool Upsert(qdrant::UpsertPoints* out) {
+    if (!Expect('{')) return false;
+    bool points = false;
+    if (Peek() == '}') return false;  // no points: the general path words the error
+    for (;;) {
+      std::string_view key;
+      if (!Key(&key)) return false;
+      if (key != "points" || points) return false;
+      points = true;
+      if (!Points(out)) return false;
+      if (Peek() == ',') {
+        ++p_;
+        continue;
+      }
+      if (!Expect('}')) return false;
+      break;
+    }
+    SkipSpace();
+    return p_ == end_;
+  }
+
+ private:
+  void SkipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  char Peek() {
+    SkipSpace();
+    return p_ < end_ ? *p_ : '\0';
+  }
+  bool Expect(char c) {
+    if (Peek() != c) return false;
+    ++p_;
+    return true;
+  }
+
+  // A string without escapes, as a view into the body (keys).
+  bool PlainString(std::string_view* out) {
+    if (!Expect('"')) return false;
+    const char* start = p_;
+    while (p_ < end_ && *p_ != '"') {
+      if (*p_ == '\\' || static_cast<unsigned char>(*p_) < 0x20) return false;
+      ++p_;
+    }
+    if (p_ >= end_) return false;
+    *out = std::string_view(start, static_cast<size_t>(p_ - start));
+    ++p_;
+    return true;
+  }
+  bool Key(std::string_view* key) { return PlainString(key) && Expect(':'); }
+
+  static void PutUtf8(uint32_t c, std::string* out) {
+    if (c < 0x80) {
+      out->push_back(static_cast<char>(c));
+    } else if (c < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else if (c < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (c >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (c >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  bool Hex4(uint32_t* out) {
+    if (end_ - p_ < 4) return false;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = *p_++;
+      v <<= 4;
+      if (c >= '0' && c <= '9') {
+        v |= static_cast<uint32_t>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      } else {
+        return false;
+      }
+    }
+    *out = v;
+    return true;
+  }
+  // Any JSON string, unescaped.
+  bool String(std::string* out) {
+    if (!Expect('"')) return false;
+    out->clear();
+    for (;;) {
+      const char* run = p_;
+      while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20)
+        ++p_;
+      out->append(run, static_cast<size_t>(p_ - run));
+      if (p_ >= end_ || static_cast<unsigned char>(*p_) < 0x20) return false;
+      if (*p_ == '"') {
+        ++p_;
+        return true;
+      }
+      ++p_;  // backslash
+      if (p_ >= end_) return false;
+      const char e = *p_++;
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out->push_back(e);
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'u': {
+          uint32_t c = 0;
+          if (!Hex4(&c)) return false;
+          if (c >= 0xD800 && c <= 0xDBFF) {  // a surrogate pair
+            uint32_t low = 0;
+            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+            p_ += 2;
+            if (!Hex4(&low) || low < 0xDC00 || low > 0xDFFF) return false;
+            c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
+          } else if (c >= 0xDC00 && c <= 0xDFFF) {
+            return false;
+          }
+          PutUtf8(c, out);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+  }
+
+  bool Literal(const char* word) {
+    const size_t n = std::strlen(word);
+    if (static_cast<size_t>(end_ - p_) < n || std::memcmp(p_, word, n) != 0) return false;
+    p_ += n;
+    return true;
+  }
+
+  bool Points(qdrant::UpsertPoints* out) {
+    if (!Expect('[')) return false;
+    if (Peek() == ']') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (!Point(out->add_points())) return false;
+      const char c = Peek();
+      ++p_;
+      if (c == ']') return true;
+      if (c != ',') return false;
+    }
+  }
+
+  bool Point(qdrant::PointStruct* out) {
+    if (!Expect('{')) return false;
+    bool id = false, vector = false, payload = false;
+    if (Peek() == '}') return false;  // no id
+    for (;;) {
+      std::string_view key;
+      if (!Key(&key)) return false;
+      if (key == "id" && !id) {
+        id = true;
+        if (!PointId(out->mutable_id())) return false;
+      } else if ((key == "vector" || key == "vectors") && !vector) {
+        vector = true;
+        if (!Dense(out->mutable_vectors()->mutable_vector()->mutable_dense())) return false;
+      } else if (key == "payload" && !payload) {
+        payload = true;
+        if (Peek() == 'n') {
+          if (!Literal("null")) return false;
+        } else if (!Object(out->mutable_payload())) {
+          return false;
+        }
+      } else {
+        return false;  // unknown or repeated field
+      }
+      const char c = Peek();
+      ++p_;
+      if (c == '}') return id;
+      if (c != ',') return false;
+    }
+  }
+
+  bool PointId(qdrant::PointId* out) {
+    if (Peek() == '"') {
+      std::string s;
+      if (!String(&s)) return false;
+      out->set_uuid(std::move(s));
+      return true;
+    }
+    Number n;
+    if (!ScanNumber(&p_, end_, &n) || n.negative || !n.integral || n.truncated) return false;
+    out->set_num(n.mantissa);
+    return true;
+  }
+
+  bool Dense(qdrant::DenseVector* out) {
+    if (!Expect('[')) return false;
+    google::protobuf::RepeatedField<float>* data = out->mutable_data();
+    if (Peek() == ']') {
+      ++p_;
+      return true;
+    }
+    data->Reserve(last_dim_);  // the vectors of one batch have one size
+    for (;;) {
+      SkipSpace();
+      const char* start = p_;
+      Number n;
+      float f = 0;
+      if (!ScanNumber(&p_, end_, &n) || !ToFloat(n, start, p_, &f)) return false;
+      data->Add(f);
+      // The common separator "," with no space, then the closing bracket.
+      if (p_ < end_ && *p_ == ',') {
+        ++p_;
+        continue;
+      }
+      const char c = Peek();
+      ++p_;
+      if (c == ']') {
+        last_dim_ = data->size();
+        return true;
+      }
+      if (c != ',') return false;
+    }
+  }
+
+  bool Value(qdrant::Value* out, int depth) {
+    if (depth > 64) return false;
+    switch (Peek()) {
+      case 'n':
+        if (!Literal("null")) return false;
+        out->set_null_value(qdrant::NULL_VALUE);
+        return true;
+      case 't':
+        if (!Literal("true")) return false;
+        out->set_bool_value(true);
+        return true;
+      case 'f':
+        if (!Literal("false")) return false;
+        out->set_bool_value(false);
+        return true;
+      case '"': {
+        std::string s;
+        if (!String(&s)) return false;
+        out->set_string_value(std::move(s));
+        return true;
+      }
+      case '[': {
+        ++p_;
+        auto* list = out->mutable_list_value();
+        if (Peek() == ']') {
+          ++p_;
+          return true;
+        }
+        for (;;) {
+          if (!Value(list->add_values(), depth + 1)) return false;
+          const char c = Peek();
+          ++p_;
+          if (c == ']') return true;
+          if (c != ',') return false;
+        }
+      }
+      case '{':
+        return Object(out->mutable_struct_value()->mutable_fields(), depth + 1);
+      default: {
+        const char* start = p_;
+        Number n;
+        if (!ScanNumber(&p_, end_, &n)) return false;
+        if (n.integral) {
+          // int64 range, as RapidJSON's IsInt64; larger integers take the general path.
+          if (n.truncated) return false;
+          if (!n.negative && n.mantissa <= uint64_t{INT64_MAX}) {
+            out->set_integer_value(static_cast<int64_t>(n.mantissa));
+            return true;
+          }
+          if (n.negative && n.mantissa <= uint64_t{INT64_MAX} + 1) {
+            out->set_integer_value(static_cast<int64_t>(0 - n.mantissa));
+            return true;
+          }
+          return false;
+        }
+        double d = 0;
+        if (!ToDouble(n, start, p_, &d)) return false;
+        out->set_double_value(d);
+        return true;
+      }
+    }
+  }
+
+  bool Object(google::protobuf::Map<std::string, qdrant::Value>* out, int depth = 0) {
+    if (!Expect('{')) return false;
+    if (Peek() == '}') {
+      ++p_;
+      return true;
+    }
+    std::string key;
+    for (;;) {
+      SkipSpace();
+      if (!String(&key) || !Expect(':')) return false;
+      if (key.find('\0') != std::string::npos) return false;  // the general path cuts it there
+      // Same operation as the general path: a repeated key parses into the same entry.
+      if (!Value(&(*out)[key], depth)) return false;
+      const char c = Peek();
+      ++p_;
+      if (c == '}') return true;
+      if (c != ',') return false;
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  int last_dim_ = 4;
+};
+
+}  // namespace
+
+bool ParseJsonDouble(const char** p, const char* end, double* out) {
+  const char* start = *p;
+  Number n;
+  if (!ScanNumber(p, end, &n)) return false;
+  return ToDouble(n, start, *p, out);
+}
+
+bool ParseJsonFloat(const char** p, const char* end, float* out) {
+  const char* start = *p;
+  Number n;
+  if (!ScanNumber(p, end, &n)) return false;
+  return ToFloat(n, start, *p, out);
+}
+
+bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out) {
+  Decoder d(body);
+  if (d.Upsert(out)) return true;
+  out->clear_points();
+  return false;
+}
+
+}  // namespace strata::rest

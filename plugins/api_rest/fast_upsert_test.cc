@@ -1,0 +1,229 @@
+// The upsert accelerator must decode exactly what the general path decodes, or decline.
+#include "fast_upsert.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "json_codec.h"
+
+namespace strata::rest {
+namespace {
+
+// The general path: RapidJSON DOM + json_codec.
+bool General(const std::string& body, qdrant::UpsertPoints* out, std::string* error) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseFullPrecisionFlag>(body.data(), body.size());  // as the route
+  if (d.HasParseError()) {
+    *error = "parse error";
+    return false;
+  }
+  Status s = ParseUpsert(d, out);
+  *error = s.message();
+  return s.ok();
+}
+
+// Checks one body: when the accelerator decodes it, the general path must agree exactly.
+// Returns whether the accelerator decoded it.
+bool Agrees(const std::string& body) {
+  qdrant::UpsertPoints fast, general;
+  std::string error;
+  const bool fast_ok = FastDecodeUpsert(body, &fast);
+  const bool general_ok = General(body, &general, &error);
+  if (fast_ok) {
+    EXPECT_TRUE(general_ok) << "accelerator accepted what the general path refuses (" << error
+                            << "): " << body.substr(0, 300);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(fast, general))
+        << body.substr(0, 300) << "\nfast: " << fast.ShortDebugString().substr(0, 300)
+        << "\ngeneral: " << general.ShortDebugString().substr(0, 300);
+  } else {
+    EXPECT_EQ(fast.points_size(), 0) << "a declined body leaves nothing behind";
+  }
+  return fast_ok;
+}
+
+std::string RandomNumber(std::mt19937_64& rng) {
+  char buf[64];
+  std::uniform_real_distribution<double> u(-1, 1);
+  switch (rng() % 9) {
+    case 0:
+      std::snprintf(buf, sizeof(buf), "%.7g", u(rng));
+      break;
+    case 1:
+      std::snprintf(buf, sizeof(buf), "%.17g", u(rng) * std::pow(10.0, int(rng() % 40) - 20));
+      break;
+    case 2:
+      std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(rng() % 2000) - 1000);
+      break;
+    case 3:
+      std::snprintf(buf, sizeof(buf), "%.3e", u(rng) * std::pow(10.0, int(rng() % 600) - 300));
+      break;
+    case 4:
+      std::snprintf(buf, sizeof(buf), "%.9g", static_cast<double>(static_cast<float>(u(rng))));
+      break;
+    case 5:
+      return "0.000000000000000000000123456789012345678901234567890";
+    case 6:
+      return std::to_string(rng() % 2 ? -0.0 : 0.0) + (rng() % 2 ? "E+2" : "e-2");
+    case 7:
+      return "123456789012345678901234567890.5";
+    default:
+      std::snprintf(buf, sizeof(buf), "%.12g", u(rng) * 1e5);
+  }
+  return buf;
+}
+
+std::string RandomString(std::mt19937_64& rng) {
+  static const char* const kPieces[] = {"plain", " ",   "\\n",       "\\\"",
+                                        "\\\\",  "\\/", "\\u00e9",   "\\ud83d\\ude00",
+                                        "\\t",   "é",   "doc-1.pdf", "\\u0041"};
+  std::string s = "\"";
+  const int n = static_cast<int>(rng() % 5);
+  for (int i = 0; i < n; ++i) s += kPieces[rng() % std::size(kPieces)];
+  return s + "\"";
+}
+
+std::string RandomValue(std::mt19937_64& rng, int depth) {
+  switch (rng() % (depth > 2 ? 6 : 8)) {
+    case 0:
+      return "null";
+    case 1:
+      return rng() % 2 ? "true" : "false";
+    case 2:
+      return RandomString(rng);
+    case 3:
+      return RandomNumber(rng);
+    case 4:
+      return std::to_string(static_cast<int64_t>(rng()));
+    case 5:
+      return rng() % 2 ? "9223372036854775807" : "-9223372036854775808";
+    case 6: {
+      std::string s = "[";
+      const int n = static_cast<int>(rng() % 4);
+      for (int i = 0; i < n; ++i) s += (i ? ", " : "") + RandomValue(rng, depth + 1);
+      return s + "]";
+    }
+    default: {
+      std::string s = "{";
+      const int n = static_cast<int>(rng() % 4);
+      for (int i = 0; i < n; ++i) {
+        s += (i ? "," : "") + RandomString(rng) + ":" + RandomValue(rng, depth + 1);
+      }
+      return s + "}";
+    }
+  }
+}
+
+std::string RandomBody(std::mt19937_64& rng) {
+  const char* ws = rng() % 3 == 0 ? " \n\t" : "";
+  std::string s = std::string("{") + ws + "\"points\"" + ws + ":" + ws + "[";
+  const int points = static_cast<int>(rng() % 5);
+  for (int i = 0; i < points; ++i) {
+    if (i) s += std::string(",") + ws;
+    std::string id = rng() % 3 == 0 ? "\"5c56c793-69f3-4fbf-87e6-c4bf54c28c26\""
+                                    : std::to_string(rng() % 100000);
+    std::string vec = "[";
+    const int dim = static_cast<int>(1 + rng() % 8);
+    for (int d = 0; d < dim; ++d) vec += (d ? std::string(",") + ws : "") + RandomNumber(rng);
+    vec += std::string(ws) + "]";
+    std::string fields[3] = {
+        "\"id\":" + id, std::string(rng() % 2 ? "\"vector\"" : "\"vectors\"") + ":" + vec,
+        "\"payload\":" + (rng() % 5 == 0 ? std::string("null")
+                                         : "{\"a\":" + RandomValue(rng, 0) +
+                                               ",\"b\":" + RandomValue(rng, 0) + "}")};
+    std::shuffle(std::begin(fields), std::end(fields), rng);
+    const int n = rng() % 4 == 0 ? 2 : 3;  // sometimes without payload or vector
+    s += "{";
+    for (int f = 0; f < n; ++f) s += (f ? "," : "") + std::string(ws) + fields[f];
+    s += "}";
+  }
+  return s + "]" + ws + "}";
+}
+
+TEST(FastUpsertTest, AgreesWithTheGeneralPathOnGeneratedBodies) {
+  std::mt19937_64 rng(7);
+  int decoded = 0;
+  for (int i = 0; i < 3000; ++i) decoded += Agrees(RandomBody(rng));
+  // Most bodies are the common form; the ones declined are those without an id.
+  EXPECT_GT(decoded, 2000);
+}
+
+TEST(FastUpsertTest, DeclinesWhatItDoesNotHandle) {
+  for (const char* body : {
+           R"({"batch": {"ids": [1], "vectors": [[1, 2]]}})",               // batch form
+           R"({"points": [{"id": 1, "vector": {"a": [1, 2]}}]})",           // named vectors
+           R"({"points": [{"id": 1, "vector": [[1, 2], [3, 4]]}]})",        // multi-vector
+           R"({"points": [{"id": 1, "vector": [1, 2], "shard": 1}]})",      // unknown field
+           R"({"points": [{"id": 1, "vector": [1, 2], "id": 2}]})",         // repeated field
+           R"({"points": [{"id": -1, "vector": [1, 2]}]})",                 // bad id
+           R"({"points": [{"id": 1.5, "vector": [1, 2]}]})",                // bad id
+           R"({"points": [{"vector": [1, 2]}]})",                           // no id
+           R"({"points": [{"id": 1, "vector": [1, 2e400]}]})",              // too big
+           R"({"points": [{"id": 1, "vector": [01, 2]}]})",                 // leading zero
+           R"({"points": [{"id": 1, "vector": [1., 2]}]})",                 // bad number
+           R"({"points": [{"id": 1, "vector": [1, 2],}]})",                 // trailing comma
+           R"({"points": [{"id": 1, "vector": [1, 2], "payload": [1]}]})",  // payload not object
+           R"({"points": [{"id": 1, "payload": {"a": "\x"}}]})",            // bad escape
+           R"({"points": [{"id": 1, "payload": {"a": "\ud800"}}]})",        // lone surrogate
+           R"({"points": [], "shard_key": "a"})",                           // shard key
+           R"({"points": []} x)",                                           // trailing bytes
+           R"({"points": [{"id": 1, "vector": [1, 2]})",                    // truncated
+       }) {
+    qdrant::UpsertPoints out;
+    EXPECT_FALSE(FastDecodeUpsert(body, &out)) << body;
+    EXPECT_EQ(out.points_size(), 0) << body;
+    Agrees(body);
+  }
+}
+
+TEST(FastUpsertTest, NumbersAreTheNearestDouble) {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 200000; ++i) {
+    std::string text = RandomNumber(rng);
+    double want = std::strtod(text.c_str(), nullptr);
+    const char* p = text.data();
+    double got = 0;
+    ASSERT_TRUE(ParseJsonDouble(&p, text.data() + text.size(), &got)) << text;
+    EXPECT_EQ(p, text.data() + text.size()) << text;
+    if (std::isinf(want)) continue;
+    ASSERT_EQ(std::memcmp(&got, &want, sizeof(double)), 0) << text << " " << got << " " << want;
+  }
+}
+
+// Vector components: the float of the nearest double, also for decimals that sit right next to
+// a point halfway between two floats (where a shortcut would round the wrong way).
+TEST(FastUpsertTest, FloatsAreTheFloatOfTheNearestDouble) {
+  std::mt19937_64 rng(13);
+  std::uniform_real_distribution<float> u(-2, 2);
+  char buf[64];
+  for (int i = 0; i < 200000; ++i) {
+    std::string text;
+    if (i % 2 == 0) {
+      text = RandomNumber(rng);
+    } else {
+      const float f = u(rng);
+      const float g = std::nextafter(f, 10.0f);
+      const double mid = (static_cast<double>(f) + static_cast<double>(g)) / 2;
+      const int digits = 9 + static_cast<int>(rng() % 9);
+      std::snprintf(buf, sizeof(buf), "%.*g", digits, mid);
+      text = buf;
+    }
+    const float want = static_cast<float>(std::strtod(text.c_str(), nullptr));
+    const char* p = text.data();
+    float got = 0;
+    if (!ParseJsonFloat(&p, text.data() + text.size(), &got)) {
+      EXPECT_TRUE(std::isinf(want)) << text;  // beyond the double range: declined
+      continue;
+    }
+    ASSERT_EQ(std::memcmp(&got, &want, sizeof(float)), 0) << text << " " << got << " " << want;
+  }
+}
+
+}  // namespace
+}  // namespace strata::rest
