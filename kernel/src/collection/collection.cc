@@ -286,7 +286,16 @@ Result<std::unique_ptr<Collection>> Collection::Open(FileSystem fs, std::string 
   return c;
 }
 
+void Collection::Drop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped_ = true;
+  }
+  shard_->Drop();
+}
+
 Status Collection::SaveMeta() const {
+  if (dropped_) return NotFound("collection " + name_ + " was deleted");
   qdrant::CollectionInfo persisted;
   *persisted.mutable_config() = meta_.config();
   *persisted.mutable_payload_schema() = meta_.payload_schema();
@@ -465,16 +474,26 @@ Status Collection::CreateFieldIndex(const qdrant::CreateFieldIndexCollection& re
   qdrant::PayloadSchemaInfo info;
   info.set_data_type(type);
   if (req.has_field_index_params()) *info.mutable_params() = req.field_index_params();
+  const qdrant::CollectionInfo before = meta_;
   (*meta_.mutable_payload_schema())[req.field_name()] = info;
-  STRATA_RETURN_IF_ERROR(SaveMeta());
+  Status s = SaveMeta();
+  if (!s.ok()) {
+    meta_ = before;  // not persisted, so not applied either
+    return s;
+  }
   ApplyFieldIndexes();
   return Status::Ok();
 }
 
 Status Collection::DeleteFieldIndex(const std::string& field) {
   std::lock_guard<std::mutex> lock(mu_);
+  const qdrant::CollectionInfo before = meta_;
   meta_.mutable_payload_schema()->erase(field);
-  STRATA_RETURN_IF_ERROR(SaveMeta());
+  Status s = SaveMeta();
+  if (!s.ok()) {
+    meta_ = before;
+    return s;
+  }
   ApplyFieldIndexes();
   return Status::Ok();
 }

@@ -42,6 +42,9 @@ class Collection {
   Status Update(const qdrant::UpdateCollection& req);
   Status CreateFieldIndex(const qdrant::CreateFieldIndexCollection& req);
   Status DeleteFieldIndex(const std::string& field);
+  // Deleted (its directory renamed away): nothing writes under the old path any more (see
+  // LocalShard::Drop); metadata changes are refused.
+  void Drop();
 
  private:
   Collection(FileSystem fs, std::string dir, std::string name)
@@ -57,6 +60,7 @@ class Collection {
   mutable std::mutex mu_;
   qdrant::CollectionInfo meta_;  // config + payload_schema are persisted
   std::unique_ptr<LocalShard> shard_;
+  bool dropped_ = false;  // guarded by mu_
 };
 
 }  // namespace strata::kernel

@@ -114,6 +114,9 @@ Result<bool> Toc::Delete(const std::string& name) {
     if (it != collections_.end()) {
       victim = std::move(it->second);
       collections_.erase(it);
+      // Before anyone can create the name again: users still holding the old collection must
+      // not write into what will be the new one's directory.
+      victim->Drop();
     }
     quarantined_.erase(name);
     bool aliases_changed = false;

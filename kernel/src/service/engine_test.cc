@@ -303,6 +303,42 @@ TEST_F(EngineTest, EverythingSurvivesARestartWithAndWithoutSnapshot) {
   EXPECT_EQ(Count("keep"), 51u);
 }
 
+// A deleted collection still held by an in-flight request must never write into the directory
+// of a new collection created under the same name (no late write, no final snapshot there).
+TEST_F(EngineTest, ADeletedCollectionStillInUseLeavesItsSuccessorAlone) {
+  CreateCollection("reused", 3, qdrant::Euclid);
+  ASSERT_TRUE(Upsert("reused", {Point(1, {1, 0, 0}, 0), Point(2, {2, 0, 0}, 0)}).ok());
+  Result<std::shared_ptr<Collection>> held = toc_->Find("reused");
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(*toc_->Delete("reused"));
+  CreateCollection("reused", 2, qdrant::Dot);  // a different shape, same directory name
+  ASSERT_TRUE(Upsert("reused", {Point(7, {1, 1}, 3)}).ok());
+
+  // The old one refuses writes and snapshots instead of touching the new directory.
+  qdrant::UpsertPoints late;
+  late.set_collection_name("reused");
+  *late.add_points() = Point(99, {9, 9, 9}, 9);
+  Result<uint64_t> w =
+      (*held)->shard().Write(STRATA_METHOD_Points_Upsert, late.SerializeAsString());
+  EXPECT_EQ(w.status().code(), StatusCode::kNotFound) << w.status().ToString();
+  EXPECT_EQ((*held)->shard().Snapshot().code(), StatusCode::kFailedPrecondition);
+  qdrant::CreateFieldIndexCollection index;
+  index.set_collection_name("reused");
+  index.set_field_name("group");
+  index.set_field_type(qdrant::FieldTypeInteger);
+  EXPECT_EQ((*held)->CreateFieldIndex(index).code(), StatusCode::kNotFound);
+  held->reset();  // the last user lets go: no final snapshot into the new directory
+
+  Reopen();
+  EXPECT_EQ(Count("reused"), 1u);
+  qdrant::GetCollectionInfoRequest info;
+  info.set_collection_name("reused");
+  auto r = Call<qdrant::GetCollectionInfoResponse>(STRATA_METHOD_Collections_Get, info);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->result().config().params().vectors_config().params().size(), 2u);
+  EXPECT_EQ(r->result().payload_schema_size(), 0);
+}
+
 TEST_F(EngineTest, BadInputIsRefusedAndChangesNothing) {
   CreateCollection("v", 3, qdrant::Cosine);
   ASSERT_TRUE(Upsert("v", {Point(1, {1, 2, 3}, 0)}).ok());

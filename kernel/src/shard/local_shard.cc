@@ -518,20 +518,29 @@ uint64_t LocalShard::indexed_count() const {
   return n;
 }
 
-LocalShard::~LocalShard() {
-  if (optimizer_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(optimizer_mu_);
-      stopping_ = true;
-    }
-    cancel_build_ = true;
-    stopping_flag_ = true;
-    optimizer_cv_.notify_all();
-    optimizer_.join();
+void LocalShard::StopOptimizer() {
+  if (!optimizer_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(optimizer_mu_);
+    stopping_ = true;
   }
+  cancel_build_ = true;
+  stopping_flag_ = true;
+  optimizer_cv_.notify_all();
+  optimizer_.join();
+}
+
+void LocalShard::Drop() {
+  StopOptimizer();
+  std::lock_guard<std::mutex> lock(write_mu_);  // waits for a write in progress
+  dropped_ = true;
+}
+
+LocalShard::~LocalShard() {
+  StopOptimizer();
   if (wal_ == nullptr) return;
   std::lock_guard<std::mutex> lock(write_mu_);
-  if (applied_seq_ > snapshot_seq_) {
+  if (!dropped_ && applied_seq_ > snapshot_seq_) {
     Status s = SnapshotLocked();
     if (!s.ok())
       LogWarn("shard", dir_ + ": final snapshot failed (the WAL still has it): " + s.message());
@@ -788,6 +797,7 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
                        .count();
   {
     std::lock_guard<std::mutex> lock(write_mu_);
+    if (dropped_) return NotFound("the collection was deleted while this write waited");
     if (segment_->free_offsets() < options_.max_batch_points) {
       return ResourceExhausted(dir_ + ": the segment's vector storage is nearly full");
     }
@@ -808,6 +818,7 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
 
 Status LocalShard::Snapshot() {
   std::lock_guard<std::mutex> lock(write_mu_);
+  if (dropped_) return FailedPrecondition("the collection was deleted");
   return SnapshotLocked();
 }
 
@@ -1285,6 +1296,7 @@ void LocalShard::SetIndexParams(const std::map<std::string, std::string>& params
 
 uint64_t LocalShard::Vacuum() {
   std::lock_guard<std::mutex> writes(write_mu_);
+  if (dropped_) return 0;
   std::unique_lock<std::shared_mutex> data(data_mu_);
   const Segment& old = *segment_;
   auto fresh = std::make_unique<Segment>(specs_);

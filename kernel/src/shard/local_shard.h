@@ -109,6 +109,11 @@ class LocalShard {
   uint64_t PointsIndexed(const std::string& field) const;
 
   Status Snapshot();
+  // The collection was deleted: its directory was renamed away and the path may soon belong to
+  // a new collection of the same name. Stops the optimizer and refuses every later write and
+  // snapshot, so nothing touches files under the old path again (no final snapshot either).
+  // Readers holding the shard still read its memory.
+  void Drop();
   // Rewrites the segment with only its live points (fresh offsets, payload indexes rebuilt),
   // drops the vector indexes (the optimizer rebuilds them). Writes and reads wait meanwhile.
   // Returns the number of offsets reclaimed.
@@ -199,6 +204,8 @@ class LocalShard {
   // Whether the optimizer builds an index over n offsets when `indexed` are covered.
   bool IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const;
   std::thread optimizer_;
+  bool dropped_ = false;  // guarded by write_mu_
+  void StopOptimizer();
 };
 
 }  // namespace strata::kernel
