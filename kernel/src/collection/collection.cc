@@ -83,11 +83,22 @@ Status ValidateQuantization(const qdrant::QuantizationConfig& q, const std::stri
 
 Result<qdrant::CollectionConfig> ConfigFromCreate(const qdrant::CreateCollection& req) {
   STRATA_RETURN_IF_ERROR(ValidateCollectionName(req.collection_name(), "collection_name"));
-  if (req.has_sparse_vectors_config() && req.sparse_vectors_config().map_size() > 0) {
-    return InvalidArgument("sparse_vectors_config: sparse vectors are not supported yet");
-  }
   qdrant::CollectionConfig c;
   auto* params = c.mutable_params();
+  if (req.has_sparse_vectors_config()) {
+    const auto& dense = req.vectors_config().params_map().map();
+    for (const auto& [name, p] : req.sparse_vectors_config().map()) {
+      const std::string field = "sparse_vectors_config." + name;
+      if (name.empty()) return InvalidArgument("sparse_vectors_config: a name must not be empty");
+      if (dense.count(name) > 0) {
+        return InvalidArgument(field + ": the name is also a dense vector's");
+      }
+      if (p.has_modifier() && p.modifier() != qdrant::None && p.modifier() != qdrant::Idf) {
+        return InvalidArgument(field + ".modifier: none or idf");
+      }
+    }
+    *params->mutable_sparse_vectors_config() = req.sparse_vectors_config();
+  }
   params->set_shard_number(req.has_shard_number() ? req.shard_number() : 1);
   if (req.has_shard_number() && req.shard_number() == 0) {
     return InvalidArgument("shard_number: must be at least 1");
@@ -252,6 +263,10 @@ void IndexOptionsFrom(const qdrant::CollectionConfig& config, ShardOptions* opti
   options->vacuum_min_vector_number = config.optimizer_config().vacuum_min_vector_number();
   options->deleted_threshold = config.optimizer_config().deleted_threshold();
   if (config.hnsw_config().m() == 0) options->indexing_threshold_kb = 0;  // m = 0: no graph
+  options->sparse.clear();
+  for (const auto& [name, p] : config.params().sparse_vectors_config().map()) {
+    options->sparse.push_back({name, p.has_modifier() && p.modifier() == qdrant::Idf});
+  }
 }
 
 }  // namespace

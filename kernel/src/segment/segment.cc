@@ -40,12 +40,50 @@ class TopK {
 
 }  // namespace
 
-Segment::Segment(std::vector<VectorSpec> specs)
+Segment::Segment(std::vector<VectorSpec> specs, std::vector<SparseSpec> sparse)
     : specs_(std::move(specs)),
       storages_(specs_.size()),
+      sparse_specs_(std::move(sparse)),
       payload_index_([this](uint32_t o) -> const PayloadMap* {
         return deleted_[o] ? nullptr : &payloads_[o];
-      }) {}
+      }) {
+  for (const SparseSpec& spec : sparse_specs_) sparse_.emplace_back(spec);
+}
+
+const SparseSpec* Segment::SparseSpecOf(const std::string& name) const {
+  for (const SparseSpec& s : sparse_specs_) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const SparseVector* Segment::SparseAt(const std::string& name, uint32_t offset) const {
+  for (const SparseColumn& c : sparse_) {
+    if (c.spec().name == name) return c.At(offset);
+  }
+  return nullptr;
+}
+
+std::vector<ScoredOffset> Segment::SearchSparse(const std::string& name, const SparseVector& query,
+                                                size_t k, const qdrant::Filter* filter) const {
+  std::vector<ScoredOffset> out;
+  const SparseColumn* column = nullptr;
+  for (const SparseColumn& c : sparse_) {
+    if (c.spec().name == name) column = &c;
+  }
+  if (column == nullptr || k == 0) return out;
+  TopK top(k);
+  column->Score(query, [&](uint32_t offset, float score) {
+    if (!Matches(filter, offset)) return;
+    top.Push({score, offset});
+  });
+  out = top.Take();
+  // Equal scores in offset order, so results do not depend on hash order.
+  std::stable_sort(out.begin(), out.end(), [](const ScoredOffset& a, const ScoredOffset& b) {
+    return a.score > b.score || (a.score == b.score && a.offset < b.offset);
+  });
+  return out;
+}
 
 template <class Fn>
 void Segment::ChangePayload(uint32_t offset, Fn&& change) {
@@ -99,6 +137,7 @@ uint32_t Segment::Allocate(const ExternalId& id) {
     (void)grown;
     storages_[s].present.push_back(0);
   }
+  for (SparseColumn& c : sparse_) c.Grow(offset + 1);
   index_[id] = offset;
   SetLive(offset, true);
   ++live_;
@@ -125,6 +164,13 @@ uint32_t Segment::Relocate(uint32_t old_offset) {
               storages_[s].data.data() + size_t{offset} * specs_[s].dim);
     storages_[s].present[offset] = 1;
   }
+  // Sparse rows move too, not yet searchable: the caller may replace some, then indexes them.
+  for (SparseColumn& c : sparse_) {
+    if (!c.Has(old_offset)) continue;
+    SparseVector row = *c.At(old_offset);
+    c.Retire(old_offset);
+    c.Set(offset, std::move(row));
+  }
   return offset;
 }
 
@@ -144,7 +190,7 @@ void Segment::WriteVector(size_t s, uint32_t offset, const std::vector<float>& v
 }
 
 void Segment::Upsert(const ExternalId& id, uint64_t version, const NamedVectors& vectors,
-                     const PayloadMap& payload) {
+                     const PayloadMap& payload, const NamedSparse& sparse) {
   uint32_t offset;
   auto it = index_.find(id);
   if (it != index_.end() && version < versions_[it->second]) return;
@@ -154,6 +200,7 @@ void Segment::Upsert(const ExternalId& id, uint64_t version, const NamedVectors&
     SetLive(it->second, false);
     --live_;
     Unindex(it->second);
+    for (SparseColumn& c : sparse_) c.Retire(it->second);
   }
   offset = Allocate(id);
   versions_[offset] = version;
@@ -166,6 +213,12 @@ void Segment::Upsert(const ExternalId& id, uint64_t version, const NamedVectors&
       storages_[s].present[offset] = 0;
     }
   }
+  for (SparseColumn& c : sparse_) {
+    auto v = sparse.find(c.spec().name);
+    if (v == sparse.end()) continue;
+    c.Set(offset, v->second);
+    c.Index(offset);
+  }
 }
 
 bool Segment::Delete(const ExternalId& id, uint64_t version) {
@@ -175,6 +228,7 @@ bool Segment::Delete(const ExternalId& id, uint64_t version) {
   SetLive(offset, false);
   Unindex(offset);
   payloads_[offset].clear();
+  for (SparseColumn& c : sparse_) c.Retire(offset);
   --live_;
   return true;
 }
@@ -245,13 +299,19 @@ bool Segment::ClearPayload(const ExternalId& id, uint64_t version) {
   return true;
 }
 
-bool Segment::UpdateVectors(const ExternalId& id, uint64_t version, const NamedVectors& vectors) {
+bool Segment::UpdateVectors(const ExternalId& id, uint64_t version, const NamedVectors& vectors,
+                            const NamedSparse& sparse) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
   offset = Relocate(offset);
   for (size_t s = 0; s < specs_.size(); ++s) {
     auto v = vectors.find(specs_[s].name);
     if (v != vectors.end()) WriteVector(s, offset, v->second);
+  }
+  for (SparseColumn& c : sparse_) {
+    auto v = sparse.find(c.spec().name);
+    if (v != sparse.end()) c.Set(offset, v->second);
+    c.Index(offset);
   }
   return true;
 }
@@ -264,6 +324,9 @@ bool Segment::DeleteVectors(const ExternalId& id, uint64_t version,
     if (std::find(names.begin(), names.end(), specs_[s].name) != names.end()) {
       storages_[s].present[offset] = 0;
     }
+  }
+  for (SparseColumn& c : sparse_) {
+    if (std::find(names.begin(), names.end(), c.spec().name) != names.end()) c.Retire(offset);
   }
   return true;
 }
@@ -291,7 +354,7 @@ const float* Segment::VectorAt(const std::string& name, uint32_t offset) const {
 }
 
 bool Segment::HasVector(const std::string& name, uint32_t offset) const {
-  return VectorAt(name, offset) != nullptr;
+  return VectorAt(name, offset) != nullptr || SparseAt(name, offset) != nullptr;
 }
 
 PointView Segment::View(uint32_t offset) const {
@@ -461,6 +524,7 @@ void Segment::PadRetired(uint32_t count) {
       (void)grown;  // the shard keeps free_offsets() ahead of use
       storages_[s].present.push_back(0);
     }
+    for (SparseColumn& c : sparse_) c.Grow(offset + 1);
     SetLive(offset, false);
   }
 }

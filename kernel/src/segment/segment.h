@@ -20,6 +20,7 @@
 #include "segment/filter.h"
 #include "segment/payload_index.h"
 #include "segment/point_id.h"
+#include "segment/sparse_column.h"
 #include "segment/stable_floats.h"
 
 namespace strata::kernel {
@@ -39,16 +40,18 @@ struct ScoredOffset {
 
 class Segment {
  public:
-  explicit Segment(std::vector<VectorSpec> specs);
+  explicit Segment(std::vector<VectorSpec> specs, std::vector<SparseSpec> sparse = {});
   Segment(const Segment&) = delete;  // the payload index refers back to this segment
   Segment& operator=(const Segment&) = delete;
 
   const std::vector<VectorSpec>& specs() const { return specs_; }
   const VectorSpec* Spec(const std::string& name) const;
+  const std::vector<SparseSpec>& sparse_specs() const { return sparse_specs_; }
+  const SparseSpec* SparseSpecOf(const std::string& name) const;
 
   // Inserts or replaces a point. Vectors are validated by the caller (dim, finite, normalised).
   void Upsert(const ExternalId& id, uint64_t version, const NamedVectors& vectors,
-              const PayloadMap& payload);
+              const PayloadMap& payload, const NamedSparse& sparse = {});
   bool Delete(const ExternalId& id, uint64_t version);
   // key: "" merges at the top level, else merges into the object at that path (created).
   bool SetPayload(const ExternalId& id, uint64_t version, const PayloadMap& values,
@@ -57,7 +60,8 @@ class Segment {
   bool DeletePayloadKeys(const ExternalId& id, uint64_t version,
                          const std::vector<std::string>& keys);
   bool ClearPayload(const ExternalId& id, uint64_t version);
-  bool UpdateVectors(const ExternalId& id, uint64_t version, const NamedVectors& vectors);
+  bool UpdateVectors(const ExternalId& id, uint64_t version, const NamedVectors& vectors,
+                     const NamedSparse& sparse = {});
   bool DeleteVectors(const ExternalId& id, uint64_t version, const std::vector<std::string>& names);
 
   // Appends `count` retired offsets (no point, no vectors): a snapshot restores the offsets of
@@ -73,6 +77,8 @@ class Segment {
   const PayloadMap& PayloadAt(uint32_t offset) const { return payloads_[offset]; }
   // nullptr when the point has no vector of that name.
   const float* VectorAt(const std::string& name, uint32_t offset) const;
+  // nullptr when the point has no sparse vector of that name.
+  const SparseVector* SparseAt(const std::string& name, uint32_t offset) const;
   // Start of a vector name's storage (vector i at base + i * dim), stable for the segment's life.
   const float* VectorBase(const std::string& name) const;
   // Bit i set when offset i is live; covers offset_count() bits.
@@ -90,6 +96,10 @@ class Segment {
   // Exact top-k over the offsets whose bit is set in `allow` (n_bits bits).
   std::vector<ScoredOffset> SearchAllowed(const std::string& vector_name, const float* query,
                                           size_t k, const std::vector<uint64_t>& allow) const;
+  // Exact top-k by sparse dot product (IDF-weighted with that modifier) over live points whose
+  // sparse vector shares a dimension with the query and that pass the filter, best first.
+  std::vector<ScoredOffset> SearchSparse(const std::string& name, const SparseVector& query,
+                                         size_t k, const qdrant::Filter* filter) const;
   // Live offsets sorted by external id (Qdrant's scroll order).
   std::vector<uint32_t> OffsetsById() const;
 
@@ -153,6 +163,8 @@ class Segment {
 
   std::vector<VectorSpec> specs_;
   std::vector<Storage> storages_;  // parallel to specs_
+  std::vector<SparseSpec> sparse_specs_;
+  std::vector<SparseColumn> sparse_;  // parallel to sparse_specs_
   std::unordered_map<ExternalId, uint32_t, ExternalIdHash> index_;
   std::vector<ExternalId> ids_;
   std::vector<uint64_t> versions_;

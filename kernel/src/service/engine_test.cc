@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <random>
+#include <set>
 
 #include "collection/toc.h"
 #include "collections.pb.h"
@@ -337,6 +341,209 @@ TEST_F(EngineTest, ADeletedCollectionStillInUseLeavesItsSuccessorAlone) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->result().config().params().vectors_config().params().size(), 2u);
   EXPECT_EQ(r->result().payload_schema_size(), 0);
+}
+
+// Sparse vectors: stored sorted, searched by exact dot product (with idf weights when the
+// modifier says so), by value or by a stored point, filtered, deleted, updated, and recovered.
+TEST_F(EngineTest, SparseVectorsAreSearchedExactlyAndSurviveARestart) {
+  qdrant::CreateCollection create;
+  create.set_collection_name("hybrid");
+  auto* dense = create.mutable_vectors_config()->mutable_params_map()->mutable_map();
+  (*dense)["d"].set_size(2);
+  (*dense)["d"].set_distance(qdrant::Dot);
+  auto* sparse = create.mutable_sparse_vectors_config()->mutable_map();
+  (*sparse)["text"].set_modifier(qdrant::Idf);
+  (*sparse)["kw"];
+  ASSERT_TRUE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, create).ok());
+
+  std::mt19937 rng(5);
+  std::map<uint64_t, std::map<uint32_t, float>> rows;  // the reference, by point
+  std::set<uint64_t> with_text;                        // points with a text vector
+  qdrant::UpsertPoints up;
+  up.set_collection_name("hybrid");
+  up.set_wait(true);
+  for (uint64_t id = 1; id <= 200; ++id) {
+    qdrant::PointStruct* p = up.add_points();
+    p->mutable_id()->set_num(id);
+    auto* named = p->mutable_vectors()->mutable_vectors()->mutable_vectors();
+    (*named)["d"].mutable_dense()->add_data(1);
+    (*named)["d"].mutable_dense()->add_data(0);
+    (*p->mutable_payload())["even"].set_bool_value(id % 2 == 0);
+    if (id % 10 == 0) continue;  // some points have no sparse vector
+    qdrant::SparseVector* sv = (*named)["text"].mutable_sparse();
+    with_text.insert(id);  // even when it comes out empty
+    std::vector<uint32_t> dims;
+    for (uint32_t d = 0; d < 30; ++d) {
+      if (rng() % 6 == 0) dims.push_back(d);
+    }
+    std::shuffle(dims.begin(), dims.end(), rng);  // any order in, sorted when stored
+    for (uint32_t d : dims) {
+      const float v = 0.1f + static_cast<float>(rng() % 100) / 50.0f;
+      sv->add_indices(d);
+      sv->add_values(v);
+      rows[id][d] = v;
+    }
+    (*named)["kw"].mutable_sparse()->add_indices(static_cast<uint32_t>(id % 3));
+    (*named)["kw"].mutable_sparse()->add_values(1.0f);
+  }
+  ASSERT_TRUE(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, up).ok());
+
+  // The reference score of a query under the idf modifier (Qdrant's formula).
+  auto reference = [&](const std::map<uint32_t, float>& q, bool even_only) {
+    std::map<uint32_t, int> df;
+    for (const auto& [id, row] : rows) {
+      for (const auto& [d, v] : row) ++df[d];
+    }
+    const double n = static_cast<double>(with_text.size());  // idf's N
+    std::vector<std::pair<float, uint64_t>> scored;
+    for (const auto& [id, row] : rows) {
+      if (even_only && id % 2 != 0) continue;
+      double score = 0;
+      bool shared = false;
+      for (const auto& [d, qv] : q) {
+        auto it = row.find(d);
+        if (it == row.end()) continue;
+        shared = true;
+        const double idf = std::log(1.0 + (n - df[d] + 0.5) / (df[d] + 0.5));
+        score += qv * idf * it->second;
+      }
+      if (shared) scored.push_back({static_cast<float>(score), id});
+    }
+    std::sort(scored.begin(), scored.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    return scored;
+  };
+  auto query = [&](const std::map<uint32_t, float>& q, bool even_only) {
+    qdrant::QueryPoints req;
+    req.set_collection_name("hybrid");
+    req.set_using_("text");
+    req.set_limit(5);
+    for (const auto& [d, v] : q) {
+      req.mutable_query()->mutable_nearest()->mutable_sparse()->add_indices(d);
+      req.mutable_query()->mutable_nearest()->mutable_sparse()->add_values(v);
+    }
+    if (even_only) {
+      auto* c = req.mutable_filter()->add_must()->mutable_field();
+      c->set_key("even");
+      c->mutable_match()->set_boolean(true);
+    }
+    return Call<qdrant::QueryResponse>(STRATA_METHOD_Points_Query, req);
+  };
+  auto check = [&](const std::map<uint32_t, float>& q, bool even_only) {
+    auto got = query(q, even_only);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    auto want = reference(q, even_only);
+    ASSERT_EQ(got->result_size(), static_cast<int>(std::min<size_t>(5, want.size())));
+    for (int i = 0; i < got->result_size(); ++i) {
+      EXPECT_NEAR(got->result(i).score(), want[i].first, 1e-3 * std::fabs(want[i].first));
+      if (i + 1 < static_cast<int>(want.size()) && want[i].first - want[i + 1].first > 1e-3f) {
+        EXPECT_EQ(got->result(i).id().num(), want[i].second);
+      }
+    }
+  };
+  check({{3, 1.0f}, {7, 0.5f}, {20, 2.0f}}, false);
+  check({{3, 1.0f}, {7, 0.5f}, {20, 2.0f}}, true);
+  check({{29, 1.0f}}, false);
+
+  // Stored sorted, returned as sparse in the named output.
+  qdrant::GetPoints get;
+  get.set_collection_name("hybrid");
+  get.add_ids()->set_num(1);
+  get.mutable_with_vectors()->set_enable(true);
+  auto got = Call<qdrant::GetResponse>(STRATA_METHOD_Points_Get, get);
+  ASSERT_TRUE(got.ok());
+  const auto& out = got->result(0).vectors().vectors().vectors();
+  ASSERT_TRUE(out.at("text").has_sparse());
+  std::vector<uint32_t> idx(out.at("text").sparse().indices().begin(),
+                            out.at("text").sparse().indices().end());
+  EXPECT_TRUE(std::is_sorted(idx.begin(), idx.end()));
+  EXPECT_EQ(idx.size(), rows[1].size());
+  EXPECT_EQ(out.at("d").dense().data_size(), 2);
+
+  // Bad sparse input changes nothing.
+  auto bad = [&](std::vector<uint32_t> indices, std::vector<float> values, const char* name) {
+    qdrant::UpsertPoints r;
+    r.set_collection_name("hybrid");
+    qdrant::PointStruct* p = r.add_points();
+    p->mutable_id()->set_num(999);
+    auto& v = (*p->mutable_vectors()->mutable_vectors()->mutable_vectors())[name];
+    for (uint32_t i : indices) v.mutable_sparse()->add_indices(i);
+    for (float x : values) v.mutable_sparse()->add_values(x);
+    return Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, r).status();
+  };
+  EXPECT_EQ(bad({1, 2}, {1.0f}, "text").code(), StatusCode::kInvalidArgument);
+  Status dup = bad({4, 4}, {1.0f, 2.0f}, "text");
+  EXPECT_NE(dup.message().find("unique"), std::string::npos) << dup.ToString();
+  EXPECT_EQ(bad({1}, {NAN}, "text").code(), StatusCode::kInvalidArgument);
+  Status as_dense = bad({1}, {1.0f}, "d");
+  EXPECT_NE(as_dense.message().find("dense"), std::string::npos) << as_dense.ToString();
+  EXPECT_EQ(Count("hybrid"), 200u);
+
+  // By a stored point (excluded from its own results); the legacy search's sparse_indices.
+  qdrant::QueryPoints by_id;
+  by_id.set_collection_name("hybrid");
+  by_id.set_using_("kw");
+  by_id.set_limit(300);
+  by_id.mutable_query()->mutable_nearest()->mutable_id()->set_num(4);  // kw index 1
+  auto same = Call<qdrant::QueryResponse>(STRATA_METHOD_Points_Query, by_id);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  for (const auto& p : same->result()) {
+    EXPECT_EQ(p.id().num() % 3, 1u);
+    EXPECT_NE(p.id().num(), 4u);
+    EXPECT_FLOAT_EQ(p.score(), 1.0f);
+  }
+  EXPECT_EQ(same->result_size(), 180 / 3 - 1);  // points with a kw vector, id % 3 == 1, not 4
+  qdrant::SearchPoints legacy;
+  legacy.set_collection_name("hybrid");
+  legacy.set_vector_name("kw");
+  legacy.add_vector(1.0f);
+  legacy.mutable_sparse_indices()->add_data(2);
+  legacy.set_limit(500);
+  auto legacy_hits = Call<qdrant::SearchResponse>(STRATA_METHOD_Points_Search, legacy);
+  ASSERT_TRUE(legacy_hits.ok()) << legacy_hits.status().ToString();
+  EXPECT_EQ(legacy_hits->result_size(), 60);
+
+  // Delete one point's sparse vector, replace another's: searches follow.
+  qdrant::DeletePointVectors del;
+  del.set_collection_name("hybrid");
+  del.mutable_points_selector()->mutable_points()->add_ids()->set_num(5);  // kw index 2
+  del.mutable_vectors()->add_names("kw");
+  ASSERT_TRUE(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_DeleteVectors, del).ok());
+  qdrant::UpdatePointVectors upd;
+  upd.set_collection_name("hybrid");
+  qdrant::PointVectors* pv = upd.add_points();
+  pv->mutable_id()->set_num(8);  // kw index 2 -> 0
+  auto& kw = (*pv->mutable_vectors()->mutable_vectors()->mutable_vectors())["kw"];
+  kw.mutable_sparse()->add_indices(0);
+  kw.mutable_sparse()->add_values(1.0f);
+  ASSERT_TRUE(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_UpdateVectors, upd).ok());
+  legacy_hits = Call<qdrant::SearchResponse>(STRATA_METHOD_Points_Search, legacy);
+  ASSERT_TRUE(legacy_hits.ok());
+  EXPECT_EQ(legacy_hits->result_size(), 58);
+
+  // Restart: the final snapshot, then a crash after more WAL records.
+  Reopen();
+  check({{3, 1.0f}, {7, 0.5f}, {20, 2.0f}}, false);
+  legacy_hits = Call<qdrant::SearchResponse>(STRATA_METHOD_Points_Search, legacy);
+  ASSERT_TRUE(legacy_hits.ok());
+  EXPECT_EQ(legacy_hits->result_size(), 58);
+  qdrant::UpsertPoints more;
+  more.set_collection_name("hybrid");
+  more.set_wait(true);
+  qdrant::PointStruct* extra = more.add_points();
+  extra->mutable_id()->set_num(500);
+  auto& ekw = (*extra->mutable_vectors()->mutable_vectors()->mutable_vectors())["kw"];
+  ekw.mutable_sparse()->add_indices(2);
+  ekw.mutable_sparse()->add_values(3.0f);
+  ASSERT_TRUE(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, more).ok());
+  toc_.reset();
+  Reopen();
+  legacy_hits = Call<qdrant::SearchResponse>(STRATA_METHOD_Points_Search, legacy);
+  ASSERT_TRUE(legacy_hits.ok());
+  ASSERT_EQ(legacy_hits->result_size(), 59);
+  EXPECT_EQ(legacy_hits->result(0).id().num(), 500u);
+  EXPECT_FLOAT_EQ(legacy_hits->result(0).score(), 3.0f);
 }
 
 TEST_F(EngineTest, BadInputIsRefusedAndChangesNothing) {

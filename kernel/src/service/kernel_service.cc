@@ -489,6 +489,43 @@ Status RunOrderBy(const Collection& c, const qdrant::QueryPoints& q, size_t limi
   return Status::Ok();
 }
 
+// A query on a sparse vector: nearest by a sparse vector or by a stored point's.
+Status SparseQuery(const Collection& c, const qdrant::Query& query, const std::string& name,
+                   SearchSpec* s) {
+  if (!query.has_nearest()) {
+    return InvalidArgument("query: '" + name +
+                           "' is a sparse vector; only nearest queries search it");
+  }
+  const qdrant::VectorInput& in = query.nearest();
+  if (in.has_sparse()) {
+    STRATA_ASSIGN_OR_RETURN(
+        s->sparse_query,
+        SparseFromProto(in.sparse().indices(), in.sparse().values(), "query.nearest"));
+  } else if (in.has_id()) {
+    STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(in.id(), "query.nearest.id"));
+    STRATA_ASSIGN_OR_RETURN(s->sparse_query, c.shard().SparseVectorOf(id, name));
+    s->exclude.push_back(id);
+  } else {
+    return InvalidArgument("query.nearest: '" + name +
+                           "' is a sparse vector; give {indices, values} or a point id");
+  }
+  return Status::Ok();
+}
+
+// The common part of a nearest-style query: paging, filter, threshold, selectors, params.
+Status SearchWith(const Collection& c, const qdrant::QueryPoints& q, size_t limit, SearchSpec* s,
+                  std::vector<qdrant::ScoredPoint>* out) {
+  s->limit = limit;
+  s->offset = q.has_offset() ? q.offset() : 0;
+  s->filter = q.has_filter() ? &q.filter() : nullptr;
+  if (q.has_score_threshold()) s->score_threshold = q.score_threshold();
+  s->with_payload = q.has_with_payload() ? &q.with_payload() : nullptr;
+  s->with_vectors = q.has_with_vectors() ? &q.with_vectors() : nullptr;
+  if (q.has_params()) STRATA_RETURN_IF_ERROR(ApplySearchParams(q.params(), s));
+  STRATA_ASSIGN_OR_RETURN(*out, c.shard().Search(*s));
+  return Status::Ok();
+}
+
 Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::ScoredPoint>* out) {
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(q.collection_name()));
   if (q.has_lookup_from()) return Unimplemented("lookup_from is not supported yet");
@@ -557,11 +594,17 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
     return Unimplemented(
         "query: only nearest, recommend, discover and context queries are supported yet");
   }
-  STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
-                          FindSpec(c->shard().specs(), using_name, "using"));
   SearchSpec s;
   s.vector_name = using_name;
   const qdrant::VectorInput& in = query.nearest();
+  bool sparse_using = false;
+  for (const SparseSpec& sp : c->shard().sparse_specs()) sparse_using |= sp.name == using_name;
+  if (sparse_using) {
+    STRATA_RETURN_IF_ERROR(SparseQuery(*c, query, using_name, &s));
+    return SearchWith(*c, q, limit, &s, out);
+  }
+  STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
+                          FindSpec(c->shard().specs(), using_name, "using"));
   if (query.has_recommend()) {
     STRATA_RETURN_IF_ERROR(RecommendQuery(*c, *spec, query.recommend(), &s));
   } else if (query.has_discover()) {
@@ -576,18 +619,15 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
     STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(in.id(), "query.nearest.id"));
     STRATA_ASSIGN_OR_RETURN(s.query, c->shard().VectorOf(id, using_name));
     s.exclude.push_back(id);
+  } else if (in.has_sparse()) {
+    return InvalidArgument(
+        "query.nearest: `using` " +
+        (using_name.empty() ? std::string("(default)") : "'" + using_name + "'") +
+        " is a dense vector; a sparse query needs a sparse vector name");
   } else {
     return InvalidArgument("query.nearest: only dense vectors and point ids are supported yet");
   }
-  s.limit = limit;
-  s.offset = q.has_offset() ? q.offset() : 0;
-  s.filter = q.has_filter() ? &q.filter() : nullptr;
-  if (q.has_score_threshold()) s.score_threshold = q.score_threshold();
-  s.with_payload = q.has_with_payload() ? &q.with_payload() : nullptr;
-  s.with_vectors = q.has_with_vectors() ? &q.with_vectors() : nullptr;
-  if (q.has_params()) STRATA_RETURN_IF_ERROR(ApplySearchParams(q.params(), &s));
-  STRATA_ASSIGN_OR_RETURN(*out, c->shard().Search(s));
-  return Status::Ok();
+  return SearchWith(*c, q, limit, &s, out);
 }
 
 // Runs a query and appends its hits to a response's repeated ScoredPoint field.
@@ -799,16 +839,20 @@ Status RunQueryGroups(Toc& toc, const qdrant::QueryPointGroups& g, qdrant::Group
 
 Status RunSearch(Toc& toc, const qdrant::SearchPoints& r, std::vector<qdrant::ScoredPoint>* out) {
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
-  if (r.has_sparse_indices())
-    return InvalidArgument("sparse_indices: sparse vectors are not supported yet");
   if (r.limit() == 0) return InvalidArgument("limit: must be at least 1");
   const std::string name = r.has_vector_name() ? r.vector_name() : "";
-  STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
-                          FindSpec(c->shard().specs(), name, "vector_name"));
   SearchSpec s;
   s.vector_name = name;
-  STRATA_ASSIGN_OR_RETURN(s.query,
-                          QueryVector({r.vector().begin(), r.vector().end()}, *spec, "vector"));
+  if (r.has_sparse_indices()) {
+    // A sparse vector: `vector` holds the values, sparse_indices their indices.
+    STRATA_ASSIGN_OR_RETURN(s.sparse_query,
+                            SparseFromProto(r.sparse_indices().data(), r.vector(), "vector"));
+  } else {
+    STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
+                            FindSpec(c->shard().specs(), name, "vector_name"));
+    STRATA_ASSIGN_OR_RETURN(s.query,
+                            QueryVector({r.vector().begin(), r.vector().end()}, *spec, "vector"));
+  }
   s.limit = r.limit();
   s.offset = r.has_offset() ? r.offset() : 0;
   s.filter = r.has_filter() ? &r.filter() : nullptr;

@@ -56,7 +56,7 @@ LocalShard::LocalShard(FileSystem fs, std::string dir, std::vector<VectorSpec> s
       dir_(std::move(dir)),
       specs_(specs),
       options_(options),
-      segment_(std::make_unique<Segment>(std::move(specs))) {}
+      segment_(std::make_unique<Segment>(std::move(specs), options.sparse)) {}
 
 Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string dir,
                                                      std::vector<VectorSpec> specs,
@@ -564,6 +564,7 @@ Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view 
         ExternalId id;
         NamedVectors vectors;
         PayloadMap payload;
+        NamedSparse sparse;
       };
       auto points = std::make_shared<std::vector<Point>>();
       points->reserve(req.points_size());
@@ -572,14 +573,16 @@ Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view 
         qdrant::PointStruct* p = req.mutable_points(i);
         STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(p->id(), field + ".id"));
         NamedVectors vectors;
+        NamedSparse sparse;
         if (p->has_vectors()) {
-          STRATA_ASSIGN_OR_RETURN(vectors,
-                                  VectorsFromProto(p->vectors(), specs_, field + ".vector"));
+          STRATA_RETURN_IF_ERROR(VectorsFromProto(p->vectors(), specs_, options_.sparse,
+                                                  field + ".vector", &vectors, &sparse));
         }
-        points->push_back({id, std::move(vectors), std::move(*p->mutable_payload())});
+        points->push_back(
+            {id, std::move(vectors), std::move(*p->mutable_payload()), std::move(sparse)});
       }
       return Apply([points](Segment& seg, uint64_t version) {
-        for (const Point& p : *points) seg.Upsert(p.id, version, p.vectors, p.payload);
+        for (const Point& p : *points) seg.Upsert(p.id, version, p.vectors, p.payload, p.sparse);
       });
     }
     case STRATA_METHOD_Points_Delete: {
@@ -634,26 +637,32 @@ Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view 
     case STRATA_METHOD_Points_UpdateVectors: {
       STRATA_ASSIGN_OR_RETURN(auto req, Parse<qdrant::UpdatePointVectors>(bytes));
       if (req.has_update_filter()) return Unimplemented("update_filter is not supported yet");
-      auto updates = std::make_shared<std::vector<std::pair<ExternalId, NamedVectors>>>();
+      struct Update {
+        ExternalId id;
+        NamedVectors dense;
+        NamedSparse sparse;
+      };
+      auto updates = std::make_shared<std::vector<Update>>();
       for (int i = 0; i < req.points_size(); ++i) {
         const std::string field = "points[" + std::to_string(i) + "]";
-        STRATA_ASSIGN_OR_RETURN(ExternalId id,
-                                ExternalId::FromProto(req.points(i).id(), field + ".id"));
-        STRATA_ASSIGN_OR_RETURN(
-            NamedVectors v, VectorsFromProto(req.points(i).vectors(), specs_, field + ".vectors"));
-        updates->push_back({id, std::move(v)});
+        Update u;
+        STRATA_ASSIGN_OR_RETURN(u.id, ExternalId::FromProto(req.points(i).id(), field + ".id"));
+        STRATA_RETURN_IF_ERROR(VectorsFromProto(req.points(i).vectors(), specs_, options_.sparse,
+                                                field + ".vectors", &u.dense, &u.sparse));
+        updates->push_back(std::move(u));
       }
       return Apply([updates](Segment& seg, uint64_t version) {
-        for (const auto& [id, v] : *updates) seg.UpdateVectors(id, version, v);
+        for (const Update& u : *updates) seg.UpdateVectors(u.id, version, u.dense, u.sparse);
       });
     }
     case STRATA_METHOD_Points_DeleteVectors: {
       STRATA_ASSIGN_OR_RETURN(auto req, Parse<qdrant::DeletePointVectors>(bytes));
       STRATA_RETURN_IF_ERROR(CheckSelector(req.points_selector(), "points_selector"));
       for (int i = 0; i < req.vectors().names_size(); ++i) {
+        const std::string& name = req.vectors().names(i);
+        if (segment_->SparseSpecOf(name) != nullptr) continue;
         STRATA_RETURN_IF_ERROR(
-            FindSpec(specs_, req.vectors().names(i), "vectors.names[" + std::to_string(i) + "]")
-                .status());
+            FindSpec(specs_, name, "vectors.names[" + std::to_string(i) + "]").status());
       }
       auto r = std::make_shared<qdrant::DeletePointVectors>(std::move(req));
       return Apply([this, r](Segment& seg, uint64_t version) {
@@ -853,6 +862,14 @@ Status LocalShard::SnapshotLocked() {
         auto& out = (*p.mutable_vectors()->mutable_vectors()->mutable_vectors())[spec.name];
         out.mutable_dense()->mutable_data()->Add(v, v + spec.dim);
       }
+      for (const SparseSpec& spec : options_.sparse) {
+        const SparseVector* v = segment_->SparseAt(spec.name, i);
+        if (v == nullptr) continue;
+        auto* out = (*p.mutable_vectors()->mutable_vectors()->mutable_vectors())[spec.name]
+                        .mutable_sparse();
+        out->mutable_indices()->Add(v->indices.begin(), v->indices.end());
+        out->mutable_values()->Add(v->values.begin(), v->values.end());
+      }
       std::string body;
       AppendLe<uint32_t>(&body, i);
       AppendLe<uint64_t>(&body, segment_->VersionAt(i));
@@ -931,10 +948,17 @@ Status LocalShard::LoadSnapshot(uint64_t* applied_seq) {
     }
     STRATA_ASSIGN_OR_RETURN(ExternalId id, ExternalId::FromProto(p.id(), path));
     NamedVectors vectors;
+    NamedSparse sparse;
     for (const auto& [name, v] : p.vectors().vectors().vectors()) {
-      vectors[name].assign(v.dense().data().begin(), v.dense().data().end());
+      if (v.has_sparse()) {
+        SparseVector& row = sparse[name];
+        row.indices.assign(v.sparse().indices().begin(), v.sparse().indices().end());
+        row.values.assign(v.sparse().values().begin(), v.sparse().values().end());
+      } else {
+        vectors[name].assign(v.dense().data().begin(), v.dense().data().end());
+      }
     }
-    segment_->Upsert(id, point_version, vectors, p.payload());
+    segment_->Upsert(id, point_version, vectors, p.payload(), sparse);
     off += 8 + len;
   }
   if (off + 16 != data.size() || std::memcmp(data.data() + off, kSnapEnd, 8) != 0 ||
@@ -1207,7 +1231,32 @@ Result<std::vector<float>> LocalShard::VectorOf(const ExternalId& id,
   return std::vector<float>(v, v + spec->dim);
 }
 
+Result<SparseVector> LocalShard::SparseVectorOf(const ExternalId& id,
+                                                const std::string& name) const {
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  std::optional<uint32_t> off = segment_->Find(id);
+  if (!off) return NotFound("point " + id.ToString() + " not found");
+  const SparseVector* v = segment_->SparseAt(name, *off);
+  if (v == nullptr) {
+    return InvalidArgument("point " + id.ToString() + " has no sparse vector '" + name + "'");
+  }
+  return *v;
+}
+
 Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& spec) const {
+  if (spec.sparse_query) {
+    if (segment_->SparseSpecOf(spec.vector_name) == nullptr) {
+      return InvalidArgument("using: '" + spec.vector_name +
+                             "' is not a sparse vector of this collection");
+    }
+    if (spec.filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*spec.filter));
+    std::shared_lock<std::shared_mutex> data(data_mu_);
+    const size_t want = spec.limit + spec.offset + spec.exclude.size();
+    std::vector<ScoredOffset> hits =
+        segment_->SearchSparse(spec.vector_name, *spec.sparse_query, want, spec.filter);
+    return ScoredPoints(
+        hits, spec, [](float s) { return s; }, true);
+  }
   STRATA_ASSIGN_OR_RETURN(const VectorSpec* vs, FindSpec(specs_, spec.vector_name, "using"));
   if (!spec.custom_score && spec.query.size() != vs->dim) {
     return InvalidArgument("query: wrong vector dimension: expected " + std::to_string(vs->dim) +
@@ -1246,6 +1295,16 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   } else {
     hits = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter);
   }
+  const bool custom = static_cast<bool>(spec.custom_score);
+  const Metric metric = vs->metric;
+  return ScoredPoints(
+      hits, spec, [custom, metric](float s) { return custom ? s : ToApiScore(metric, s); },
+      custom || HigherIsBetter(metric));
+}
+
+std::vector<qdrant::ScoredPoint> LocalShard::ScoredPoints(
+    const std::vector<ScoredOffset>& hits, const SearchSpec& spec,
+    const std::function<float(float)>& api_score, bool higher_is_better) const {
   std::vector<qdrant::ScoredPoint> out;
   size_t skipped = 0;
   for (const ScoredOffset& h : hits) {
@@ -1253,11 +1312,10 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
         spec.exclude.end()) {
       continue;
     }
-    const bool custom = static_cast<bool>(spec.custom_score);
-    float api = custom ? h.score : ToApiScore(vs->metric, h.score);
+    const float api = api_score(h.score);
     if (spec.score_threshold) {
-      bool pass = custom || HigherIsBetter(vs->metric) ? api >= *spec.score_threshold
-                                                       : api <= *spec.score_threshold;
+      const bool pass =
+          higher_is_better ? api >= *spec.score_threshold : api <= *spec.score_threshold;
       if (!pass) break;  // hits are sorted, the rest are worse
     }
     if (skipped < spec.offset) {
@@ -1299,17 +1357,23 @@ uint64_t LocalShard::Vacuum() {
   if (dropped_) return 0;
   std::unique_lock<std::shared_mutex> data(data_mu_);
   const Segment& old = *segment_;
-  auto fresh = std::make_unique<Segment>(specs_);
+  auto fresh = std::make_unique<Segment>(specs_, options_.sparse);
   for (const auto& [path, spec] : old.field_indexes()) fresh->SetFieldIndex(path, spec);
   NamedVectors vectors;
+  NamedSparse sparse;
   for (uint32_t o = 0; o < old.offset_count(); ++o) {
     if (!old.IsLive(o)) continue;
     vectors.clear();
+    sparse.clear();
     for (const VectorSpec& spec : specs_) {
       const float* v = old.VectorAt(spec.name, o);
       if (v != nullptr) vectors[spec.name].assign(v, v + spec.dim);
     }
-    fresh->Upsert(old.IdAt(o), old.VersionAt(o), vectors, old.PayloadAt(o));
+    for (const SparseSpec& spec : options_.sparse) {
+      const SparseVector* v = old.SparseAt(spec.name, o);
+      if (v != nullptr) sparse[spec.name] = *v;
+    }
+    fresh->Upsert(old.IdAt(o), old.VersionAt(o), vectors, old.PayloadAt(o), sparse);
   }
   const uint64_t reclaimed = old.offset_count() - fresh->offset_count();
   // The indexes point into the old segment's vectors: drop them before it goes.

@@ -44,6 +44,9 @@ struct ShardOptions {
   // and they are at least this share of all offsets (optimizers_config).
   uint64_t vacuum_min_vector_number = 1000;
   double deleted_threshold = 0.2;
+  // The collection's sparse vectors (sparse_vectors_config), searched through their inverted
+  // index (exact).
+  std::vector<SparseSpec> sparse;
 };
 
 struct ShardRecovery {
@@ -56,6 +59,8 @@ struct ShardRecovery {
 struct SearchSpec {
   std::string vector_name;
   std::vector<float> query;  // validated and normalised
+  // A sparse query: vector_name is then a sparse vector and `query` is unused.
+  std::optional<SparseVector> sparse_query;
   size_t limit = 10;
   size_t offset = 0;
   const qdrant::Filter* filter = nullptr;
@@ -131,6 +136,9 @@ class LocalShard {
   };
   OptimizerState optimizer_state() const;
   const std::vector<VectorSpec>& specs() const { return specs_; }
+  const std::vector<SparseSpec>& sparse_specs() const { return options_.sparse; }
+  // The stored sparse vector of a point, for query-by-id.
+  Result<SparseVector> SparseVectorOf(const ExternalId& id, const std::string& name) const;
 
  private:
   using Apply = std::function<void(Segment&, uint64_t version)>;
@@ -205,6 +213,12 @@ class LocalShard {
   bool IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const;
   std::thread optimizer_;
   bool dropped_ = false;  // guarded by write_mu_
+  // Hits (best first) as API points: exclusions, threshold, offset, limit, payload, vectors.
+  // Requires data_mu_ (shared).
+  std::vector<qdrant::ScoredPoint> ScoredPoints(const std::vector<ScoredOffset>& hits,
+                                                const SearchSpec& spec,
+                                                const std::function<float(float)>& api_score,
+                                                bool higher_is_better) const;
   void StopOptimizer();
 };
 

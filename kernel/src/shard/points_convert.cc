@@ -1,5 +1,6 @@
 #include "shard/points_convert.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace strata::kernel {
@@ -58,21 +59,74 @@ Result<std::vector<float>> DenseFromProto(const qdrant::Vector& v, const VectorS
   return QueryVector({v.data().begin(), v.data().end()}, spec, field);
 }
 
-Result<NamedVectors> VectorsFromProto(const qdrant::Vectors& v,
-                                      const std::vector<VectorSpec>& specs,
-                                      const std::string& field) {
-  NamedVectors out;
-  if (v.has_vector()) {
-    STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec, FindSpec(specs, "", field));
-    STRATA_ASSIGN_OR_RETURN(out[""], DenseFromProto(v.vector(), *spec, field));
-  } else if (v.has_vectors()) {
-    for (const auto& [name, vec] : v.vectors().vectors()) {
-      const std::string f = field + "." + (name.empty() ? std::string("(default)") : name);
-      STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec, FindSpec(specs, name, f));
-      STRATA_ASSIGN_OR_RETURN(out[name], DenseFromProto(vec, *spec, f));
+Result<SparseVector> SparseFromProto(const google::protobuf::RepeatedField<uint32_t>& indices,
+                                     const google::protobuf::RepeatedField<float>& values,
+                                     const std::string& field) {
+  if (indices.size() != values.size()) {
+    return InvalidArgument(field + ": a sparse vector needs as many values as indices (" +
+                           std::to_string(indices.size()) + " indices, " +
+                           std::to_string(values.size()) + " values)");
+  }
+  std::vector<std::pair<uint32_t, float>> entries;
+  entries.reserve(indices.size());
+  for (int i = 0; i < indices.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      return InvalidArgument(field + ": value " + std::to_string(i) +
+                             " is not a finite number (NaN and infinity are not allowed)");
     }
+    entries.emplace_back(indices[i], values[i]);
+  }
+  std::sort(entries.begin(), entries.end());
+  SparseVector out;
+  out.indices.reserve(entries.size());
+  out.values.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0 && entries[i].first == entries[i - 1].first) {
+      return InvalidArgument(field + ": sparse vector indices must be unique (" +
+                             std::to_string(entries[i].first) + " repeats)");
+    }
+    out.indices.push_back(entries[i].first);
+    out.values.push_back(entries[i].second);
   }
   return out;
+}
+
+Status VectorsFromProto(const qdrant::Vectors& v, const std::vector<VectorSpec>& specs,
+                        const std::vector<SparseSpec>& sparse_specs, const std::string& field,
+                        NamedVectors* dense, NamedSparse* sparse) {
+  if (v.has_vector()) {
+    STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec, FindSpec(specs, "", field));
+    STRATA_ASSIGN_OR_RETURN((*dense)[""], DenseFromProto(v.vector(), *spec, field));
+    return Status::Ok();
+  }
+  if (!v.has_vectors()) return Status::Ok();
+  for (const auto& [name, vec] : v.vectors().vectors()) {
+    const std::string f = field + "." + (name.empty() ? std::string("(default)") : name);
+    const bool is_sparse_input = vec.has_sparse() || vec.has_indices();
+    bool sparse_name = false;
+    for (const SparseSpec& s : sparse_specs) sparse_name = sparse_name || s.name == name;
+    if (sparse_name) {
+      if (!is_sparse_input) {
+        return InvalidArgument(f + ": '" + name +
+                               "' is a sparse vector; give {indices, values}, not a dense one");
+      }
+      if (vec.has_sparse()) {
+        STRATA_ASSIGN_OR_RETURN((*sparse)[name],
+                                SparseFromProto(vec.sparse().indices(), vec.sparse().values(), f));
+      } else {
+        STRATA_ASSIGN_OR_RETURN((*sparse)[name],
+                                SparseFromProto(vec.indices().data(), vec.data(), f));
+      }
+      continue;
+    }
+    if (is_sparse_input) {
+      STRATA_RETURN_IF_ERROR(FindSpec(specs, name, f).status());  // unknown names first
+      return InvalidArgument(f + ": '" + name + "' is a dense vector; a sparse one was given");
+    }
+    STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec, FindSpec(specs, name, f));
+    STRATA_ASSIGN_OR_RETURN((*dense)[name], DenseFromProto(vec, *spec, f));
+  }
+  return Status::Ok();
 }
 
 void SelectPayload(const PayloadMap& payload, const qdrant::WithPayloadSelector* sel,
@@ -113,7 +167,8 @@ void SelectVectors(const Segment& seg, uint32_t offset, const qdrant::WithVector
     }
     return false;
   };
-  const bool single_default = seg.specs().size() == 1 && seg.specs()[0].name.empty();
+  const bool single_default =
+      seg.specs().size() == 1 && seg.specs()[0].name.empty() && seg.sparse_specs().empty();
   for (const VectorSpec& spec : seg.specs()) {
     if (!wanted(spec.name)) continue;
     const float* v = seg.VectorAt(spec.name, offset);
@@ -122,6 +177,16 @@ void SelectVectors(const Segment& seg, uint32_t offset, const qdrant::WithVector
                                    ? out->mutable_vector()
                                    : &(*out->mutable_vectors()->mutable_vectors())[spec.name];
     vo->mutable_dense()->mutable_data()->Add(v, v + spec.dim);
+    *any = true;
+  }
+  for (const SparseSpec& spec : seg.sparse_specs()) {
+    if (!wanted(spec.name)) continue;
+    const SparseVector* v = seg.SparseAt(spec.name, offset);
+    if (v == nullptr) continue;
+    qdrant::SparseVector* so =
+        (*out->mutable_vectors()->mutable_vectors())[spec.name].mutable_sparse();
+    so->mutable_indices()->Add(v->indices.begin(), v->indices.end());
+    so->mutable_values()->Add(v->values.begin(), v->values.end());
     *any = true;
   }
 }

@@ -15,10 +15,16 @@ namespace strata::kernel {
 // dimension checked, finite values only, normalised for cosine.
 Result<std::vector<float>> DenseFromProto(const qdrant::Vector& v, const VectorSpec& spec,
                                           const std::string& field);
-// qdrant::Vectors (unnamed or named) for a point of a segment with these specs.
-Result<NamedVectors> VectorsFromProto(const qdrant::Vectors& v,
-                                      const std::vector<VectorSpec>& specs,
-                                      const std::string& field);
+// qdrant::Vectors (unnamed or named) of a point, split into the dense vectors (validated for
+// `specs`) and the sparse ones (names in `sparse_specs`; see SparseFromProto).
+Status VectorsFromProto(const qdrant::Vectors& v, const std::vector<VectorSpec>& specs,
+                        const std::vector<SparseSpec>& sparse_specs, const std::string& field,
+                        NamedVectors* dense, NamedSparse* sparse);
+// A sparse vector from its indices and values: as many of each, indices unique, values finite;
+// stored sorted by index.
+Result<SparseVector> SparseFromProto(const google::protobuf::RepeatedField<uint32_t>& indices,
+                                     const google::protobuf::RepeatedField<float>& values,
+                                     const std::string& field);
 // A query vector (dense only) for `spec`.
 Result<std::vector<float>> QueryVector(const std::vector<float>& raw, const VectorSpec& spec,
                                        const std::string& field);
