@@ -343,6 +343,64 @@ const char* DistanceName(qdrant::Distance d) {
   }
 }
 
+Status ParseDatatype(const Json& j, const std::string& at, qdrant::Datatype* out) {
+  std::string t;
+  STRATA_RETURN_IF_ERROR(GetString(j, at, &t));
+  if (t == "float32") {
+    *out = qdrant::Float32;
+  } else if (t == "uint8") {
+    *out = qdrant::Uint8;
+  } else if (t == "float16") {
+    *out = qdrant::Float16;
+  } else {
+    return Bad(at, "unknown variant `" + t + "`, expected one of `float32`, `uint8`, `float16`");
+  }
+  return Status::Ok();
+}
+
+const char* DatatypeName(qdrant::Datatype d) {
+  return d == qdrant::Uint8 ? "uint8" : d == qdrant::Float16 ? "float16" : "float32";
+}
+
+// {"index": {"full_scan_threshold", "on_disk", "datatype"}, "modifier": "none" | "idf"}
+Status ParseSparseVectorParams(const Json& j, const std::string& at,
+                               qdrant::SparseVectorParams* out) {
+  if (!j.IsObject()) return Bad(at, "expected an object");
+  for (const auto& m : j.GetObject()) {
+    const std::string name = m.name.GetString();
+    if (name != "index" && name != "modifier") {
+      return Bad(at, "unknown field `" + name + "`, expected `index` or `modifier`");
+    }
+  }
+  if (const Json* idx = Member(j, "index")) {
+    const std::string where = Join(at, "index");
+    if (!idx->IsObject()) return Bad(where, "expected an object");
+    qdrant::SparseIndexConfig* ic = out->mutable_index();
+    {
+      const std::string& at = where;  // the OPT_* macros name fields under `at`
+      OPT_UINT(*idx, "full_scan_threshold", ic->set_full_scan_threshold);
+      OPT_BOOL(*idx, "on_disk", ic->set_on_disk);
+    }
+    if (const Json* dt = Member(*idx, "datatype")) {
+      qdrant::Datatype t = qdrant::Default;
+      STRATA_RETURN_IF_ERROR(ParseDatatype(*dt, Join(where, "datatype"), &t));
+      ic->set_datatype(t);
+    }
+  }
+  if (const Json* mod = Member(j, "modifier")) {
+    std::string m;
+    STRATA_RETURN_IF_ERROR(GetString(*mod, Join(at, "modifier"), &m));
+    if (m == "idf") {
+      out->set_modifier(qdrant::Idf);
+    } else if (m == "none") {
+      out->set_modifier(qdrant::None);
+    } else {
+      return Bad(Join(at, "modifier"), "unknown variant `" + m + "`, expected `none` or `idf`");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseVectorParams(const Json& j, const std::string& at, qdrant::VectorParams* out) {
   if (!j.IsObject()) return Bad(at, "expected {\"size\": ..., \"distance\": ...}");
   const Json* size = Member(j, "size");
@@ -362,17 +420,9 @@ Status ParseVectorParams(const Json& j, const std::string& at, qdrant::VectorPar
   out->set_distance(DistanceOf(d));
   OPT_BOOL(j, "on_disk", out->set_on_disk);
   if (const Json* dt = Member(j, "datatype")) {
-    std::string t;
-    STRATA_RETURN_IF_ERROR(GetString(*dt, Join(at, "datatype"), &t));
-    if (t == "float32") {
-      out->set_datatype(qdrant::Float32);
-    } else if (t == "uint8") {
-      out->set_datatype(qdrant::Uint8);
-    } else if (t == "float16") {
-      out->set_datatype(qdrant::Float16);
-    } else {
-      return Bad(Join(at, "datatype"), "unknown variant `" + t + "`");
-    }
+    qdrant::Datatype t = qdrant::Default;
+    STRATA_RETURN_IF_ERROR(ParseDatatype(*dt, Join(at, "datatype"), &t));
+    out->set_datatype(t);
   }
   if (Member(j, "multivector_config")) out->mutable_multivector_config();
   return Status::Ok();
@@ -589,6 +639,40 @@ Status ParseDense(const Json& j, const std::string& at, qdrant::DenseVector* out
   return Status::Ok();
 }
 
+Status ParseSparse(const Json& j, const std::string& at, qdrant::SparseVector* out) {
+  if (!j.IsObject())
+    return Bad(at, "expected a sparse vector {\"indices\": [...], \"values\": [...]}");
+  const Json* indices = Member(j, "indices");
+  const Json* values = Member(j, "values");
+  if (indices == nullptr || values == nullptr) {
+    return Bad(at,
+               std::string("missing field `") + (indices == nullptr ? "indices" : "values") + "`");
+  }
+  for (const auto& m : j.GetObject()) {
+    const std::string name = m.name.GetString();
+    if (name != "indices" && name != "values") {
+      return Bad(at, "unknown field `" + name + "`, expected `indices` and `values`");
+    }
+  }
+  if (!indices->IsArray()) return Bad(Join(at, "indices"), "expected an array of integers");
+  if (!values->IsArray()) return Bad(Join(at, "values"), "expected an array of numbers");
+  for (rapidjson::SizeType i = 0; i < indices->Size(); ++i) {
+    const Json& e = (*indices)[i];
+    if (!e.IsUint()) {
+      return Bad(Join(at, "indices") + "[" + std::to_string(i) + "]",
+                 "expected an integer in [0, 4294967295]");
+    }
+    out->add_indices(e.GetUint());
+  }
+  for (rapidjson::SizeType i = 0; i < values->Size(); ++i) {
+    const Json& e = (*values)[i];
+    if (!e.IsNumber())
+      return Bad(Join(at, "values") + "[" + std::to_string(i) + "]", "expected a number");
+    out->add_values(static_cast<float>(e.GetDouble()));
+  }
+  return Status::Ok();
+}
+
 Status ParseVectorStruct(const Json& j, const std::string& at, qdrant::Vectors* out) {
   if (j.IsArray()) {
     if (j.Size() > 0 && j[0].IsArray()) return Bad(at, "multi-vectors are not supported yet");
@@ -598,9 +682,12 @@ Status ParseVectorStruct(const Json& j, const std::string& at, qdrant::Vectors* 
   auto* named = out->mutable_vectors()->mutable_vectors();
   for (const auto& m : j.GetObject()) {
     const std::string where = Join(at, m.name.GetString());
-    if (m.value.IsObject()) return Bad(where, "sparse vectors are not supported yet");
-    STRATA_RETURN_IF_ERROR(
-        ParseDense(m.value, where, (*named)[m.name.GetString()].mutable_dense()));
+    qdrant::Vector& v = (*named)[m.name.GetString()];
+    if (m.value.IsObject()) {
+      STRATA_RETURN_IF_ERROR(ParseSparse(m.value, where, v.mutable_sparse()));
+    } else {
+      STRATA_RETURN_IF_ERROR(ParseDense(m.value, where, v.mutable_dense()));
+    }
   }
   return Status::Ok();
 }
@@ -657,10 +744,14 @@ Status ParseUpsert(const Json& body, qdrant::UpsertPoints* r) {
           if (!m.value.IsArray() || i >= m.value.Size())
             return InvalidArgument(std::string("Format error in JSON body: batch.vectors.") +
                                    m.name.GetString() + ": fewer vectors than ids");
-          STRATA_RETURN_IF_ERROR(ParseDense(
-              m.value[i], std::string("batch.vectors.") + m.name.GetString(),
-              (*out->mutable_vectors()->mutable_vectors()->mutable_vectors())[m.name.GetString()]
-                  .mutable_dense()));
+          const std::string where = std::string("batch.vectors.") + m.name.GetString();
+          qdrant::Vector& v =
+              (*out->mutable_vectors()->mutable_vectors()->mutable_vectors())[m.name.GetString()];
+          if (m.value[i].IsObject()) {
+            STRATA_RETURN_IF_ERROR(ParseSparse(m.value[i], where, v.mutable_sparse()));
+          } else {
+            STRATA_RETURN_IF_ERROR(ParseDense(m.value[i], where, v.mutable_dense()));
+          }
         }
       }
     }
@@ -758,8 +849,12 @@ Status ParseCreateCollection(const Json& j, qdrant::CreateCollection* out) {
     STRATA_RETURN_IF_ERROR(
         ParseQuantization(*q, "quantization_config", out->mutable_quantization_config()));
   if (const Json* s = Member(j, "sparse_vectors")) {
-    if (s->IsObject() && s->MemberCount() > 0) {
-      (*out->mutable_sparse_vectors_config()->mutable_map())[s->MemberBegin()->name.GetString()];
+    if (!s->IsObject()) return Bad("sparse_vectors", "expected an object of named sparse vectors");
+    auto* map = out->mutable_sparse_vectors_config()->mutable_map();
+    for (const auto& m : s->GetObject()) {
+      const std::string name = m.name.GetString();
+      STRATA_RETURN_IF_ERROR(
+          ParseSparseVectorParams(m.value, "sparse_vectors." + name, &(*map)[name]));
     }
   }
   if (const Json* md = Member(j, "metadata"))
@@ -911,6 +1006,19 @@ void WritePayload(JsonWriter& w, const google::protobuf::Map<std::string, qdrant
 
 namespace {
 void WriteDense(JsonWriter& w, const qdrant::VectorOutput& v) {
+  if (v.has_sparse()) {
+    w.StartObject();
+    w.Key("indices");
+    w.StartArray();
+    for (uint32_t i : v.sparse().indices()) w.Uint(i);
+    w.EndArray();
+    w.Key("values");
+    w.StartArray();
+    for (float x : v.sparse().values()) WriteFloat(w, x);
+    w.EndArray();
+    w.EndObject();
+    return;
+  }
   w.StartArray();
   const auto& data = v.has_dense() ? v.dense().data() : v.data();
   for (float x : data) WriteFloat(w, x);
@@ -997,9 +1105,7 @@ void WriteVectorParams(JsonWriter& w, const qdrant::VectorParams& p) {
   }
   if (p.has_datatype() && p.datatype() != qdrant::Default) {
     w.Key("datatype");
-    w.String(p.datatype() == qdrant::Uint8     ? "uint8"
-             : p.datatype() == qdrant::Float16 ? "float16"
-                                               : "float32");
+    w.String(DatatypeName(p.datatype()));
   }
   w.EndObject();
 }
@@ -1092,6 +1198,37 @@ void WriteCollectionInfo(JsonWriter& w, const qdrant::CollectionInfo& info) {
     for (const auto& [name, p] : vc.params_map().map()) {
       w.Key(name.c_str());
       WriteVectorParams(w, p);
+    }
+    w.EndObject();
+  }
+  if (c.params().sparse_vectors_config().map_size() > 0) {
+    w.Key("sparse_vectors");
+    w.StartObject();
+    for (const auto& [name, p] : c.params().sparse_vectors_config().map()) {
+      w.Key(name.c_str());
+      w.StartObject();
+      if (p.has_index()) {
+        w.Key("index");
+        w.StartObject();
+        if (p.index().has_full_scan_threshold()) {
+          w.Key("full_scan_threshold");
+          w.Uint64(p.index().full_scan_threshold());
+        }
+        if (p.index().has_on_disk()) {
+          w.Key("on_disk");
+          w.Bool(p.index().on_disk());
+        }
+        if (p.index().has_datatype() && p.index().datatype() != qdrant::Default) {
+          w.Key("datatype");
+          w.String(DatatypeName(p.index().datatype()));
+        }
+        w.EndObject();
+      }
+      if (p.has_modifier()) {
+        w.Key("modifier");
+        w.String(p.modifier() == qdrant::Idf ? "idf" : "none");
+      }
+      w.EndObject();
     }
     w.EndObject();
   }

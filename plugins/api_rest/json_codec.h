@@ -28,6 +28,8 @@ Status ParseWithPayload(const Json& j, const std::string& at, qdrant::WithPayloa
 Status ParseWithVectors(const Json& j, const std::string& at, qdrant::WithVectorsSelector* out);
 Status ParseVectorStruct(const Json& j, const std::string& at, qdrant::Vectors* out);
 Status ParseDense(const Json& j, const std::string& at, qdrant::DenseVector* out);
+// {"indices": [...], "values": [...]} (lengths and uniqueness are the kernel's to check).
+Status ParseSparse(const Json& j, const std::string& at, qdrant::SparseVector* out);
 Status ParseUpsert(const Json& body, qdrant::UpsertPoints* out);
 Status ParseCreateCollection(const Json& j, qdrant::CreateCollection* out);
 Status ParseUpdateCollection(const Json& j, qdrant::UpdateCollection* out);

@@ -360,6 +360,7 @@ Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out)
     if (ob != q.MemberEnd()) {
       return ParseOrderBy(ob->value, at + ".order_by", out->mutable_order_by());
     }
+    if (q.HasMember("indices")) return ParseSparse(q, at, out->mutable_nearest()->mutable_sparse());
     auto it = q.FindMember("nearest");
     if (it == q.MemberEnd()) {
       for (const char* later : {"formula", "relevance_feedback"}) {
@@ -375,6 +376,7 @@ Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out)
   }
   auto* nearest = out->mutable_nearest();
   if (v->IsArray()) return ParseDense(*v, at, nearest->mutable_dense());
+  if (v->IsObject()) return ParseSparse(*v, at, nearest->mutable_sparse());
   return ParsePointId(*v, at, nearest->mutable_id());
 }
 
@@ -495,7 +497,15 @@ Status BuildSearch(const Json& body, const std::string& collection, qdrant::Sear
           "Format error in JSON body: vector: expected {\"name\": ..., \"vector\": [...]}");
     }
     s->set_vector_name(name->value.GetString());
-    STRATA_RETURN_IF_ERROR(ParseDense(data->value, "vector.vector", &dense));
+    if (data->value.IsObject()) {
+      // A named sparse vector: `vector` carries the values, sparse_indices the indices.
+      qdrant::SparseVector sparse;
+      STRATA_RETURN_IF_ERROR(ParseSparse(data->value, "vector.vector", &sparse));
+      *dense.mutable_data() = sparse.values();
+      *s->mutable_sparse_indices()->mutable_data() = sparse.indices();
+    } else {
+      STRATA_RETURN_IF_ERROR(ParseDense(data->value, "vector.vector", &dense));
+    }
   } else {
     STRATA_RETURN_IF_ERROR(ParseDense(*vec, "vector", &dense));
   }

@@ -606,6 +606,92 @@ class RestApiTest(unittest.TestCase):
                         {"prefetch": [{"query": [1, 0], "using": "zz"}], "query": {"fusion": "rrf"}}, expect=400)
         self.assertIn("prefetch[0]", err["status"]["error"])
 
+    def test_21_sparse_vectors_and_hybrid_queries(self):
+        import math
+        import random
+        self.call("PUT", "/collections/sp", {
+            "vectors": {"dense": {"size": 2, "distance": "Dot"}},
+            "sparse_vectors": {"text": {"modifier": "idf", "index": {"full_scan_threshold": 5000}},
+                               "kw": {}}}, template="/collections/{collection_name}")
+        info = self.call("GET", "/collections/sp", template="/collections/{collection_name}")["result"]
+        self.assertEqual(info["config"]["params"]["sparse_vectors"],
+                         {"text": {"modifier": "idf", "index": {"full_scan_threshold": 5000}}, "kw": {}})
+        rng = random.Random(21)
+        rows = {}
+        pts = []
+        for i in range(1, 61):
+            dims = sorted(rng.sample(range(40), rng.randint(1, 6)))
+            vals = [round(rng.uniform(0.1, 2), 3) for _ in dims]
+            rows[i] = dict(zip(dims, vals))
+            order = list(range(len(dims)))
+            rng.shuffle(order)  # any order in, sorted out
+            pts.append({"id": i, "vector": {"dense": [rng.uniform(-1, 1), rng.uniform(-1, 1)],
+                                            "text": {"indices": [dims[k] for k in order],
+                                                     "values": [vals[k] for k in order]}},
+                        "payload": {"even": i % 2 == 0}})
+        self.call("PUT", "/collections/sp/points?wait=true", {"points": pts},
+                  template="/collections/{collection_name}/points")
+        # The batch form carries sparse vectors too.
+        self.call("PUT", "/collections/sp/points?wait=true",
+                  {"batch": {"ids": [100, 101], "vectors": {"kw": [{"indices": [7], "values": [1.0]},
+                                                                   {"indices": [7, 9], "values": [2.0, 1.0]}]}}})
+        got = self.call("POST", "/collections/sp/points", {"ids": [1], "with_vector": True},
+                        template="/collections/{collection_name}/points")["result"][0]
+        self.assertEqual(got["vector"]["text"]["indices"], sorted(rows[1]))
+        self.assertEqual(len(got["vector"]["dense"]), 2)
+
+        def q(body):
+            return self.call("POST", "/collections/sp/points/query", body,
+                             template="/collections/{collection_name}/points/query")["result"]["points"]
+        query = {3: 1.0, 17: 0.5, 33: 2.0}
+        n = len(rows)
+        df = {d: sum(1 for r in rows.values() if d in r) for d in query}
+        want = {}
+        for i, r in rows.items():
+            shared = [d for d in query if d in r]
+            if shared:
+                want[i] = sum(query[d] * math.log(1 + (n - df[d] + 0.5) / (df[d] + 0.5)) * r[d] for d in shared)
+        hits = q({"query": {"indices": list(query), "values": list(query.values())}, "using": "text", "limit": 5})
+        self.assertEqual(len(hits), min(5, len(want)))
+        for h in hits:
+            self.assertAlmostEqual(h["score"], want[h["id"]], places=3)
+        self.assertEqual([round(h["score"], 3) for h in hits], sorted((round(v, 3) for v in want.values()), reverse=True)[:5])
+        # nearest form, and the legacy search with a named sparse vector.
+        again = q({"query": {"nearest": {"indices": list(query), "values": list(query.values())}}, "using": "text",
+                   "limit": 5})
+        self.assertEqual([h["id"] for h in again], [h["id"] for h in hits])
+        legacy = self.call("POST", "/collections/sp/points/search",
+                           {"vector": {"name": "text", "vector": {"indices": list(query), "values": list(query.values())}},
+                            "limit": 5})["result"]
+        self.assertEqual([h["id"] for h in legacy], [h["id"] for h in hits])
+        kw = q({"query": {"indices": [7], "values": [1.0]}, "using": "kw", "limit": 5})
+        self.assertEqual([(h["id"], h["score"]) for h in kw], [(101, 2.0), (100, 1.0)])
+        # Hybrid: dense and sparse prefetches fused with RRF.
+        dense_hits = q({"query": [1, 0.5], "using": "dense", "limit": 10})
+        sparse_hits = q({"query": {"indices": list(query), "values": list(query.values())}, "using": "text", "limit": 10})
+        fused_want = {}
+        for lst in (dense_hits, sparse_hits):
+            for pos, p in enumerate(lst):
+                fused_want[p["id"]] = fused_want.get(p["id"], 0) + 1 / (pos + 2)
+        fused = q({"prefetch": [{"query": [1, 0.5], "using": "dense", "limit": 10},
+                                {"query": {"indices": list(query), "values": list(query.values())},
+                                 "using": "text", "limit": 10}],
+                   "query": {"fusion": "rrf"}, "limit": 5})
+        for p in fused:
+            self.assertAlmostEqual(p["score"], fused_want[p["id"]], places=5)
+        # Bad sparse input: 400 naming the problem, nothing written.
+        for bad, words in (({"indices": [1, 2], "values": [1.0]}, "as many values"),
+                           ({"indices": [4, 4], "values": [1.0, 2.0]}, "unique"),
+                           ({"indices": [-1], "values": [1.0]}, "indices[0]"),
+                           ({"indices": [1]}, "values")):
+            err = self.call("PUT", "/collections/sp/points", {"points": [{"id": 500, "vector": {"text": bad}}]},
+                            expect=400)
+            self.assertIn(words, err["status"]["error"])
+        err = self.call("PUT", "/collections/sp/points", {"points": [{"id": 500, "vector": {"dense": {"indices": [1], "values": [1]}}}]},
+                        expect=400)
+        self.assertIn("dense", err["status"]["error"])
+        self.assertEqual(self.call("POST", "/collections/sp/points/count", {})["result"]["count"], 62)
+
     def test_12_telemetry_and_cluster(self):
         tel = self.call("GET", "/telemetry", template="/telemetry")["result"]
         self.assertEqual(tel["app"]["name"], "strata")
