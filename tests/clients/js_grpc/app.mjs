@@ -1,6 +1,6 @@
 // A realistic application against Strata through the official Qdrant JS gRPC client:
 // create a collection, upsert with payloads, payload index, query with filters, scroll, count,
-// delete, drop the collection. Exits non-zero (with the reason) on the first wrong answer.
+// delete, sparse vectors, drop the collection. Exits non-zero (with the reason) on the first wrong answer.
 // usage: node app.mjs <port>
 import { QdrantClient } from '@qdrant/js-client-grpc';
 
@@ -87,6 +87,41 @@ try {
 } catch (e) {
   check(String(e.message).includes("doesn't exist"), `a missing collection fails: ${e.message}`);
 }
+
+// Sparse vectors (idf) next to a dense one, searched by the sparse one.
+const hybrid = 'js_grpc_hybrid';
+await collections.create({
+  collectionName: hybrid,
+  vectorsConfig: { config: { case: 'paramsMap', value: { map: { dense: { size: 2n, distance: 3 /* Dot */ } } } } },
+  sparseVectorsConfig: { map: { text: { modifier: 1 /* Idf */ } } },
+});
+const sparseDocs = [];
+for (let i = 1; i <= 20; i++) {
+  sparseDocs.push({
+    id: { pointIdOptions: { case: 'num', value: BigInt(i) } },
+    vectors: {
+      vectorsOptions: {
+        case: 'vectors',
+        value: {
+          vectors: {
+            dense: { vector: { case: 'dense', value: { data: [Math.cos(i), Math.sin(i)] } } },
+            text: { vector: { case: 'sparse', value: { indices: [i % 5, 10 + (i % 3)], values: [1, 0.5] } } },
+          },
+        },
+      },
+    },
+  });
+}
+await points.upsert({ collectionName: hybrid, wait: true, points: sparseDocs });
+const sparseHits = await points.query({
+  collectionName: hybrid,
+  using: 'text',
+  query: { variant: { case: 'nearest', value: { variant: { case: 'sparse', value: { indices: [2], values: [1] } } } } },
+  limit: 10n,
+});
+check(sparseHits.result.length === 4 && sparseHits.result.every((p) => p.id.pointIdOptions.value % 5n === 2n),
+      `a sparse query finds the 4 documents with term 2`);
+await collections.delete({ collectionName: hybrid });
 
 await collections.delete({ collectionName: name });
 const after = await collections.list({});

@@ -1,6 +1,7 @@
 // A realistic application against Strata through the official Qdrant JS REST client:
 // collection, upsert with payloads, payload index, filtered query, paginated scroll, count,
-// set and delete payload, delete by filter, aliases, collection info, delete collection.
+// set and delete payload, delete by filter, aliases, hybrid dense + sparse search with RRF,
+// collection info, delete collection.
 // Exits non-zero (with the reason) on the first wrong answer.
 // usage: node app.mjs <port>
 import { QdrantClient } from '@qdrant/js-client-rest';
@@ -80,6 +81,39 @@ try {
 } catch (e) {
   check(e.status === 404, `a missing collection answers ${e.status}`);
 }
+
+// Hybrid search: a dense and a sparse (BM25-style, idf) vector per document, fused with RRF.
+const hybrid = 'js_rest_hybrid';
+await client.createCollection(hybrid, {
+  vectors: { dense: { size: 2, distance: 'Dot' } },
+  sparse_vectors: { text: { modifier: 'idf' } },
+});
+const docs = [];
+for (let i = 1; i <= 20; i++) {
+  docs.push({
+    id: i,
+    vector: { dense: [Math.cos(i), Math.sin(i)], text: { indices: [i % 5, 10 + (i % 3)], values: [1, 0.5] } },
+    payload: { n: i },
+  });
+}
+await client.upsert(hybrid, { wait: true, points: docs });
+const sparseHits = await client.query(hybrid, { query: { indices: [2], values: [1] }, using: 'text', limit: 10 });
+check(sparseHits.points.length === 4 && sparseHits.points.every((p) => p.id % 5 === 2),
+      `a sparse query finds the 4 documents with term 2 (${sparseHits.points.map((p) => p.id)})`);
+const fused = await client.query(hybrid, {
+  prefetch: [
+    { query: [1, 0], using: 'dense', limit: 5 },
+    { query: { indices: [2, 11], values: [1, 1] }, using: 'text', limit: 5 },
+  ],
+  query: { fusion: 'rrf' },
+  limit: 3,
+  with_vector: ['text'],
+});
+check(fused.points.length === 3 && fused.points[0].vector.text.indices.length === 2,
+      'a hybrid RRF query returns fused points with their sparse vectors');
+const hinfo = await client.getCollection(hybrid);
+check(hinfo.config.params.sparse_vectors.text.modifier === 'idf', 'collection info shows the sparse vector');
+await client.deleteCollection(hybrid);
 
 check((await client.deleteCollection(name)) === true, 'delete collection');
 check((await client.collectionExists(name)).exists === false, 'the collection is gone');
