@@ -78,18 +78,42 @@ class SparseColumn {
 
 template <class Fn>
 void SparseColumn::Score(const SparseVector& query, Fn&& fn) const {
-  std::unordered_map<uint32_t, float> acc;
-  for (size_t i = 0; i < query.indices.size(); ++i) {
-    auto it = postings_.find(query.indices[i]);
-    if (it == postings_.end()) continue;
-    const float w = query.values[i] * Weight(query.indices[i]);
-    acc.reserve(acc.size() + it->second.size());
-    for (const Posting& p : it->second) {
-      if (state_[p.offset] != kIndexed) continue;
-      acc[p.offset] += w * p.value;
-    }
+  size_t entries = 0;
+  for (uint32_t d : query.indices) {
+    auto it = postings_.find(d);
+    if (it != postings_.end()) entries += it->second.size();
   }
-  for (const auto& [offset, score] : acc) fn(offset, score);
+  if (entries == 0) return;
+  auto each_posting = [&](auto&& add) {
+    for (size_t i = 0; i < query.indices.size(); ++i) {
+      auto it = postings_.find(query.indices[i]);
+      if (it == postings_.end()) continue;
+      const float w = query.values[i] * Weight(query.indices[i]);
+      for (const Posting& p : it->second) {
+        if (state_[p.offset] == kIndexed) add(p.offset, w * p.value);
+      }
+    }
+  };
+  if (entries * 16 < state_.size()) {
+    // Few postings against many rows: a hash map costs less than clearing an array.
+    std::unordered_map<uint32_t, float> acc;
+    acc.reserve(entries);
+    each_posting([&](uint32_t o, float x) { acc[o] += x; });
+    for (const auto& [offset, score] : acc) fn(offset, score);
+    return;
+  }
+  std::vector<float> acc(state_.size(), 0.0f);
+  std::vector<uint32_t> touched;
+  std::vector<uint64_t> seen((state_.size() + 63) / 64, 0);
+  each_posting([&](uint32_t o, float x) {
+    const uint64_t bit = uint64_t{1} << (o & 63);
+    if ((seen[o >> 6] & bit) == 0) {
+      seen[o >> 6] |= bit;
+      touched.push_back(o);
+    }
+    acc[o] += x;
+  });
+  for (uint32_t o : touched) fn(o, acc[o]);
 }
 
 }  // namespace strata::kernel

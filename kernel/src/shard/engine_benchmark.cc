@@ -6,13 +6,16 @@
 //   BM_FilteredSearch/<per mille>/<indexed>: exact top-10 through LocalShard::Search with the
 //     filter `label < T` over 100k 128-d points (label uniform in 0..999), with and without an
 //     integer payload index on `label`: the planner's gain from the payload index;
-//   BM_MemoryCopy: memcpy of a 256 MiB buffer, this machine's memory bandwidth in the same run.
+//   BM_MemoryCopy: memcpy of a 256 MiB buffer, this machine's memory bandwidth in the same run;
+//   BM_SparseSearch/<docs>: exact sparse (idf) top-10 through the segment's inverted index.
 // Run: build/release/kernel/engine_benchmark --benchmark_min_time=1
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "shard/local_shard.h"
@@ -150,6 +153,39 @@ void BM_MemoryCopy(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * int64_t(bytes));
 }
 BENCHMARK(BM_MemoryCopy)->Unit(benchmark::kMillisecond);
+
+// Sparse search over <docs> documents of ~120 terms drawn Zipf-like from a 30k vocabulary (a
+// SPLADE-like shape), queries of 24 terms from the same distribution, idf modifier.
+void BM_SparseSearch(benchmark::State& state) {
+  const uint32_t docs = static_cast<uint32_t>(state.range(0));
+  Segment seg({}, {{"text", true}});
+  std::mt19937 rng(3);
+  // Zipf-ish: term = vocab^u - 1 with u uniform, so low terms are common.
+  std::uniform_real_distribution<double> u(0, 1);
+  auto term = [&] { return static_cast<uint32_t>(std::pow(30000.0, u(rng))) - 1; };
+  auto vector = [&](int nnz) {
+    std::map<uint32_t, float> m;
+    while (static_cast<int>(m.size()) < nnz) m[term()] = static_cast<float>(u(rng));
+    SparseVector v;
+    for (const auto& [i, x] : m) {
+      v.indices.push_back(i);
+      v.values.push_back(x);
+    }
+    return v;
+  };
+  for (uint32_t d = 0; d < docs; ++d) {
+    seg.Upsert(ExternalId::Num(d), 1, {}, {}, {{"text", vector(120)}});
+  }
+  std::vector<SparseVector> queries;
+  for (int i = 0; i < 64; ++i) queries.push_back(vector(24));
+  size_t i = 0;
+  for (auto _ : state) {
+    auto hits = seg.SearchSparse("text", queries[i++ % queries.size()], 10, nullptr);
+    benchmark::DoNotOptimize(hits.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SparseSearch)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace strata::kernel
