@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace strata::rest {
 namespace {
@@ -53,7 +55,7 @@ inline uint64_t Parse8(uint64_t v) {
 constexpr uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 // Scans one number by the JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-inline bool ScanNumber(const char** pp, const char* end, Number* n) {
+__attribute__((always_inline)) inline bool ScanNumber(const char** pp, const char* end, Number* n) {
   const char* p = *pp;
   if (p < end && *p == '-') {
     n->negative = true;
@@ -146,7 +148,8 @@ constexpr double kPow10Neg[] = {1e-0,  1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6, 
 // For the usual short decimal fraction the product m * 10^-k (within 2 units in the last place
 // of the nearest double) is rounded to float instead of dividing: it rounds the same way unless
 // it lies within those 2 units of a point halfway between two floats, and then we divide.
-inline bool ToFloat(const Number& n, const char* text, const char* text_end, float* out) {
+__attribute__((always_inline)) inline bool ToFloat(const Number& n, const char* text,
+                                                   const char* text_end, float* out) {
   if (!n.truncated && n.mantissa <= (uint64_t{1} << 53) && n.exponent < 0 && n.exponent >= -22 &&
       n.mantissa != 0) {
     const double approx = static_cast<double>(n.mantissa) * kPow10Neg[-n.exponent];
@@ -169,7 +172,10 @@ class Decoder {
  public:
   Decoder(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
 
-  bool Upsert(qdrant::UpsertPoints* out) {
+  // The whole body. With `stop_at` (the start of a point object, guessed by the caller), stops
+  // there when it turns out to be where a point of the array starts, and says so in *stopped:
+  // the rest is the tail another decoder read.
+  bool Upsert(qdrant::UpsertPoints* out, const char* stop_at = nullptr, bool* stopped = nullptr) {
     if (!Expect('{')) return false;
     bool points = false;
     if (Peek() == '}') return false;  // no points: the general path words the error
@@ -178,7 +184,8 @@ class Decoder {
       if (!Key(&key)) return false;
       if (key != "points" || points) return false;
       points = true;
-      if (!Points(out)) return false;
+      if (!Points(out, stop_at, stopped)) return false;
+      if (stopped != nullptr && *stopped) return true;
       if (Peek() == ',') {
         ++p_;
         continue;
@@ -321,7 +328,7 @@ class Decoder {
     return true;
   }
 
-  bool Points(qdrant::UpsertPoints* out) {
+  bool Points(qdrant::UpsertPoints* out, const char* stop_at, bool* stopped) {
     if (!Expect('[')) return false;
     if (Peek() == ']') {
       ++p_;
@@ -333,9 +340,36 @@ class Decoder {
       ++p_;
       if (c == ']') return true;
       if (c != ',') return false;
+      if (stop_at != nullptr) {
+        SkipSpace();
+        if (p_ == stop_at) {
+          *stopped = true;
+          return true;
+        }
+        if (p_ > stop_at) stop_at = nullptr;  // the guess was inside a point: read on
+      }
     }
   }
 
+ public:
+  // The rest of the body from a point object: points up to the array's end, then the end of
+  // the top-level object. Each point is created on `arena`.
+  bool Tail(google::protobuf::Arena* arena, std::vector<qdrant::PointStruct*>* points) {
+    for (;;) {
+      auto* p = google::protobuf::Arena::CreateMessage<qdrant::PointStruct>(arena);
+      points->push_back(p);
+      if (!Point(p)) return false;
+      const char c = Peek();
+      ++p_;
+      if (c == ']') break;
+      if (c != ',') return false;
+    }
+    if (!Expect('}')) return false;
+    SkipSpace();
+    return p_ == end_;
+  }
+
+ private:
   bool Point(qdrant::PointStruct* out) {
     if (!Expect('{')) return false;
     bool id = false, vector = false, payload = false;
@@ -513,9 +547,95 @@ bool ParseJsonFloat(const char** p, const char* end, float* out) {
   return ToFloat(n, start, *p, out);
 }
 
-bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out) {
+namespace {
+
+// Where a second decoder may start: the first `{"id"` (or `{ "id"`) at or after the middle,
+// preceded by a comma. Only a guess (it could sit inside a string): the first decoder confirms
+// it by arriving there exactly between two points.
+const char* SplitGuess(std::string_view body) {
+  const char* const begin = body.data();
+  const char* const end = begin + body.size();
+  for (const char* p = begin + body.size() / 2; p + 6 < end; ++p) {
+    p = static_cast<const char*>(std::memchr(p, '{', static_cast<size_t>(end - p)));
+    if (p == nullptr) return nullptr;
+    const char* k = p + 1;
+    while (k < end && *k == ' ') ++k;
+    if (end - k < 5 || std::memcmp(k, "\"id\"", 4) != 0) continue;
+    const char* b = p - 1;
+    while (b > begin && (*b == ' ' || *b == '\n' || *b == '\r' || *b == '\t')) --b;
+    if (*b == ',') return p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+SplitWorker::SplitWorker() : thread_([this] { Loop(); }) {}
+
+SplitWorker::~SplitWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+bool SplitWorker::TryStart(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (busy_ || stopping_) return false;
+    busy_ = true;
+    job_ = std::move(job);
+  }
+  cv_.notify_all();
+  return true;
+}
+
+void SplitWorker::Wait() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !busy_; });
+}
+
+void SplitWorker::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || job_ != nullptr; });
+    if (job_ == nullptr) return;  // stopping, nothing pending
+    std::function<void()> job = std::move(job_);
+    job_ = nullptr;
+    lock.unlock();
+    job();
+    lock.lock();
+    busy_ = false;
+    cv_.notify_all();
+  }
+}
+
+bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out, SplitWorker* worker) {
+  google::protobuf::Arena* arena = out->GetArena();
+  const char* split = worker != nullptr && arena != nullptr && body.size() >= kParallelDecodeBytes
+                          ? SplitGuess(body)
+                          : nullptr;
+  // Two halves at once: the tail on the worker, the head here. The tail counts only if the
+  // head confirms the split; either way the head alone decides what is valid.
+  std::vector<qdrant::PointStruct*> tail;
+  bool tail_ok = false;
+  if (split != nullptr && !worker->TryStart([&] {
+        Decoder t(std::string_view(split, static_cast<size_t>(body.data() + body.size() - split)));
+        tail_ok = t.Tail(arena, &tail);
+      })) {
+    split = nullptr;  // the worker is busy with another request: read it all here
+  }
   Decoder d(body);
-  if (d.Upsert(out)) return true;
+  bool stopped = false;
+  const bool head_ok = d.Upsert(out, split, &stopped);
+  if (split != nullptr) worker->Wait();
+  if (head_ok && stopped && tail_ok) {
+    for (qdrant::PointStruct* p : tail) out->mutable_points()->UnsafeArenaAddAllocated(p);
+    return true;
+  }
+  if (head_ok && !stopped) return true;  // read to the end (no split, or a wrong guess)
   out->clear_points();
   return false;
 }

@@ -8,13 +8,46 @@
 #ifndef STRATA_PLUGINS_API_REST_FAST_UPSERT_H_
 #define STRATA_PLUGINS_API_REST_FAST_UPSERT_H_
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <string_view>
+#include <thread>
 
 #include "points.pb.h"
 
 namespace strata::rest {
 
-bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out);
+// Bodies of at least this size, decoded into an arena-allocated message with a SplitWorker at
+// hand, are split in two and decoded on two threads (see FastDecodeUpsert).
+constexpr size_t kParallelDecodeBytes = 256 << 10;
+
+// One standing thread that decodes the second half of large bodies. A standing thread, not one
+// per request: a fresh thread often waits for the scheduler to move it to the idle core, which
+// cost most of the gain. The owner destroys it (joining the thread) when it stops.
+class SplitWorker {
+ public:
+  SplitWorker();
+  ~SplitWorker();
+  SplitWorker(const SplitWorker&) = delete;
+  SplitWorker& operator=(const SplitWorker&) = delete;
+  // Runs `job` on the worker when it is idle (true; then Wait() before using what it wrote);
+  // false when it is busy with another request's half.
+  bool TryStart(std::function<void()> job);
+  void Wait();
+
+ private:
+  void Loop();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> job_;
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out,
+                      SplitWorker* worker = nullptr);
 
 // One JSON number at `*p` (strict JSON grammar), as the nearest double; advances `*p` past it.
 // Exposed for tests.

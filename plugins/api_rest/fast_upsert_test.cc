@@ -196,6 +196,58 @@ TEST(FastUpsertTest, NumbersAreTheNearestDouble) {
   }
 }
 
+// Large bodies are decoded in two halves at once (arena-allocated requests); the split is a
+// guess the first half must confirm, so strings that look like a point boundary, a malformed
+// tail and a body with no boundary after the middle all come out exactly as decoded serially.
+TEST(FastUpsertTest, LargeBodiesSplitInTwoAgreeWithTheGeneralPath) {
+  std::mt19937_64 rng(17);
+  auto body_of = [&](int points, const std::string& trap) {
+    std::string s = "{\"points\": [";
+    char buf[32];
+    for (int i = 0; i < points; ++i) {
+      if (i) s += i % 3 ? "," : ", ";
+      s += "{\"id\": " + std::to_string(i) + ", \"vector\": [";
+      for (int d = 0; d < 128; ++d) {
+        if (d) s += ',';
+        s.append(buf, std::snprintf(buf, sizeof(buf), "%.6g",
+                                    std::uniform_real_distribution<double>(-1, 1)(rng)));
+      }
+      // The trap is raw JSON in the payload: {"id" inside a nested array also follows a comma.
+      s += "], \"payload\": {\"text\": \"a,{\\\"id\\\"\", \"refs\": " + trap + "}}";
+    }
+    return s + "]}";
+  };
+  google::protobuf::Arena arena;
+  SplitWorker worker;
+  auto decode = [&](const std::string& body, qdrant::UpsertPoints** out) {
+    *out = google::protobuf::Arena::CreateMessage<qdrant::UpsertPoints>(&arena);
+    return FastDecodeUpsert(body, *out, &worker);
+  };
+  for (const std::string& trap : {std::string("0"), std::string("[0,{\"id\": 1}]"),
+                                  std::string("[1, {\"id\": 9, \"vector\": [1]}, {\"id\": 2}]")}) {
+    const std::string body = body_of(400, trap);
+    ASSERT_GE(body.size(), kParallelDecodeBytes);
+    qdrant::UpsertPoints* fast = nullptr;
+    ASSERT_TRUE(decode(body, &fast)) << trap;
+    qdrant::UpsertPoints general;
+    std::string error;
+    ASSERT_TRUE(General(body, &general, &error)) << error;
+    ASSERT_EQ(fast->points_size(), 400);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*fast, general)) << trap;
+  }
+  // A malformed last point: the tail half fails, so the whole body is declined.
+  std::string bad = body_of(400, "0");
+  bad.insert(bad.size() - 2, "@");  // between the last point and the closing bracket
+  qdrant::UpsertPoints* out = nullptr;
+  EXPECT_FALSE(decode(bad, &out));
+  EXPECT_EQ(out->points_size(), 0);
+  // One huge point after the middle: no boundary to split at.
+  std::string one = "{\"points\": [{\"id\": 1, \"vector\": [1], \"payload\": {\"t\": \"" +
+                    std::string(300 << 10, 'a') + "\"}}]}";
+  ASSERT_TRUE(decode(one, &out));
+  EXPECT_EQ(out->points_size(), 1);
+}
+
 // Vector components: the float of the nearest double, also for decimals that sit right next to
 // a point halfway between two floats (where a shortcut would round the wrong way).
 TEST(FastUpsertTest, FloatsAreTheFloatOfTheNearestDouble) {

@@ -119,21 +119,25 @@ void BM_StrataDecodeUpsert(benchmark::State& state) {
 }
 BENCHMARK(BM_StrataDecodeUpsert)->Unit(benchmark::kMillisecond);
 
-// The upsert accelerator (fast_upsert.h) on the same body, into an arena as the route does.
+// The upsert accelerator (fast_upsert.h) on the same body, into an arena as the route does;
+// /1 with the split worker (two threads), /0 on one thread.
 void BM_StrataFastUpsert(benchmark::State& state) {
+  strata::rest::SplitWorker worker;
   for (auto _ : state) {
     google::protobuf::ArenaOptions options;
     options.start_block_size = 64 << 10;
     options.max_block_size = 1 << 20;
     google::protobuf::Arena arena(options);
     auto* req = google::protobuf::Arena::CreateMessage<qdrant::UpsertPoints>(&arena);
-    if (!strata::rest::FastDecodeUpsert(Body(), req)) state.SkipWithError("declined");
+    if (!strata::rest::FastDecodeUpsert(Body(), req, state.range(0) ? &worker : nullptr)) {
+      state.SkipWithError("declined");
+    }
     std::string bytes = req->SerializeAsString();
     benchmark::DoNotOptimize(bytes.size());
   }
   state.SetBytesProcessed(state.iterations() * int64_t(Body().size()));
 }
-BENCHMARK(BM_StrataFastUpsert)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StrataFastUpsert)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

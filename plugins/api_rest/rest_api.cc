@@ -750,6 +750,7 @@ class RestFrontend {
     char when[32];
     std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
     startup_time_ = when;
+    split_worker_ = std::make_unique<SplitWorker>();
     STRATA_ASSIGN_OR_RETURN(int port, server_->Start());
     host_.Log(STRATA_LOG_INFO, kLog,
               "REST listening on port " + std::to_string(port) + (tls_ ? " (TLS)" : ""));
@@ -757,8 +758,10 @@ class RestFrontend {
   }
   void Stop(int64_t deadline) {
     server_->Stop(deadline);
+    split_worker_.reset();  // no request is in flight any more: join its thread
     host_.Log(STRATA_LOG_INFO, kLog, "REST stopped");
   }
+  SplitWorker* split_worker() { return split_worker_.get(); }
 
   template <class Resp>
   Status Kernel(uint32_t method, const google::protobuf::Message& req, const Call& c, Resp* resp) {
@@ -913,6 +916,7 @@ class RestFrontend {
 
   sdk::Host host_;
   RequestMetrics metrics_;
+  std::unique_ptr<SplitWorker> split_worker_;
   std::unique_ptr<HttpServer> server_;
   std::vector<Route> routes_;
   std::string api_key_, read_only_key_;
@@ -951,7 +955,7 @@ std::optional<HttpResponse> FastUpsert(RestFrontend& fe, Call& c) {
   options.max_block_size = 1 << 20;
   google::protobuf::Arena arena(options);
   auto* req = google::protobuf::Arena::CreateMessage<qdrant::UpsertPoints>(&arena);
-  if (!FastDecodeUpsert(c.http.body, req)) return std::nullopt;
+  if (!FastDecodeUpsert(c.http.body, req, fe.split_worker())) return std::nullopt;
   return SendWrite(fe, c, STRATA_METHOD_Points_Upsert, req);
 }
 
