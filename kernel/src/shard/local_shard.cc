@@ -660,7 +660,9 @@ Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view 
       STRATA_RETURN_IF_ERROR(CheckSelector(req.points_selector(), "points_selector"));
       for (int i = 0; i < req.vectors().names_size(); ++i) {
         const std::string& name = req.vectors().names(i);
-        if (segment_->SparseSpecOf(name) != nullptr) continue;
+        bool sparse = false;
+        for (const SparseSpec& sp : options_.sparse) sparse |= sp.name == name;
+        if (sparse) continue;
         STRATA_RETURN_IF_ERROR(
             FindSpec(specs_, name, "vectors.names[" + std::to_string(i) + "]").status());
       }
@@ -816,6 +818,8 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
       apply(*segment_, seq);
       applied_seq_ = seq;
     }
+    // A vacuum copying the segment re-applies this to its copy before the swap.
+    if (vacuum_log_) vacuum_log_->emplace_back(seq, method, std::string(request));
     if (applied_seq_ - snapshot_seq_ >= options_.snapshot_every_ops) {
       Status s = SnapshotLocked();
       if (!s.ok()) LogWarn("shard", dir_ + ": snapshot failed, WAL keeps growing: " + s.message());
@@ -1353,29 +1357,67 @@ void LocalShard::SetIndexParams(const std::map<std::string, std::string>& params
 }
 
 uint64_t LocalShard::Vacuum() {
-  std::lock_guard<std::mutex> writes(write_mu_);
-  if (dropped_) return 0;
-  std::unique_lock<std::shared_mutex> data(data_mu_);
-  const Segment& old = *segment_;
+  // Phase 1, writes and searches going on: copy the live points chunk by chunk, each chunk under
+  // the shared lock; every write from the start on is also recorded for phase 2.
+  {
+    std::lock_guard<std::mutex> writes(write_mu_);
+    if (dropped_ || vacuum_log_) return 0;
+    vacuum_log_.emplace();
+  }
   auto fresh = std::make_unique<Segment>(specs_, options_.sparse);
-  for (const auto& [path, spec] : old.field_indexes()) fresh->SetFieldIndex(path, spec);
+  {
+    std::shared_lock<std::shared_mutex> data(data_mu_);
+    for (const auto& [path, spec] : segment_->field_indexes()) fresh->SetFieldIndex(path, spec);
+  }
   NamedVectors vectors;
   NamedSparse sparse;
-  for (uint32_t o = 0; o < old.offset_count(); ++o) {
-    if (!old.IsLive(o)) continue;
-    vectors.clear();
-    sparse.clear();
-    for (const VectorSpec& spec : specs_) {
-      const float* v = old.VectorAt(spec.name, o);
-      if (v != nullptr) vectors[spec.name].assign(v, v + spec.dim);
+  constexpr uint32_t kChunk = 4096;
+  for (uint32_t begin = 0;; begin += kChunk) {
+    std::shared_lock<std::shared_mutex> data(data_mu_);
+    const Segment& old = *segment_;
+    const uint32_t end = std::min(old.offset_count(), begin + kChunk);
+    if (begin >= end) break;
+    for (uint32_t o = begin; o < end; ++o) {
+      if (!old.IsLive(o)) continue;
+      vectors.clear();
+      sparse.clear();
+      for (const VectorSpec& spec : specs_) {
+        const float* v = old.VectorAt(spec.name, o);
+        if (v != nullptr) vectors[spec.name].assign(v, v + spec.dim);
+      }
+      for (const SparseSpec& spec : options_.sparse) {
+        const SparseVector* v = old.SparseAt(spec.name, o);
+        if (v != nullptr) sparse[spec.name] = *v;
+      }
+      fresh->Upsert(old.IdAt(o), old.VersionAt(o), vectors, old.PayloadAt(o), sparse);
     }
-    for (const SparseSpec& spec : options_.sparse) {
-      const SparseVector* v = old.SparseAt(spec.name, o);
-      if (v != nullptr) sparse[spec.name] = *v;
-    }
-    fresh->Upsert(old.IdAt(o), old.VersionAt(o), vectors, old.PayloadAt(o), sparse);
   }
-  const uint64_t reclaimed = old.offset_count() - fresh->offset_count();
+  // Phase 2, writes waiting: the writes made during the copy are applied to it in order (the
+  // point versions make a change the copy already holds a no-op), then the copy replaces the
+  // segment. No acknowledged write is lost, and searches saw the old segment until now.
+  std::lock_guard<std::mutex> writes(write_mu_);
+  std::vector<VacuumRecord> log = std::move(*vacuum_log_);
+  vacuum_log_.reset();
+  if (dropped_) return 0;
+  for (const auto& [seq, method, request] : log) {
+    Result<Apply> apply = Prepare(method, request);
+    if (!apply.ok()) {  // it was accepted once against the same configuration
+      LogWarn("shard", dir_ + ": vacuum: write " + std::to_string(seq) +
+                           " no longer prepares: " + apply.status().message());
+      continue;
+    }
+    (*apply)(*fresh, seq);
+  }
+  std::unique_lock<std::shared_mutex> data(data_mu_);
+  const Segment& old = *segment_;
+  // Payload indexes declared or dropped meanwhile.
+  const auto wanted = old.field_indexes();
+  for (const auto& [path, spec] : fresh->field_indexes()) {
+    if (wanted.count(path) == 0) fresh->DropFieldIndex(path);
+  }
+  for (const auto& [path, spec] : wanted) fresh->SetFieldIndex(path, spec);
+  const uint64_t reclaimed =
+      old.offset_count() > fresh->offset_count() ? old.offset_count() - fresh->offset_count() : 0;
   // The indexes point into the old segment's vectors: drop them before it goes.
   indexes_.clear();
   ++index_generation_;

@@ -19,6 +19,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "points.pb.h"
@@ -120,8 +121,9 @@ class LocalShard {
   // Readers holding the shard still read its memory.
   void Drop();
   // Rewrites the segment with only its live points (fresh offsets, payload indexes rebuilt),
-  // drops the vector indexes (the optimizer rebuilds them). Writes and reads wait meanwhile.
-  // Returns the number of offsets reclaimed.
+  // drops the vector indexes (the optimizer rebuilds them). Writes and searches go on during
+  // the copy; the writes made meanwhile are re-applied to the copy while writes wait briefly
+  // for the swap. Returns the number of offsets reclaimed (0 when one is already running).
   uint64_t Vacuum();
   // Offsets in use (live + retired): what a vacuum shrinks.
   uint32_t offset_count() const;
@@ -213,6 +215,9 @@ class LocalShard {
   bool IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const;
   std::thread optimizer_;
   bool dropped_ = false;  // guarded by write_mu_
+  // While a vacuum copies the segment: the writes applied meanwhile, (seq, method, request).
+  using VacuumRecord = std::tuple<uint64_t, uint32_t, std::string>;
+  std::optional<std::vector<VacuumRecord>> vacuum_log_;  // guarded by write_mu_
   // Hits (best first) as API points: exclusions, threshold, offset, limit, payload, vectors.
   // Requires data_mu_ (shared).
   std::vector<qdrant::ScoredPoint> ScoredPoints(const std::vector<ScoredOffset>& hits,
