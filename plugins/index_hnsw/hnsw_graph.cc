@@ -67,6 +67,11 @@ struct Lease {
 
 inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
 
+// The most neighbours one node can have (level 0 holds 2M; the plugin caps M at 128).
+constexpr uint32_t kMaxBatch = 512;
+// How much of each vector a search prefetches ahead of scoring it.
+constexpr size_t kPrefetchBytes = 512;
+
 struct WorseFirst {
   bool operator()(const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) const {
     return a.first < b.first;  // max-heap on distance
@@ -104,6 +109,7 @@ Graph::Graph(uint32_t dim, Space space, Params params)
       m0_(params.m * 2),
       level_mult_(1.0 / std::log(std::max<double>(2.0, params.m))),
       kernels_(sdk::Kernels()),
+      prefetch_bytes_(std::min<size_t>(size_t{dim} * sizeof(float), kPrefetchBytes)),
       visited_(std::make_unique<VisitedPool>()) {}
 
 Graph::~Graph() = default;
@@ -151,7 +157,12 @@ int Graph::RandomLevel(uint32_t id) const {
 std::vector<Graph::Candidate> Graph::SearchLayer(const float* q, uint32_t entry, uint32_t ef,
                                                  int level, const AllowFn* allow) const {
   return SearchLayerWith([&](uint32_t id) { return Distance(q, id); },
-                         [&](uint32_t id) { Prefetch(Vec(id)); }, entry, ef, level, allow);
+                         [&](uint32_t id) {
+                           // The first lines of the vector (the hardware streams the rest).
+                           const char* v = reinterpret_cast<const char*>(Vec(id));
+                           for (size_t b = 0; b < prefetch_bytes_; b += 64) Prefetch(v + b);
+                         },
+                         entry, ef, level, allow);
 }
 
 template <class Dist, class Pre>
@@ -199,11 +210,18 @@ std::vector<Graph::Candidate> Graph::SearchLayerWith(const Dist& dist, const Pre
       count = src[0];
       l = src + 1;
     }
-    if (count > 0) prefetch(l[0]);
-    for (uint32_t i = 0; i < count; ++i) {
-      if (i + 1 < count) prefetch(l[i + 1]);
+    // First the unvisited neighbours, with every one's vector prefetched at once (their cache
+    // misses overlap), then their distances.
+    uint32_t fresh[kMaxBatch];
+    uint32_t n_fresh = 0;
+    for (uint32_t i = 0; i < count && n_fresh < kMaxBatch; ++i) {
       const uint32_t n = l[i];
       if (visited.Visit(n)) continue;
+      prefetch(n);
+      fresh[n_fresh++] = n;
+    }
+    for (uint32_t j = 0; j < n_fresh; ++j) {
+      const uint32_t n = fresh[j];
       const float dn = dist(n);
       ++computed;
       if (top.size() < ef || dn < bound) {
@@ -376,8 +394,11 @@ void Graph::SearchQuantized(const Q& sq, const float* query, uint32_t k, uint32_
     // Points inserted after the codes were made are scored exactly.
     return id < sq.size() ? sq.Distance(q, id) : Distance(query, id);
   };
+  const size_t code_prefetch = std::min(sq.CodeBytes(), kPrefetchBytes);
   auto prefetch = [&](uint32_t id) {
-    if (id < sq.size()) Prefetch(sq.Codes(id));
+    if (id >= sq.size()) return;
+    const char* c = reinterpret_cast<const char*>(sq.Codes(id));
+    for (size_t b = 0; b < code_prefetch; b += 64) Prefetch(c + b);
   };
   const uint32_t curr = Descend(approx);
   const uint32_t want = std::max(k, rescore_n);

@@ -115,6 +115,7 @@ class Graph {
   uint32_t m0_;
   double level_mult_;
   const sdk::DistanceKernels& kernels_;
+  size_t prefetch_bytes_;
   const float* base_ = nullptr;
   size_t stride_ = 0;
 

@@ -51,6 +51,7 @@ class ScalarQuantizer {
     return 1.0f - dot;
   }
   const uint8_t* Codes(uint32_t id) const { return codes_.data() + size_t{id} * padded_; }
+  size_t CodeBytes() const { return padded_; }
   uint64_t MemoryBytes() const { return codes_.size() + sums_.size() * sizeof(int64_t) * 2; }
   float offset() const { return offset_; }
   float scale() const { return scale_; }
@@ -89,6 +90,7 @@ class BinaryQuantizer {
     return static_cast<float>(d);
   }
   const uint64_t* Codes(uint32_t id) const { return codes_.data() + size_t{id} * words_; }
+  size_t CodeBytes() const { return words_ * sizeof(uint64_t); }
   uint64_t MemoryBytes() const { return codes_.size() * sizeof(uint64_t); }
   // The value above which dimension d's bit is set.
   float threshold(uint32_t d) const { return mean_[d]; }
