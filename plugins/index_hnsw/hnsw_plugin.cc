@@ -1,6 +1,7 @@
 // index_hnsw: the HNSW vector index plugin, built only through the SDK (STABLE tier).
 //
-// Create parameters: m (16), ef_construct (100), seed. Search parameters: ef / hnsw_ef
+// Create parameters: m (16), ef_construct (100), seed, max_indexing_threads (0: as many as the
+// host's parallel_for gives; else at most that many build threads). Search parameters: ef / hnsw_ef
 // (default ef_construct). Builds in parallel through host->parallel_for (the optimizer's CPU
 // budget), honours cancellation, filters by bitset or predicate during the traversal. Saved as one
 // file, hnsw.graph (format: hnsw_format.md). Quantization (create parameters "quantization" =
@@ -38,6 +39,10 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     STRATA_ASSIGN_OR_RETURN(int64_t m, p.GetInt("m", 16));
     STRATA_ASSIGN_OR_RETURN(int64_t efc, p.GetInt("ef_construct", 100));
     STRATA_ASSIGN_OR_RETURN(int64_t seed, p.GetInt("seed", 100));
+    STRATA_ASSIGN_OR_RETURN(int64_t threads, p.GetInt("max_indexing_threads", 0));
+    if (threads < 0) {
+      return strata::InvalidArgument("hnsw parameter 'max_indexing_threads' must be >= 0");
+    }
     if (m < 2 || m > 128)
       return strata::InvalidArgument("hnsw parameter 'm' must be within [2, 128]");
     if (efc < 4) return strata::InvalidArgument("hnsw parameter 'ef_construct' must be >= 4");
@@ -60,6 +65,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     index->quantize_ = quant == "int8" && space != hnsw::Space::kL1;
     index->binary_ = quant == "binary" && space != hnsw::Space::kL1;
     index->quantile_ = static_cast<float>(quantile);
+    index->max_threads_ = static_cast<uint32_t>(std::min<int64_t>(threads, 4096));
     return index;
   }
   HnswIndex(uint32_t dim, hnsw::Space space, hnsw::Params params)
@@ -75,17 +81,20 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     std::atomic<bool> stopped{false};
     // The first point alone, so the parallel inserts have an entry point to start from.
     if (n > 0 && live.Allows(0)) graph_.Insert(0);
-    STRATA_RETURN_IF_ERROR(host().ParallelFor(chunks, [&](uint32_t c) {
-      if (stopped.load(std::memory_order_relaxed)) return;
-      if (cancel.IsCancelled()) {
-        stopped = true;
-        return;
-      }
-      const uint32_t end = std::min(n, (c + 1) * kChunk);
-      for (uint32_t id = std::max(1u, c * kChunk); id < end; ++id) {
-        if (live.Allows(id)) graph_.Insert(id);
-      }
-    }));
+    STRATA_RETURN_IF_ERROR(host().ParallelFor(
+        chunks,
+        [&](uint32_t c) {
+          if (stopped.load(std::memory_order_relaxed)) return;
+          if (cancel.IsCancelled()) {
+            stopped = true;
+            return;
+          }
+          const uint32_t end = std::min(n, (c + 1) * kChunk);
+          for (uint32_t id = std::max(1u, c * kChunk); id < end; ++id) {
+            if (live.Allows(id)) graph_.Insert(id);
+          }
+        },
+        max_threads_));
     if (stopped) return strata::Cancelled("hnsw build cancelled");
     Quantize(n);
     return Status::Ok();
@@ -204,6 +213,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   std::vector<float> copy_;
   bool quantize_ = false;
   float quantile_ = 1.0f;
+  uint32_t max_threads_ = 0;  // max_indexing_threads: 0 = what the host's budget allows
   hnsw::ScalarQuantizer quantizer_;
   bool binary_ = false;
   hnsw::BinaryQuantizer binary_codes_;

@@ -244,6 +244,10 @@ std::map<std::string, std::string> IndexParamsOf(const qdrant::CollectionConfig&
   std::map<std::string, std::string> p;
   p["m"] = std::to_string(config.hnsw_config().m());
   p["ef_construct"] = std::to_string(config.hnsw_config().ef_construct());
+  // Only when set, so indexes saved before it existed still match their parameters.
+  if (config.hnsw_config().max_indexing_threads() > 0) {
+    p["max_indexing_threads"] = std::to_string(config.hnsw_config().max_indexing_threads());
+  }
   if (config.has_quantization_config() && config.quantization_config().has_scalar()) {
     const qdrant::ScalarQuantization& sq = config.quantization_config().scalar();
     p["quantization"] = "int8";
