@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -544,6 +545,46 @@ TEST_F(EngineTest, SparseVectorsAreSearchedExactlyAndSurviveARestart) {
   ASSERT_EQ(legacy_hits->result_size(), 59);
   EXPECT_EQ(legacy_hits->result(0).id().num(), 500u);
   EXPECT_FLOAT_EQ(legacy_hits->result(0).score(), 3.0f);
+}
+
+// count with exact=false answers the payload indexes' estimate: close to the exact count on a
+// large set, exact on a small one; exact stays the default.
+TEST_F(EngineTest, ApproximateCountEstimatesAndExactIsTheDefault) {
+  CreateCollection("approx", 2, qdrant::Dot);
+  std::vector<qdrant::PointStruct> pts;
+  for (uint64_t i = 0; i < 10000; ++i)
+    pts.push_back(Point(i, {1, 0}, static_cast<int64_t>(i % 10)));
+  ASSERT_TRUE(Upsert("approx", pts).ok());
+  auto count = [&](int64_t below, std::optional<bool> exact) {
+    qdrant::CountPoints req;
+    req.set_collection_name("approx");
+    auto* r = req.mutable_filter()->add_must()->mutable_field();
+    r->set_key("group");
+    r->mutable_range()->set_lt(static_cast<double>(below));
+    if (exact) req.set_exact(*exact);
+    auto resp = Call<qdrant::CountResponse>(STRATA_METHOD_Points_Count, req);
+    EXPECT_TRUE(resp.ok()) << resp.status().ToString();
+    return resp.ok() ? resp->result().count() : 0;
+  };
+  EXPECT_EQ(count(3, std::nullopt), 3000u);
+  EXPECT_EQ(count(3, true), 3000u);
+  const uint64_t estimate = count(3, false);
+  EXPECT_GE(estimate, 2400u);
+  EXPECT_LE(estimate, 3600u);
+  EXPECT_EQ(count(0, false), 0u);
+  // Few points: the sample is the whole set, so the estimate is exact.
+  CreateCollection("small", 2, qdrant::Dot);
+  pts.resize(100);
+  ASSERT_TRUE(Upsert("small", pts).ok());
+  qdrant::CountPoints small;
+  small.set_collection_name("small");
+  small.set_exact(false);
+  auto* r = small.mutable_filter()->add_must()->mutable_field();
+  r->set_key("group");
+  r->mutable_range()->set_lt(3);
+  auto resp = Call<qdrant::CountResponse>(STRATA_METHOD_Points_Count, small);
+  ASSERT_TRUE(resp.ok());
+  EXPECT_EQ(resp->result().count(), 30u);
 }
 
 TEST_F(EngineTest, BadInputIsRefusedAndChangesNothing) {

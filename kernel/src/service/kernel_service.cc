@@ -1019,8 +1019,9 @@ void Dispatch(Toc& toc, Exchange& ex) {
     case STRATA_METHOD_Points_Count:
       return Handle<qdrant::CountPoints, qdrant::CountResponse>(ex, [&](const auto& r, auto* resp) {
         STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
-        STRATA_ASSIGN_OR_RETURN(uint64_t n,
-                                c->shard().Count(r.has_filter() ? &r.filter() : nullptr));
+        // exact defaults to true, as in Qdrant.
+        STRATA_ASSIGN_OR_RETURN(uint64_t n, c->shard().Count(r.has_filter() ? &r.filter() : nullptr,
+                                                             !r.has_exact() || r.exact()));
         resp->mutable_result()->set_count(n);
         return Status::Ok();
       });

@@ -1136,10 +1136,11 @@ Status LocalShard::Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollRespons
   return Status::Ok();
 }
 
-Result<uint64_t> LocalShard::Count(const qdrant::Filter* filter) const {
+Result<uint64_t> LocalShard::Count(const qdrant::Filter* filter, bool exact) const {
   if (filter) STRATA_RETURN_IF_ERROR(ValidateFilter(*filter));
   std::shared_lock<std::shared_mutex> data(data_mu_);
   if (filter == nullptr) return static_cast<uint64_t>(segment_->live_count());
+  if (!exact) return segment_->EstimateMatches(filter).exp;
   uint64_t n = 0;
   segment_->ForEachMatch(filter, [&](uint32_t) { ++n; });
   return n;

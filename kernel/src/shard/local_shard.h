@@ -95,7 +95,9 @@ class LocalShard {
 
   Status Get(const qdrant::GetPoints& req, qdrant::GetResponse* out) const;
   Status Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollResponse* out) const;
-  Result<uint64_t> Count(const qdrant::Filter* filter) const;
+  // exact = false: the payload indexes' estimate (evaluated on a sample of at most 256
+  // candidates; exact when there are no more), as Qdrant's approximate count.
+  Result<uint64_t> Count(const qdrant::Filter* filter, bool exact = true) const;
   // Distinct keyword / integer / bool values at req.key() among the points matching the filter,
   // each counted once per point; most frequent first, ties by value; req.limit() (default 10).
   Status Facet(const qdrant::FacetCounts& req, qdrant::FacetResponse* out) const;
