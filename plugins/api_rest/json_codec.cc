@@ -889,6 +889,15 @@ Status ParseUpdateCollection(const Json& j, qdrant::UpdateCollection* out) {
     }
   }
   if (Member(j, "vectors")) out->mutable_vectors_config();
+  if (const Json* sv = Member(j, "sparse_vectors")) {
+    if (!sv->IsObject()) return Bad("sparse_vectors", "expected an object of named sparse vectors");
+    auto* map = out->mutable_sparse_vectors_config()->mutable_map();
+    for (const auto& m : sv->GetObject()) {
+      const std::string name = m.name.GetString();
+      STRATA_RETURN_IF_ERROR(
+          ParseSparseVectorParams(m.value, "sparse_vectors." + name, &(*map)[name]));
+    }
+  }
   if (const Json* q = Member(j, "quantization_config")) {
     if (q->IsString() && std::string(q->GetString()) == "Disabled") {
       out->mutable_quantization_config()->mutable_disabled();

@@ -691,6 +691,16 @@ class RestApiTest(unittest.TestCase):
                         expect=400)
         self.assertIn("dense", err["status"]["error"])
         self.assertEqual(self.call("POST", "/collections/sp/points/count", {})["result"]["count"], 62)
+        # PATCH the modifier: without idf, scores are plain dot products.
+        self.call("PATCH", "/collections/sp", {"sparse_vectors": {"text": {"modifier": "none"}}},
+                  template="/collections/{collection_name}")
+        info = self.call("GET", "/collections/sp", template="/collections/{collection_name}")["result"]
+        self.assertEqual(info["config"]["params"]["sparse_vectors"]["text"]["modifier"], "none")
+        plain = q({"query": {"indices": list(query), "values": list(query.values())}, "using": "text", "limit": 5})
+        for h in plain:
+            self.assertAlmostEqual(h["score"], sum(query[d] * rows[h["id"]].get(d, 0) for d in query), places=4)
+        err = self.call("PATCH", "/collections/sp", {"sparse_vectors": {"nope": {"modifier": "idf"}}}, expect=400)
+        self.assertIn("sparse_vectors_config.nope", err["status"]["error"])
 
     def test_12_telemetry_and_cluster(self):
         tel = self.call("GET", "/telemetry", template="/telemetry")["result"]

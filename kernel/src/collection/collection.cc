@@ -382,9 +382,28 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
   }
   if (req.has_strict_mode_config()) *c->mutable_strict_mode_config() = req.strict_mode_config();
   for (const auto& [k, v] : req.metadata()) (*c->mutable_metadata())[k] = v;
-  if (req.has_vectors_config() || req.has_sparse_vectors_config()) {
+  if (req.has_vectors_config()) {
     meta_ = before;
     return InvalidArgument("vectors_config: changing vector parameters is not supported yet");
+  }
+  // Sparse vectors: the parameters of existing ones (modifier, index settings) may change.
+  auto* sparse = c->mutable_params()->mutable_sparse_vectors_config()->mutable_map();
+  for (const auto& [name, p] : req.sparse_vectors_config().map()) {
+    auto it = sparse->find(name);
+    if (it == sparse->end()) {
+      meta_ = before;
+      return InvalidArgument("sparse_vectors_config." + name +
+                             ": not a sparse vector of this collection (adding one is not "
+                             "supported yet)");
+    }
+    if (p.has_modifier()) {
+      if (p.modifier() != qdrant::None && p.modifier() != qdrant::Idf) {
+        meta_ = before;
+        return InvalidArgument("sparse_vectors_config." + name + ".modifier: none or idf");
+      }
+      it->second.set_modifier(p.modifier());
+    }
+    if (p.has_index()) it->second.mutable_index()->MergeFrom(p.index());
   }
   if (req.has_quantization_config()) {
     const auto& q = req.quantization_config();
@@ -412,6 +431,9 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
   }
   // A changed hnsw or quantization config rebuilds the vector index.
   shard_->SetIndexParams(IndexParamsOf(meta_.config()));
+  ShardOptions sparse_options;
+  IndexOptionsFrom(meta_.config(), &sparse_options);
+  shard_->SetSparseSpecs(sparse_options.sparse);
   return Status::Ok();
 }
 

@@ -57,6 +57,14 @@ const SparseSpec* Segment::SparseSpecOf(const std::string& name) const {
   return nullptr;
 }
 
+void Segment::SetSparseIdf(const std::string& name, bool idf) {
+  for (size_t i = 0; i < sparse_specs_.size(); ++i) {
+    if (sparse_specs_[i].name != name) continue;
+    sparse_specs_[i].idf = idf;
+    sparse_[i].set_idf(idf);
+  }
+}
+
 const SparseVector* Segment::SparseAt(const std::string& name, uint32_t offset) const {
   for (const SparseColumn& c : sparse_) {
     if (c.spec().name == name) return c.At(offset);

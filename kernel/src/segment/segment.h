@@ -48,6 +48,8 @@ class Segment {
   const VectorSpec* Spec(const std::string& name) const;
   const std::vector<SparseSpec>& sparse_specs() const { return sparse_specs_; }
   const SparseSpec* SparseSpecOf(const std::string& name) const;
+  // The idf modifier of a sparse vector was switched (no data changes: it applies at query time).
+  void SetSparseIdf(const std::string& name, bool idf);
 
   // Inserts or replaces a point. Vectors are validated by the caller (dim, finite, normalised).
   void Upsert(const ExternalId& id, uint64_t version, const NamedVectors& vectors,

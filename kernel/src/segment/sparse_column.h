@@ -39,6 +39,7 @@ class SparseColumn {
   explicit SparseColumn(SparseSpec spec) : spec_(std::move(spec)) {}
 
   const SparseSpec& spec() const { return spec_; }
+  void set_idf(bool idf) { spec_.idf = idf; }
   // Room for offsets [0, count).
   void Grow(uint32_t count);
   // The row of a new offset (not yet searchable).

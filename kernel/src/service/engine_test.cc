@@ -545,6 +545,27 @@ TEST_F(EngineTest, SparseVectorsAreSearchedExactlyAndSurviveARestart) {
   ASSERT_EQ(legacy_hits->result_size(), 59);
   EXPECT_EQ(legacy_hits->result(0).id().num(), 500u);
   EXPECT_FLOAT_EQ(legacy_hits->result(0).score(), 3.0f);
+
+  // The modifier can change on a live collection (and persists): text without idf scores the
+  // plain dot product; an unknown sparse name is refused.
+  qdrant::UpdateCollection patch;
+  patch.set_collection_name("hybrid");
+  (*patch.mutable_sparse_vectors_config()->mutable_map())["text"].set_modifier(qdrant::None);
+  ASSERT_TRUE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Update, patch).ok());
+  qdrant::UpdateCollection unknown;
+  unknown.set_collection_name("hybrid");
+  (*unknown.mutable_sparse_vectors_config()->mutable_map())["nope"].set_modifier(qdrant::Idf);
+  auto refused =
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Update, unknown);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  Reopen();
+  auto plain = query({{3, 1.0f}}, false);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_GT(plain->result_size(), 0);
+  const uint64_t top = plain->result(0).id().num();
+  EXPECT_FLOAT_EQ(plain->result(0).score(), rows[top][3]);
+  for (const auto& p : plain->result()) EXPECT_FLOAT_EQ(p.score(), rows[p.id().num()][3]);
 }
 
 // count with exact=false answers the payload indexes' estimate: close to the exact count on a

@@ -1357,6 +1357,17 @@ void LocalShard::SetIndexParams(const std::map<std::string, std::string>& params
   indexes_.clear();
 }
 
+void LocalShard::SetSparseSpecs(const std::vector<SparseSpec>& specs) {
+  std::lock_guard<std::mutex> writes(write_mu_);  // Prepare and Vacuum read options_.sparse
+  std::unique_lock<std::shared_mutex> data(data_mu_);
+  for (const SparseSpec& spec : specs) {
+    for (SparseSpec& mine : options_.sparse) {
+      if (mine.name == spec.name) mine.idf = spec.idf;
+    }
+    segment_->SetSparseIdf(spec.name, spec.idf);
+  }
+}
+
 uint64_t LocalShard::Vacuum() {
   // Phase 1, writes and searches going on: copy the live points chunk by chunk, each chunk under
   // the shared lock; every write from the start on is also recorded for phase 2.

@@ -113,6 +113,8 @@ class LocalShard {
   // New index parameters (hnsw or quantization changed): the built indexes are dropped and the
   // optimizer rebuilds with the new ones; searches are exact meanwhile.
   void SetIndexParams(const std::map<std::string, std::string>& params);
+  // New settings (modifier) for the sparse vectors, same names as configured.
+  void SetSparseSpecs(const std::vector<SparseSpec>& specs);
   // Live points with a value in the field's index (0 when not indexed).
   uint64_t PointsIndexed(const std::string& field) const;
 
