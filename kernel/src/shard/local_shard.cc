@@ -798,10 +798,9 @@ std::vector<ExternalId> LocalShard::Select(const Segment& seg,
 
 Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
   STRATA_ASSIGN_OR_RETURN(Apply apply, Prepare(method, request));
-  std::string record;
-  record.reserve(request.size() + 4);
-  AppendLe<uint32_t>(&record, method);
-  record.append(request.data(), request.size());
+  // The WAL record is the method id (4 bytes, little-endian) then the request bytes.
+  std::string method_le;
+  AppendLe<uint32_t>(&method_le, method);
   uint64_t seq = 0;
   last_write_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::steady_clock::now().time_since_epoch())
@@ -812,7 +811,7 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
     if (segment_->free_offsets() < options_.max_batch_points) {
       return ResourceExhausted(dir_ + ": the segment's vector storage is nearly full");
     }
-    STRATA_ASSIGN_OR_RETURN(seq, wal_->Append(record));
+    STRATA_ASSIGN_OR_RETURN(seq, wal_->Append(method_le, request));
     {
       std::unique_lock<std::shared_mutex> data(data_mu_);
       apply(*segment_, seq);

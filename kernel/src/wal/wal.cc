@@ -194,14 +194,17 @@ Status Wal::StartSegment(uint64_t first_seq) {
   return Status::Ok();
 }
 
-Result<uint64_t> Wal::Append(std::string_view payload) {
-  if (payload.empty() || payload.size() > kMaxRecord) {
-    return InvalidArgument("WAL record of " + std::to_string(payload.size()) +
+Result<uint64_t> Wal::Append(std::string_view payload) { return Append({}, payload); }
+
+Result<uint64_t> Wal::Append(std::string_view prefix, std::string_view body) {
+  const size_t payload_size = prefix.size() + body.size();
+  if (payload_size == 0 || payload_size > kMaxRecord) {
+    return InvalidArgument("WAL record of " + std::to_string(payload_size) +
                            " bytes (must be 1 .. " + std::to_string(kMaxRecord) + ")");
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (!failed_.ok()) return failed_;
-  const uint64_t size = Align8(kRecordHeader + payload.size());
+  const uint64_t size = Align8(kRecordHeader + payload_size);
   if (active_size_ > kHeaderSize && active_size_ + size > options_.segment_capacity) {
     // Rotate: the full segment is made durable first, so only the last segment can be torn.
     Status s = active_->Sync(true);
@@ -212,19 +215,22 @@ Result<uint64_t> Wal::Append(std::string_view payload) {
     }
     durable_seq_ = next_seq_ - 1;
   }
-  std::string rec(size, '\0');
-  StoreLe<uint32_t>(rec.data(), static_cast<uint32_t>(payload.size()));
-  StoreLe<uint64_t>(rec.data() + 8, next_seq_);
-  std::memcpy(rec.data() + kRecordHeader, payload.data(), payload.size());
-  StoreLe<uint32_t>(rec.data() + 4, Crc32c(rec.data() + 8, 8 + payload.size()));
-  Status s = active_->WriteAt(active_size_, rec.data(), rec.size());
+  // Every byte is written below (header, payload, zero padding), so no zero-fill first.
+  std::unique_ptr<char[]> rec(new char[size]);
+  StoreLe<uint32_t>(rec.get(), static_cast<uint32_t>(payload_size));
+  StoreLe<uint64_t>(rec.get() + 8, next_seq_);
+  if (!prefix.empty()) std::memcpy(rec.get() + kRecordHeader, prefix.data(), prefix.size());
+  std::memcpy(rec.get() + kRecordHeader + prefix.size(), body.data(), body.size());
+  std::memset(rec.get() + kRecordHeader + payload_size, 0, size - kRecordHeader - payload_size);
+  StoreLe<uint32_t>(rec.get() + 4, Crc32c(rec.get() + 8, 8 + payload_size));
+  Status s = active_->WriteAt(active_size_, rec.get(), size);
   if (!s.ok()) {
     // Cut any partial record so the file ends on a record boundary; if that fails too, the log
     // refuses further writes rather than risk appending after garbage.
     if (!active_->Truncate(active_size_).ok()) failed_ = s;
     return s;
   }
-  active_size_ += rec.size();
+  active_size_ += size;
   return next_seq_++;
 }
 

@@ -47,6 +47,8 @@ class Wal {
 
   // Writes one record and returns its sequence number. Not durable until Sync.
   Result<uint64_t> Append(std::string_view payload);
+  // The same record, its payload given in two pieces (prefix then body), copied once.
+  Result<uint64_t> Append(std::string_view prefix, std::string_view body);
   // Makes every record up to `seq` durable (a no-op under WalSync::kNever).
   Status Sync(uint64_t seq);
   // Append + Sync: when it returns OK the record is acknowledged per the sync policy.
