@@ -446,6 +446,18 @@ TEST_F(EngineTest, SparseVectorsAreSearchedExactlyAndSurviveARestart) {
   check({{3, 1.0f}, {7, 0.5f}, {20, 2.0f}}, false);
   check({{3, 1.0f}, {7, 0.5f}, {20, 2.0f}}, true);
   check({{29, 1.0f}}, false);
+  {
+    // An unknown name: the error lists the dense and the sparse vectors.
+    qdrant::QueryPoints bad_using;
+    bad_using.set_collection_name("hybrid");
+    bad_using.set_using_("missing");
+    bad_using.mutable_query()->mutable_nearest()->mutable_dense()->add_data(1);
+    auto r = Call<qdrant::QueryResponse>(STRATA_METHOD_Points_Query, bad_using);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("'d'"), std::string::npos) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("sparse: "), std::string::npos) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("'text'"), std::string::npos) << r.status().ToString();
+  }
 
   // Stored sorted, returned as sparse in the named output.
   qdrant::GetPoints get;

@@ -489,6 +489,16 @@ Status RunOrderBy(const Collection& c, const qdrant::QueryPoints& q, size_t limi
   return Status::Ok();
 }
 
+// An unknown vector name's error also lists the collection's sparse vectors.
+Result<const VectorSpec*> WithSparseNames(Result<const VectorSpec*> found, const Collection& c) {
+  if (found.ok() || c.shard().sparse_specs().empty()) return found;
+  std::string names;
+  for (const SparseSpec& s : c.shard().sparse_specs()) {
+    names += (names.empty() ? "'" : ", '") + s.name + "'";
+  }
+  return Status(found.status().code(), found.status().message() + "; sparse: " + names);
+}
+
 // A query on a sparse vector: nearest by a sparse vector or by a stored point's.
 Status SparseQuery(const Collection& c, const qdrant::Query& query, const std::string& name,
                    SearchSpec* s) {
@@ -604,7 +614,7 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
     return SearchWith(*c, q, limit, &s, out);
   }
   STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
-                          FindSpec(c->shard().specs(), using_name, "using"));
+                          WithSparseNames(FindSpec(c->shard().specs(), using_name, "using"), *c));
   if (query.has_recommend()) {
     STRATA_RETURN_IF_ERROR(RecommendQuery(*c, *spec, query.recommend(), &s));
   } else if (query.has_discover()) {
@@ -849,7 +859,7 @@ Status RunSearch(Toc& toc, const qdrant::SearchPoints& r, std::vector<qdrant::Sc
                             SparseFromProto(r.sparse_indices().data(), r.vector(), "vector"));
   } else {
     STRATA_ASSIGN_OR_RETURN(const VectorSpec* spec,
-                            FindSpec(c->shard().specs(), name, "vector_name"));
+                            WithSparseNames(FindSpec(c->shard().specs(), name, "vector_name"), *c));
     STRATA_ASSIGN_OR_RETURN(s.query,
                             QueryVector({r.vector().begin(), r.vector().end()}, *spec, "vector"));
   }
