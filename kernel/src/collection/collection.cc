@@ -258,6 +258,15 @@ std::map<std::string, std::string> IndexParamsOf(const qdrant::CollectionConfig&
   return p;
 }
 
+// The collection's sparse vectors (name, idf modifier).
+std::vector<SparseSpec> SparseSpecsOf(const qdrant::CollectionConfig& config) {
+  std::vector<SparseSpec> specs;
+  for (const auto& [name, p] : config.params().sparse_vectors_config().map()) {
+    specs.push_back({name, p.has_modifier() && p.modifier() == qdrant::Idf});
+  }
+  return specs;
+}
+
 // The shard's index settings from the collection's configuration.
 void IndexOptionsFrom(const qdrant::CollectionConfig& config, ShardOptions* options) {
   options->wal.segment_capacity = config.wal_config().wal_capacity_mb() << 20;
@@ -267,10 +276,7 @@ void IndexOptionsFrom(const qdrant::CollectionConfig& config, ShardOptions* opti
   options->vacuum_min_vector_number = config.optimizer_config().vacuum_min_vector_number();
   options->deleted_threshold = config.optimizer_config().deleted_threshold();
   if (config.hnsw_config().m() == 0) options->indexing_threshold_kb = 0;  // m = 0: no graph
-  options->sparse.clear();
-  for (const auto& [name, p] : config.params().sparse_vectors_config().map()) {
-    options->sparse.push_back({name, p.has_modifier() && p.modifier() == qdrant::Idf});
-  }
+  options->sparse = SparseSpecsOf(config);
 }
 
 }  // namespace
@@ -431,9 +437,7 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
   }
   // A changed hnsw or quantization config rebuilds the vector index.
   shard_->SetIndexParams(IndexParamsOf(meta_.config()));
-  ShardOptions sparse_options;
-  IndexOptionsFrom(meta_.config(), &sparse_options);
-  shard_->SetSparseSpecs(sparse_options.sparse);
+  shard_->SetSparseSpecs(SparseSpecsOf(meta_.config()));
   return Status::Ok();
 }
 

@@ -51,10 +51,7 @@ Segment::Segment(std::vector<VectorSpec> specs, std::vector<SparseSpec> sparse)
 }
 
 const SparseSpec* Segment::SparseSpecOf(const std::string& name) const {
-  for (const SparseSpec& s : sparse_specs_) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
+  return FindSparseSpec(sparse_specs_, name);
 }
 
 void Segment::SetSparseIdf(const std::string& name, bool idf) {
@@ -85,12 +82,7 @@ std::vector<ScoredOffset> Segment::SearchSparse(const std::string& name, const S
     if (!Matches(filter, offset)) return;
     top.Push({score, offset});
   });
-  out = top.Take();
-  // Equal scores in offset order, so results do not depend on hash order.
-  std::stable_sort(out.begin(), out.end(), [](const ScoredOffset& a, const ScoredOffset& b) {
-    return a.score > b.score || (a.score == b.score && a.offset < b.offset);
-  });
-  return out;
+  return top.Take();
 }
 
 template <class Fn>

@@ -34,6 +34,15 @@ struct SparseVector {
 
 using NamedSparse = std::map<std::string, SparseVector>;
 
+// The spec named `name`, or nullptr.
+inline const SparseSpec* FindSparseSpec(const std::vector<SparseSpec>& specs,
+                                        const std::string& name) {
+  for (const SparseSpec& s : specs) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
 class SparseColumn {
  public:
   explicit SparseColumn(SparseSpec spec) : spec_(std::move(spec)) {}

@@ -607,9 +607,7 @@ Status RunQuery(Toc& toc, const qdrant::QueryPoints& q, std::vector<qdrant::Scor
   SearchSpec s;
   s.vector_name = using_name;
   const qdrant::VectorInput& in = query.nearest();
-  bool sparse_using = false;
-  for (const SparseSpec& sp : c->shard().sparse_specs()) sparse_using |= sp.name == using_name;
-  if (sparse_using) {
+  if (FindSparseSpec(c->shard().sparse_specs(), using_name) != nullptr) {
     STRATA_RETURN_IF_ERROR(SparseQuery(*c, query, using_name, &s));
     return SearchWith(*c, q, limit, &s, out);
   }

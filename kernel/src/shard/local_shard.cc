@@ -660,9 +660,7 @@ Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view 
       STRATA_RETURN_IF_ERROR(CheckSelector(req.points_selector(), "points_selector"));
       for (int i = 0; i < req.vectors().names_size(); ++i) {
         const std::string& name = req.vectors().names(i);
-        bool sparse = false;
-        for (const SparseSpec& sp : options_.sparse) sparse |= sp.name == name;
-        if (sparse) continue;
+        if (FindSparseSpec(options_.sparse, name) != nullptr) continue;
         STRATA_RETURN_IF_ERROR(
             FindSpec(specs_, name, "vectors.names[" + std::to_string(i) + "]").status());
       }
@@ -1249,7 +1247,7 @@ Result<SparseVector> LocalShard::SparseVectorOf(const ExternalId& id,
 
 Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& spec) const {
   if (spec.sparse_query) {
-    if (segment_->SparseSpecOf(spec.vector_name) == nullptr) {
+    if (FindSparseSpec(options_.sparse, spec.vector_name) == nullptr) {
       return InvalidArgument("using: '" + spec.vector_name +
                              "' is not a sparse vector of this collection");
     }
@@ -1357,14 +1355,10 @@ void LocalShard::SetIndexParams(const std::map<std::string, std::string>& params
 }
 
 void LocalShard::SetSparseSpecs(const std::vector<SparseSpec>& specs) {
-  std::lock_guard<std::mutex> writes(write_mu_);  // Prepare and Vacuum read options_.sparse
+  // The segment holds the modifier (a vacuum's copy takes it from there); options_.sparse only
+  // names the sparse vectors and never changes, so readers need no lock for it.
   std::unique_lock<std::shared_mutex> data(data_mu_);
-  for (const SparseSpec& spec : specs) {
-    for (SparseSpec& mine : options_.sparse) {
-      if (mine.name == spec.name) mine.idf = spec.idf;
-    }
-    segment_->SetSparseIdf(spec.name, spec.idf);
-  }
+  for (const SparseSpec& spec : specs) segment_->SetSparseIdf(spec.name, spec.idf);
 }
 
 uint64_t LocalShard::Vacuum() {
@@ -1375,9 +1369,10 @@ uint64_t LocalShard::Vacuum() {
     if (dropped_ || vacuum_log_) return 0;
     vacuum_log_.emplace();
   }
-  auto fresh = std::make_unique<Segment>(specs_, options_.sparse);
+  std::unique_ptr<Segment> fresh;
   {
     std::shared_lock<std::shared_mutex> data(data_mu_);
+    fresh = std::make_unique<Segment>(specs_, segment_->sparse_specs());
     for (const auto& [path, spec] : segment_->field_indexes()) fresh->SetFieldIndex(path, spec);
   }
   NamedVectors vectors;

@@ -142,6 +142,7 @@ class LocalShard {
   };
   OptimizerState optimizer_state() const;
   const std::vector<VectorSpec>& specs() const { return specs_; }
+  // The sparse vectors' names (fixed at open; their modifier lives in the segment).
   const std::vector<SparseSpec>& sparse_specs() const { return options_.sparse; }
   // The stored sparse vector of a point, for query-by-id.
   Result<SparseVector> SparseVectorOf(const ExternalId& id, const std::string& name) const;

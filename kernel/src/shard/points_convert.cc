@@ -103,9 +103,7 @@ Status VectorsFromProto(const qdrant::Vectors& v, const std::vector<VectorSpec>&
   for (const auto& [name, vec] : v.vectors().vectors()) {
     const std::string f = field + "." + (name.empty() ? std::string("(default)") : name);
     const bool is_sparse_input = vec.has_sparse() || vec.has_indices();
-    bool sparse_name = false;
-    for (const SparseSpec& s : sparse_specs) sparse_name = sparse_name || s.name == name;
-    if (sparse_name) {
+    if (FindSparseSpec(sparse_specs, name) != nullptr) {
       if (!is_sparse_input) {
         return InvalidArgument(f + ": '" + name +
                                "' is a sparse vector; give {indices, values}, not a dense one");
