@@ -35,9 +35,15 @@ const char* const kServices[] = {
     "grpc.reflection.v1alpha.ServerReflection",
 };
 
-// The embedded descriptor set, indexed by file name and by symbol.
+// The embedded descriptor set: symbols resolve to files through a descriptor database; each
+// file is kept serialized once, with its imports, for the answers.
 class Index {
  public:
+  struct File {
+    std::string bytes;  // the serialized FileDescriptorProto, as answered
+    std::vector<std::string> imports;
+  };
+
   Index() {
     pb::FileDescriptorSet set;
     if (!set.ParseFromArray(strata_served_descriptors,
@@ -46,35 +52,40 @@ class Index {
     }
     for (const pb::FileDescriptorProto& file : set.file()) {
       db_.Add(file);
-      files_[file.name()] = file;
+      files_[file.name()] = {file.SerializeAsString(),
+                             {file.dependency().begin(), file.dependency().end()}};
     }
   }
 
-  const pb::FileDescriptorProto* File(const std::string& name) const {
+  const File* ByName(const std::string& name) const {
     auto it = files_.find(name);
     return it == files_.end() ? nullptr : &it->second;
   }
-  const pb::FileDescriptorProto* FileWithSymbol(const std::string& symbol) {
+  // The name of the file defining `symbol` (or the symbol it is nested in), "" when none.
+  std::string WithSymbol(const std::string& symbol) {
     pb::FileDescriptorProto found;
-    return db_.FindFileContainingSymbol(symbol, &found) ? File(found.name()) : nullptr;
+    return db_.FindFileContainingSymbol(symbol, &found) ? found.name() : std::string();
   }
-  const pb::FileDescriptorProto* FileWithExtension(const std::string& type, int number) {
+  std::string WithExtension(const std::string& type, int number) {
     pb::FileDescriptorProto found;
-    return db_.FindFileContainingExtension(type, number, &found) ? File(found.name()) : nullptr;
+    return db_.FindFileContainingExtension(type, number, &found) ? found.name() : std::string();
   }
   bool ExtensionNumbers(const std::string& type, std::vector<int>* out) {
-    if (FileWithSymbol(type) == nullptr) return false;
+    if (WithSymbol(type).empty()) return false;
     db_.FindAllExtensionNumbers(type, out);  // none is a valid answer for a known type
     return true;
   }
 
-  // `file` and everything it imports, transitively, each file once, `file` first.
-  std::vector<const pb::FileDescriptorProto*> WithImports(const pb::FileDescriptorProto* file) {
-    std::vector<const pb::FileDescriptorProto*> out{file};
-    std::set<std::string> seen{file->name()};
+  // `name` and everything it imports, transitively, each file once, `name` first.
+  std::vector<const File*> WithImports(const std::string& name) const {
+    std::vector<const File*> out;
+    const File* first = ByName(name);
+    if (first == nullptr) return out;
+    out.push_back(first);
+    std::set<std::string> seen{name};
     for (size_t i = 0; i < out.size(); ++i) {
-      for (const std::string& dep : out[i]->dependency()) {
-        const pb::FileDescriptorProto* d = File(dep);
+      for (const std::string& dep : out[i]->imports) {
+        const File* d = ByName(dep);
         if (d != nullptr && seen.insert(dep).second) out.push_back(d);
       }
     }
@@ -83,7 +94,7 @@ class Index {
 
  private:
   pb::SimpleDescriptorDatabase db_;
-  std::map<std::string, pb::FileDescriptorProto> files_;
+  std::map<std::string, File> files_;
 };
 
 Index& TheIndex() {
@@ -183,15 +194,14 @@ std::string AnswerReflection(const std::string& request) {
     PutDelimited(1, r.host, &out);
     PutDelimited(2, request, &out);
   }
-  auto files = [&](const pb::FileDescriptorProto* file, const std::string& what) {
-    if (file == nullptr) {
+  auto files = [&](const std::string& name, const std::string& what) {
+    const std::vector<const Index::File*> found = index.WithImports(name);
+    if (found.empty()) {
       PutDelimited(7, Error(kNotFound, what + " not found"), &out);
       return;
     }
     std::string list;
-    for (const pb::FileDescriptorProto* f : index.WithImports(file)) {
-      PutDelimited(1, f->SerializeAsString(), &list);
-    }
+    for (const Index::File* f : found) PutDelimited(1, f->bytes, &list);
     PutDelimited(4, list, &out);
   };
   if (!parsed) {
@@ -200,13 +210,13 @@ std::string AnswerReflection(const std::string& request) {
   }
   switch (r.kind) {
     case 3:
-      files(index.File(r.name), "file " + r.name);
+      files(r.name, "file " + r.name);
       break;
     case 4:
-      files(index.FileWithSymbol(r.name), "symbol " + r.name);
+      files(index.WithSymbol(r.name), "symbol " + r.name);
       break;
     case 5:
-      files(index.FileWithExtension(r.name, r.extension_number),
+      files(index.WithExtension(r.name, r.extension_number),
             "extension " + std::to_string(r.extension_number) + " of " + r.name);
       break;
     case 6: {
