@@ -401,6 +401,18 @@ Status ParseSparseVectorParams(const Json& j, const std::string& at,
   return Status::Ok();
 }
 
+// `sparse_vectors` of create and update: {name: {index, modifier}}.
+Status ParseSparseVectorsConfig(const Json& j, qdrant::SparseVectorConfig* out) {
+  if (!j.IsObject()) return Bad("sparse_vectors", "expected an object of named sparse vectors");
+  auto* map = out->mutable_map();
+  for (const auto& m : j.GetObject()) {
+    const std::string name = m.name.GetString();
+    STRATA_RETURN_IF_ERROR(
+        ParseSparseVectorParams(m.value, "sparse_vectors." + name, &(*map)[name]));
+  }
+  return Status::Ok();
+}
+
 Status ParseVectorParams(const Json& j, const std::string& at, qdrant::VectorParams* out) {
   if (!j.IsObject()) return Bad(at, "expected {\"size\": ..., \"distance\": ...}");
   const Json* size = Member(j, "size");
@@ -848,15 +860,8 @@ Status ParseCreateCollection(const Json& j, qdrant::CreateCollection* out) {
   if (const Json* q = Member(j, "quantization_config"))
     STRATA_RETURN_IF_ERROR(
         ParseQuantization(*q, "quantization_config", out->mutable_quantization_config()));
-  if (const Json* s = Member(j, "sparse_vectors")) {
-    if (!s->IsObject()) return Bad("sparse_vectors", "expected an object of named sparse vectors");
-    auto* map = out->mutable_sparse_vectors_config()->mutable_map();
-    for (const auto& m : s->GetObject()) {
-      const std::string name = m.name.GetString();
-      STRATA_RETURN_IF_ERROR(
-          ParseSparseVectorParams(m.value, "sparse_vectors." + name, &(*map)[name]));
-    }
-  }
+  if (const Json* s = Member(j, "sparse_vectors"))
+    STRATA_RETURN_IF_ERROR(ParseSparseVectorsConfig(*s, out->mutable_sparse_vectors_config()));
   if (const Json* md = Member(j, "metadata"))
     STRATA_RETURN_IF_ERROR(ParsePayload(*md, "metadata", out->mutable_metadata()));
   return Status::Ok();
@@ -889,15 +894,8 @@ Status ParseUpdateCollection(const Json& j, qdrant::UpdateCollection* out) {
     }
   }
   if (Member(j, "vectors")) out->mutable_vectors_config();
-  if (const Json* sv = Member(j, "sparse_vectors")) {
-    if (!sv->IsObject()) return Bad("sparse_vectors", "expected an object of named sparse vectors");
-    auto* map = out->mutable_sparse_vectors_config()->mutable_map();
-    for (const auto& m : sv->GetObject()) {
-      const std::string name = m.name.GetString();
-      STRATA_RETURN_IF_ERROR(
-          ParseSparseVectorParams(m.value, "sparse_vectors." + name, &(*map)[name]));
-    }
-  }
+  if (const Json* s = Member(j, "sparse_vectors"))
+    STRATA_RETURN_IF_ERROR(ParseSparseVectorsConfig(*s, out->mutable_sparse_vectors_config()));
   if (const Json* q = Member(j, "quantization_config")) {
     if (q->IsString() && std::string(q->GetString()) == "Disabled") {
       out->mutable_quantization_config()->mutable_disabled();

@@ -172,6 +172,16 @@ Status SelectorFromBody(const Call& c, qdrant::PointsSelector* sel) {
   return ParsePointsSelector(c.body, "", sel);
 }
 
+// One object or an array of them: `one` on each, with its path.
+template <class Fn>
+Status OneOrEach(const Json& j, const std::string& at, Fn&& one) {
+  if (!j.IsArray()) return one(j, at);
+  for (rapidjson::SizeType i = 0; i < j.Size(); ++i) {
+    STRATA_RETURN_IF_ERROR(one(j[i], at + "[" + std::to_string(i) + "]"));
+  }
+  return Status::Ok();
+}
+
 Status ParseExample(const Json& e, const std::string& at, qdrant::VectorInput* out) {
   if (e.IsArray()) return ParseDense(e, at, out->mutable_dense());
   return ParsePointId(e, at, out->mutable_id());
@@ -312,13 +322,7 @@ Status ParseContext(const Json& j, const std::string& at, qdrant::ContextInput* 
     }
     return Status::Ok();
   };
-  if (j.IsArray()) {
-    for (rapidjson::SizeType i = 0; i < j.Size(); ++i) {
-      STRATA_RETURN_IF_ERROR(one(j[i], at + "[" + std::to_string(i) + "]"));
-    }
-    return Status::Ok();
-  }
-  return one(j, at);
+  return OneOrEach(j, at, one);
 }
 
 Status ParseQueryInput(const Json& q, const std::string& at, qdrant::Query* out) {
@@ -425,13 +429,7 @@ Status ParsePrefetches(const Json& j, const std::string& at,
     if (get("lookup_from")) return Unimplemented(where + ".lookup_from is not supported yet");
     return Status::Ok();
   };
-  if (j.IsArray()) {
-    for (rapidjson::SizeType i = 0; i < j.Size(); ++i) {
-      STRATA_RETURN_IF_ERROR(one(j[i], at + "[" + std::to_string(i) + "]"));
-    }
-    return Status::Ok();
-  }
-  return one(j, at);
+  return OneOrEach(j, at, one);
 }
 
 Status BuildQuery(const Json& body, const std::string& collection, qdrant::QueryPoints* q) {

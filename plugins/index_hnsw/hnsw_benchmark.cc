@@ -227,8 +227,36 @@ int main(int argc, char** argv) {
                 b > 0 ? a / b : 0.0);
   }
 
-  // int8 scalar quantization: the traversal on codes, the best k * oversampling rescored with
-  // the float vectors. Compared with the same hnswlib curve.
+  // A quantized traversal's curve per oversampling (the best k * oversampling rescored with the
+  // float vectors), against the same hnswlib curve.
+  auto quantized_curves = [&](const auto& quantizer, const char* label,
+                              std::initializer_list<double> oversampling) {
+    for (double over : oversampling) {
+      std::printf("oversampling %.0f\n%6s %14s %12s\n", over, "ef", "strata rec", "strata qps");
+      std::vector<Point> curve;
+      for (int ef : efs) {
+        double rec = 0;
+        auto start = Clock::now();
+        for (size_t q = 0; q < nq; ++q) {
+          graph->SearchQuantized(quantizer, queries.Row(q), kK, ef, all,
+                                 static_cast<uint32_t>(kK * over), &found);
+          std::vector<uint32_t> ids;
+          for (auto& f : found) ids.push_back(f.second);
+          rec += Recall(ids, gt[q], kK);
+        }
+        double qps = nq / Seconds(start);
+        std::printf("%6d %14.4f %12.0f\n", ef, rec / nq, qps);
+        curve.push_back({rec / nq, qps});
+      }
+      for (double target : {0.90, 0.95, 0.99}) {
+        double a = QpsAt(curve, target), b = QpsAt(lib_curve, target);
+        std::printf("recall %.2f: strata %s %.0f qps, hnswlib %.0f qps, ratio %.2f\n", target,
+                    label, a, b, b > 0 ? a / b : 0.0);
+      }
+    }
+  };
+
+  // int8 scalar quantization: the traversal on codes.
   {
     hnsw::ScalarQuantizer sq;
     auto qstart = Clock::now();
@@ -237,29 +265,7 @@ int main(int argc, char** argv) {
     std::printf(
         "\n== int8 quantized + rescore (%s kernel; codes built in %.2f s, %.0f B per vector)\n",
         hnsw::DotU8S8BestName(), Seconds(qstart), static_cast<double>(sq.MemoryBytes()) / n);
-    for (double over : {1.0, 2.0}) {
-      std::printf("oversampling %.0f\n%6s %14s %12s\n", over, "ef", "strata rec", "strata qps");
-      std::vector<Point> q_curve;
-      for (int ef : efs) {
-        double rec = 0;
-        auto start = Clock::now();
-        for (size_t q = 0; q < nq; ++q) {
-          graph->SearchQuantized(sq, queries.Row(q), kK, ef, all, static_cast<uint32_t>(kK * over),
-                                 &found);
-          std::vector<uint32_t> ids;
-          for (auto& f : found) ids.push_back(f.second);
-          rec += Recall(ids, gt[q], kK);
-        }
-        double qps = nq / Seconds(start);
-        std::printf("%6d %14.4f %12.0f\n", ef, rec / nq, qps);
-        q_curve.push_back({rec / nq, qps});
-      }
-      for (double target : {0.90, 0.95, 0.99}) {
-        double a = QpsAt(q_curve, target), b = QpsAt(lib_curve, target);
-        std::printf("recall %.2f: strata int8 %.0f qps, hnswlib %.0f qps, ratio %.2f\n", target, a,
-                    b, b > 0 ? a / b : 0.0);
-      }
-    }
+    quantized_curves(sq, "int8", {1.0, 2.0});
   }
 
   // Binary quantization: sign bits, Hamming traversal, rescored with oversampling.
@@ -269,29 +275,7 @@ int main(int argc, char** argv) {
     bq.Build(base.data.data(), dim, static_cast<uint32_t>(n), static_cast<uint32_t>(dim));
     std::printf("\n== binary quantized + rescore (codes built in %.2f s, %.0f B per vector)\n",
                 Seconds(bstart), static_cast<double>(bq.MemoryBytes()) / n);
-    for (double over : {2.0, 4.0}) {
-      std::printf("oversampling %.0f\n%6s %14s %12s\n", over, "ef", "strata rec", "strata qps");
-      std::vector<Point> b_curve;
-      for (int ef : efs) {
-        double rec = 0;
-        auto start = Clock::now();
-        for (size_t q = 0; q < nq; ++q) {
-          graph->SearchQuantized(bq, queries.Row(q), kK, ef, all, static_cast<uint32_t>(kK * over),
-                                 &found);
-          std::vector<uint32_t> ids;
-          for (auto& f : found) ids.push_back(f.second);
-          rec += Recall(ids, gt[q], kK);
-        }
-        double qps = nq / Seconds(start);
-        std::printf("%6d %14.4f %12.0f\n", ef, rec / nq, qps);
-        b_curve.push_back({rec / nq, qps});
-      }
-      for (double target : {0.90, 0.95, 0.99}) {
-        double a = QpsAt(b_curve, target), b = QpsAt(lib_curve, target);
-        std::printf("recall %.2f: strata binary %.0f qps, hnswlib %.0f qps, ratio %.2f\n", target,
-                    a, b, b > 0 ? a / b : 0.0);
-      }
-    }
+    quantized_curves(bq, "binary", {2.0, 4.0});
   }
 
   // Filtered: the graph with the filter as a bitset (a curve over ef), an exact scan of the

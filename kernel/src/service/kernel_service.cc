@@ -766,6 +766,23 @@ Status LookupGroups(const Collection& c, const qdrant::WithLookup& w, qdrant::Gr
 
 // Query results grouped by a payload key: up to `limit` groups (ordered by their best hit) of up
 // to `group_size` hits. Searches deeper until the groups are full or the points run out.
+// A legacy batch rpc (RecommendBatch, DiscoverBatch): each item, its collection defaulting to
+// the batch's, runs as the universal query it maps to; one result list per item.
+template <class Item, class Resp>
+Status RunLegacyBatch(Toc& toc, const google::protobuf::RepeatedPtrField<Item>& items,
+                      const std::string& collection,
+                      Result<qdrant::QueryPoints> (*to_query)(const Item&), const char* field,
+                      Resp* resp) {
+  for (int i = 0; i < items.size(); ++i) {
+    Item one = items.Get(i);
+    if (one.collection_name().empty()) one.set_collection_name(collection);
+    STRATA_ASSIGN_OR_RETURN(qdrant::QueryPoints q, to_query(one));
+    STRATA_RETURN_IF_ERROR(RunQueryInto(toc, q, resp->add_result()->mutable_result())
+                               .WithContext(std::string(field) + "[" + std::to_string(i) + "]"));
+  }
+  return Status::Ok();
+}
+
 Status RunQueryGroups(Toc& toc, const qdrant::QueryPointGroups& g, qdrant::GroupsResult* out) {
   if (g.group_by().empty()) return InvalidArgument("group_by: must name a payload key");
   if (g.has_lookup_from()) return Unimplemented("lookup_from is not supported yet");
@@ -1075,16 +1092,9 @@ void Dispatch(Toc& toc, Exchange& ex) {
           });
     case STRATA_METHOD_Points_RecommendBatch:
       return Handle<qdrant::RecommendBatchPoints, qdrant::RecommendBatchResponse>(
-          ex, [&](const auto& r, auto* resp) -> Status {
-            for (int i = 0; i < r.recommend_points_size(); ++i) {
-              qdrant::RecommendPoints one = r.recommend_points(i);
-              if (one.collection_name().empty()) one.set_collection_name(r.collection_name());
-              STRATA_ASSIGN_OR_RETURN(qdrant::QueryPoints q, QueryOfRecommend(one));
-              STRATA_RETURN_IF_ERROR(
-                  RunQueryInto(toc, q, resp->add_result()->mutable_result())
-                      .WithContext("recommend_points[" + std::to_string(i) + "]"));
-            }
-            return Status::Ok();
+          ex, [&](const auto& r, auto* resp) {
+            return RunLegacyBatch(toc, r.recommend_points(), r.collection_name(), QueryOfRecommend,
+                                  "recommend_points", resp);
           });
     case STRATA_METHOD_Points_RecommendGroups:
       return Handle<qdrant::RecommendPointGroups, qdrant::RecommendGroupsResponse>(
@@ -1113,16 +1123,9 @@ void Dispatch(Toc& toc, Exchange& ex) {
           });
     case STRATA_METHOD_Points_DiscoverBatch:
       return Handle<qdrant::DiscoverBatchPoints, qdrant::DiscoverBatchResponse>(
-          ex, [&](const auto& r, auto* resp) -> Status {
-            for (int i = 0; i < r.discover_points_size(); ++i) {
-              qdrant::DiscoverPoints one = r.discover_points(i);
-              if (one.collection_name().empty()) one.set_collection_name(r.collection_name());
-              STRATA_ASSIGN_OR_RETURN(qdrant::QueryPoints q, QueryOfDiscover(one));
-              STRATA_RETURN_IF_ERROR(
-                  RunQueryInto(toc, q, resp->add_result()->mutable_result())
-                      .WithContext("discover_points[" + std::to_string(i) + "]"));
-            }
-            return Status::Ok();
+          ex, [&](const auto& r, auto* resp) {
+            return RunLegacyBatch(toc, r.discover_points(), r.collection_name(), QueryOfDiscover,
+                                  "discover_points", resp);
           });
     case STRATA_METHOD_Points_QueryGroups:
       return Handle<qdrant::QueryPointGroups, qdrant::QueryGroupsResponse>(

@@ -32,6 +32,36 @@ std::string Upsert(int writer, uint64_t first, int n, int64_t rev) {
   return req.SerializeAsString();
 }
 
+// Points whose vector and payload come from different writes among a top-20 search with both
+// (a point of rev r has vector[0] == 10 r); -1 when the search fails.
+int TornHits(const LocalShard& shard) {
+  SearchSpec s;
+  s.query.assign(kDim, 1.0f);
+  s.limit = 20;
+  qdrant::WithPayloadSelector wp;
+  wp.set_enable(true);
+  qdrant::WithVectorsSelector wv;
+  wv.set_enable(true);
+  s.with_payload = &wp;
+  s.with_vectors = &wv;
+  Result<std::vector<qdrant::ScoredPoint>> hits = shard.Search(s);
+  if (!hits.ok()) return -1;
+  int torn = 0;
+  for (const auto& p : *hits) {
+    int64_t rev = p.payload().at("rev").integer_value();
+    if (p.vectors().vector().dense().data(0) != static_cast<float>(rev * 10)) ++torn;
+  }
+  return torn;
+}
+
+qdrant::Filter WriterIs(int w) {
+  qdrant::Filter f;
+  auto* c = f.add_must()->mutable_field();
+  c->set_key("writer");
+  c->mutable_match()->set_integer(w);
+  return f;
+}
+
 TEST(ShardConcurrencyTest, ReadersNeverSeeTornPointsAndCountsOnlyGrow) {
   char tmpl[] = "/tmp/strata-conc-XXXXXX";
   std::string root = mkdtemp(tmpl);
@@ -60,29 +90,14 @@ TEST(ShardConcurrencyTest, ReadersNeverSeeTornPointsAndCountsOnlyGrow) {
       std::vector<uint64_t> last(3, 0);
       while (!stop) {
         for (int w = 0; w < 3; ++w) {
-          qdrant::Filter f;
-          auto* c = f.add_must()->mutable_field();
-          c->set_key("writer");
-          c->mutable_match()->set_integer(w);
+          const qdrant::Filter f = WriterIs(w);
           uint64_t n = *shard->Count(&f);
           if (n < last[w]) ++shrank;
           last[w] = n;
         }
-        SearchSpec s;
-        s.query.assign(kDim, 1.0f);
-        s.limit = 20;
-        qdrant::WithPayloadSelector wp;
-        wp.set_enable(true);
-        qdrant::WithVectorsSelector wv;
-        wv.set_enable(true);
-        s.with_payload = &wp;
-        s.with_vectors = &wv;
-        Result<std::vector<qdrant::ScoredPoint>> hits = shard->Search(s);
-        ASSERT_TRUE(hits.ok());
-        for (const auto& p : *hits) {
-          int64_t rev = p.payload().at("rev").integer_value();
-          if (p.vectors().vector().dense().data(0) != static_cast<float>(rev * 10)) ++torn;
-        }
+        const int t = TornHits(*shard);
+        ASSERT_GE(t, 0) << "search failed";
+        torn += t;
         ++reads;
       }
     });
@@ -142,21 +157,9 @@ TEST(ShardConcurrencyTest, VacuumDuringWritesLosesNothing) {
   }
   threads.emplace_back([&] {
     while (!stop) {
-      SearchSpec s;
-      s.query.assign(kDim, 1.0f);
-      s.limit = 20;
-      qdrant::WithPayloadSelector wp;
-      wp.set_enable(true);
-      qdrant::WithVectorsSelector wv;
-      wv.set_enable(true);
-      s.with_payload = &wp;
-      s.with_vectors = &wv;
-      Result<std::vector<qdrant::ScoredPoint>> hits = shard->Search(s);
-      ASSERT_TRUE(hits.ok());
-      for (const auto& p : *hits) {
-        int64_t rev = p.payload().at("rev").integer_value();
-        if (p.vectors().vector().dense().data(0) != static_cast<float>(rev * 10)) ++torn;
-      }
+      const int t = TornHits(*shard);
+      ASSERT_GE(t, 0) << "search failed";
+      torn += t;
     }
   });
   threads.emplace_back([&] {
@@ -199,10 +202,7 @@ TEST(ShardConcurrencyTest, VacuumDuringWritesLosesNothing) {
         EXPECT_EQ(it->second->payload().at("rev").integer_value(), rev) << id;
         EXPECT_EQ(it->second->vectors().vector().dense().data(0), static_cast<float>(rev * 10));
       }
-      qdrant::Filter f;
-      auto* c = f.add_must()->mutable_field();
-      c->set_key("writer");
-      c->mutable_match()->set_integer(w);
+      const qdrant::Filter f = WriterIs(w);
       uint64_t n = *sh.Count(&f);
       uint64_t want = 0;
       for (const auto& [id, rev] : expected[w]) want += rev >= 0;
