@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace strata::kernel {
@@ -88,18 +89,19 @@ class SparseColumn {
 
 template <class Fn>
 void SparseColumn::Score(const SparseVector& query, Fn&& fn) const {
+  // The query's posting lists (each looked up once) with their weights.
+  std::vector<std::pair<const std::vector<Posting>*, float>> lists;
   size_t entries = 0;
-  for (uint32_t d : query.indices) {
-    auto it = postings_.find(d);
-    if (it != postings_.end()) entries += it->second.size();
+  for (size_t i = 0; i < query.indices.size(); ++i) {
+    auto it = postings_.find(query.indices[i]);
+    if (it == postings_.end()) continue;
+    lists.emplace_back(&it->second, query.values[i] * Weight(query.indices[i]));
+    entries += it->second.size();
   }
   if (entries == 0) return;
   auto each_posting = [&](auto&& add) {
-    for (size_t i = 0; i < query.indices.size(); ++i) {
-      auto it = postings_.find(query.indices[i]);
-      if (it == postings_.end()) continue;
-      const float w = query.values[i] * Weight(query.indices[i]);
-      for (const Posting& p : it->second) {
+    for (const auto& [list, w] : lists) {
+      for (const Posting& p : *list) {
         if (state_[p.offset] == kIndexed) add(p.offset, w * p.value);
       }
     }
