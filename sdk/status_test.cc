@@ -62,6 +62,18 @@ TEST(ParamsTest, TypedGettersNameTheBadKey) {
   EXPECT_NE(bad.status().message().find("'ef'"), std::string::npos);
 }
 
+TEST(ParamsTest, BooleansAsYamlSpellsThem) {
+  sdk::OwnedParams owned{{"a", "true"}, {"b", "no"}, {"c", "1"}, {"d", "maybe"}};
+  sdk::Params p(owned.Get());
+  EXPECT_TRUE(*p.GetBool("a", false));
+  EXPECT_FALSE(*p.GetBool("b", true));
+  EXPECT_TRUE(*p.GetBool("c", false));
+  EXPECT_TRUE(*p.GetBool("missing", true));
+  Result<bool> bad = p.GetBool("d", false);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'d'"), std::string::npos);
+}
+
 TEST(CancelTest, DeadlineAndFlag) {
   EXPECT_FALSE(sdk::Cancel(nullptr).IsCancelled());
   strata_cancel c{};

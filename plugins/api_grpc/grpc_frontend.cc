@@ -229,15 +229,13 @@ class GrpcFrontend : public grpc::CallbackGenericService {
     STRATA_ASSIGN_OR_RETURN(int64_t workers, cfg.GetInt("service.max_workers", 0));
     s.workers = workers > 0 ? static_cast<unsigned>(workers)
                             : std::max(2u, std::thread::hardware_concurrency());
-    std::string tls = cfg.GetString("service.enable_tls", "false");
-    s.tls = tls == "true" || tls == "1" || tls == "yes";
+    STRATA_ASSIGN_OR_RETURN(s.tls, cfg.GetBool("service.enable_tls", false));
     s.cert_file = cfg.GetString("tls.cert", "");
     s.key_file = cfg.GetString("tls.key", "");
     if (s.tls && (s.cert_file.empty() || s.key_file.empty())) {
       return strata::InvalidArgument("service.enable_tls is on but tls.cert or tls.key is not set");
     }
-    std::string cluster = cfg.GetString("cluster.enabled", "false");
-    s.cluster = cluster == "true" || cluster == "1" || cluster == "yes";
+    STRATA_ASSIGN_OR_RETURN(s.cluster, cfg.GetBool("cluster.enabled", false));
     STRATA_ASSIGN_OR_RETURN(int64_t p2p, cfg.GetInt("cluster.p2p.port", 6335));
     if (p2p < 0 || p2p > 65535) {
       return strata::InvalidArgument("cluster.p2p.port: " + std::to_string(p2p) +

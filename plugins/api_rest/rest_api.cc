@@ -713,8 +713,8 @@ class RestFrontend {
     o.max_body_bytes = static_cast<size_t>(mb) << 20;
     o.threads = workers > 0 ? static_cast<unsigned>(workers)
                             : std::max(2u, std::thread::hardware_concurrency());
-    const std::string tls = cfg.GetString("service.enable_tls", "false");
-    if (tls == "true" || tls == "1" || tls == "yes") {
+    STRATA_ASSIGN_OR_RETURN(const bool tls, cfg.GetBool("service.enable_tls", false));
+    if (tls) {
       const std::string cert = cfg.GetString("tls.cert", ""), key = cfg.GetString("tls.key", "");
       if (cert.empty() || key.empty()) {
         return InvalidArgument("service.enable_tls is on but tls.cert or tls.key is not set");
@@ -725,8 +725,7 @@ class RestFrontend {
     }
     fe->api_key_ = cfg.GetString("service.api_key", "");
     fe->read_only_key_ = cfg.GetString("service.read_only_api_key", "");
-    std::string cors = cfg.GetString("service.enable_cors", "true");
-    fe->cors_ = cors == "true" || cors == "1";
+    STRATA_ASSIGN_OR_RETURN(fe->cors_, cfg.GetBool("service.enable_cors", true));
     fe->server_ = std::make_unique<HttpServer>(
         o, [fe = fe.get()](const HttpRequest& r) { return fe->Handle(r); });
     fe->AddRoutes();

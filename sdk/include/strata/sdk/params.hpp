@@ -59,6 +59,16 @@ class Params {
     }
     return d;
   }
+  // Missing key -> fallback; true/1/yes or false/0/no (as YAML spells booleans); anything else
+  // -> INVALID_ARGUMENT naming the key.
+  Result<bool> GetBool(const char* key, bool fallback) const {
+    auto v = Get(key);
+    if (!v) return fallback;
+    if (*v == "true" || *v == "1" || *v == "yes") return true;
+    if (*v == "false" || *v == "0" || *v == "no") return false;
+    return InvalidArgument(std::string("parameter '") + key + "' must be true or false, got '" +
+                           *v + "'");
+  }
   const strata_kv* raw() const { return kv_; }
 
  private:
