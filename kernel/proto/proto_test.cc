@@ -11,6 +11,7 @@
 #include "points.pb.h"
 #include "qdrant.pb.h"
 #include "strata/abi/strata_methods.h"
+#include "strata_internal.pb.h"
 
 namespace {
 
@@ -62,6 +63,26 @@ TEST(ProtoTest, EveryPublicRpcHasAMethodId) {
   }
   EXPECT_EQ(rpcs, 51u) << "Qdrant 1.19 serves 1 + 14 + 30 + 6 public rpcs";
   EXPECT_EQ(ids.size(), rpcs);
+}
+
+// Strata's own methods: ids apart from the Qdrant ones, messages in package strata, never a
+// Qdrant service's rpc.
+TEST(ProtoTest, InternalMethodsNameStrataMessages) {
+  const MethodEntry internal[] = {
+#define STRATA_METHOD_ENTRY(id, service, rpc, req, resp) {id, #service, #rpc, #req, #resp},
+      STRATA_INTERNAL_METHOD_LIST(STRATA_METHOD_ENTRY)
+#undef STRATA_METHOD_ENTRY
+  };
+  strata::SnapshotReadRequest touch;  // links the generated descriptors in
+  const DescriptorPool* pool = DescriptorPool::generated_pool();
+  std::set<int> public_ids;
+  for (const MethodEntry& m : kMethods) public_ids.insert(m.id);
+  for (const MethodEntry& m : internal) {
+    EXPECT_GE(m.id, 1000) << m.rpc;
+    EXPECT_FALSE(public_ids.count(m.id)) << m.rpc;
+    EXPECT_NE(pool->FindMessageTypeByName(std::string("strata.") + m.request), nullptr) << m.rpc;
+    EXPECT_NE(pool->FindMessageTypeByName(std::string("strata.") + m.response), nullptr) << m.rpc;
+  }
 }
 
 TEST(ProtoTest, IntegerAndDoubleValuesStayDistinct) {

@@ -72,7 +72,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void Read() {
     parser_.emplace();
-    parser_->body_limit(server_->options.max_body_bytes);
+    limit_ = server_->options.max_body_bytes;
+    parser_->body_limit(limit_);
     parser_->header_limit(64 * 1024);
     Lowest().expires_after(std::chrono::seconds(300));
     http::async_read_header(stream_, buffer_, *parser_,
@@ -84,9 +85,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void OnHeader(beast::error_code ec) {
     if (ec) return OnRead(ec);
     const auto& msg = parser_->get();
+    const auto& upload = server_->options.upload_body;
+    if (upload && upload(std::string(msg.method_string()), std::string(msg.target()))) {
+      limit_ = server_->options.max_upload_bytes;
+      parser_->body_limit(limit_);
+    }
     if (!beast::iequals(msg[http::field::expect], "100-continue")) return ReadBody();
     const auto length = parser_->content_length();
-    if (length && *length > server_->options.max_body_bytes) {
+    if (length && *length > limit_) {
       return OnRead(http::error::body_limit);  // refuse before the client sends it
     }
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
@@ -103,7 +109,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                        [self = self()](beast::error_code ec, size_t) { self->OnRead(ec); });
       return;
     }
-    if (*length > server_->options.max_body_bytes) return OnRead(http::error::body_limit);
+    if (*length > limit_) return OnRead(http::error::body_limit);
     // A sized body: read it straight into its final string in as few large reads as the socket
     // allows (the parser's path reads at most 64 KiB at a time, re-arming timers each time).
     body_.assign(static_cast<size_t>(*length), '\0');
@@ -125,7 +131,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       r.status = 413;
       r.body =
           "{\"status\":{\"error\":\"Payload too large: the request body exceeds "
-          "service.max_request_size_mb\"},\"time\":0}";
+          "service.max_request_size_mb (snapshot uploads: "
+          "service.max_snapshot_upload_mb)\"},\"time\":0}";
       return Write(std::move(r), false);
     }
     if (ec) return Close();
@@ -153,6 +160,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Write(HttpResponse r, bool keep_alive) {
+    if (r.stream) return WriteStream(std::move(r), keep_alive);
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<http::status>(r.status));
@@ -167,6 +175,43 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                         if (ec || !keep_alive || self->server_->stopping) return self->Close();
                         self->Read();
                       });
+  }
+
+  // The header with the whole length, then the pieces one after another.
+  void WriteStream(HttpResponse r, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::empty_body>>();
+    res->version(11);
+    res->result(static_cast<http::status>(r.status));
+    res->set(http::field::server, "strata");
+    res->set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    res->set(http::field::content_length, std::to_string(r.stream_size));
+    res->keep_alive(keep_alive);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    auto source = std::make_shared<HttpResponse>(std::move(r));
+    http::async_write_header(
+        stream_, *sr, [self = self(), res, sr, source, keep_alive](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          self->WritePiece(source, 0, keep_alive);
+        });
+  }
+
+  void WritePiece(std::shared_ptr<HttpResponse> source, uint64_t offset, bool keep_alive) {
+    if (offset >= source->stream_size) {
+      if (!keep_alive || server_->stopping) return Close();
+      return Read();
+    }
+    Result<std::string> piece = source->stream(offset);
+    if (!piece.ok() || piece->empty() || piece->size() > source->stream_size - offset) {
+      return Drop();  // the client sees a body shorter than announced
+    }
+    auto data = std::make_shared<std::string>(std::move(piece).value());
+    asio::async_write(
+        stream_, asio::buffer(*data),
+        [self = self(), source, data, offset, keep_alive](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          self->WritePiece(source, offset + data->size(), keep_alive);
+        });
   }
 
   void Close() {
@@ -194,6 +239,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string body_;  // a sized body being read past the parser
+  size_t limit_ = 0;  // the body limit of the request being read
   HttpServer::Impl* server_;
   bool keep_alive_ = true;
   std::array<char, 16384> discard_{};

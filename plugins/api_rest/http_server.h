@@ -26,6 +26,11 @@ struct HttpResponse {
   std::string body;
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;
+  // A body sent piece by piece instead of `body` (a snapshot download): stream_size bytes in
+  // all; stream(offset) returns the piece at offset (not empty before the end). A failing piece
+  // closes the connection, so the client sees a short body.
+  std::function<Result<std::string>(uint64_t offset)> stream;
+  uint64_t stream_size = 0;
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
@@ -36,6 +41,10 @@ class HttpServer {
     std::string host = "0.0.0.0";
     int port = 6333;
     size_t max_body_bytes = 32u << 20;
+    // Requests for which upload_body(method, target) is true (snapshot uploads) may carry up to
+    // max_upload_bytes instead.
+    size_t max_upload_bytes = 32u << 20;
+    std::function<bool(const std::string& method, const std::string& target)> upload_body;
     unsigned threads = 2;
     // TLS when set: the certificate chain and private key, PEM text.
     std::string tls_cert_pem;

@@ -24,9 +24,12 @@
 #include "http_server.h"
 #include "json_codec.h"
 #include "qdrant.pb.h"
+#include "snapshot_transfer.h"
+#include "snapshots_service.pb.h"
 #include "strata/abi/strata_methods.h"
 #include "strata/sdk/frontend_plugin.hpp"
 #include "strata/sdk/manifest.hpp"
+#include "strata_internal.pb.h"
 
 namespace strata::rest {
 namespace {
@@ -711,6 +714,16 @@ class RestFrontend {
     o.host = cfg.GetString("service.host", "0.0.0.0");
     o.port = static_cast<int>(port);
     o.max_body_bytes = static_cast<size_t>(mb) << 20;
+    STRATA_ASSIGN_OR_RETURN(int64_t upload_mb, cfg.GetInt("service.max_snapshot_upload_mb", 4096));
+    if (upload_mb < 1) return InvalidArgument("service.max_snapshot_upload_mb: must be >= 1");
+    o.max_upload_bytes = static_cast<size_t>(upload_mb) << 20;
+    o.upload_body = [](const std::string& method, const std::string& target) {
+      const std::string path = target.substr(0, target.find('?'));
+      const std::string tail = "/snapshots/upload";
+      return method == "POST" && path.size() > tail.size() &&
+             path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    fe->max_upload_bytes_ = o.max_upload_bytes;
     o.threads = workers > 0 ? static_cast<unsigned>(workers)
                             : std::max(2u, std::thread::hardware_concurrency());
     STRATA_ASSIGN_OR_RETURN(const bool tls, cfg.GetBool("service.enable_tls", false));
@@ -756,9 +769,37 @@ class RestFrontend {
   void Stop(int64_t deadline) {
     server_->Stop(deadline);
     split_worker_.reset();  // no request is in flight any more: join its thread
+    std::vector<Background> tasks;
+    {
+      std::lock_guard<std::mutex> lock(background_mu_);
+      tasks.swap(background_);
+    }
+    for (Background& b : tasks) b.thread.join();  // wait=false snapshot work finishes first
     host_.Log(STRATA_LOG_INFO, kLog, "REST stopped");
   }
   SplitWorker* split_worker() { return split_worker_.get(); }
+  uint64_t max_upload_bytes() const { return max_upload_bytes_; }
+  const sdk::Host& host() const { return host_; }
+
+  // Work a request with wait=false answered 202 for (joined at Stop; finished ones are joined
+  // when the next one starts).
+  void RunInBackground(std::function<void()> fn) {
+    std::lock_guard<std::mutex> lock(background_mu_);
+    for (auto it = background_.begin(); it != background_.end();) {
+      if (it->done->load()) {
+        it->thread.join();
+        it = background_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::thread t([fn = std::move(fn), done] {
+      fn();
+      done->store(true);
+    });
+    background_.push_back({std::move(t), std::move(done)});
+  }
 
   template <class Resp>
   Status Kernel(uint32_t method, const google::protobuf::Message& req, const Call& c, Resp* resp) {
@@ -771,6 +812,7 @@ class RestFrontend {
     routes_.push_back({method, pattern, Split(pattern), std::move(fn), std::move(fast)});
   }
   void AddRoutes();
+  void AddSnapshotRoutes();
 
   HttpResponse Handle(const HttpRequest& http) {
     Call c{http, {}, {}, {}, STRATA_ACCESS_READ_WRITE, Clock::now()};
@@ -911,6 +953,13 @@ class RestFrontend {
     return r;
   }
 
+  struct Background {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex background_mu_;
+  std::vector<Background> background_;
+  uint64_t max_upload_bytes_ = 0;
   sdk::Host host_;
   RequestMetrics metrics_;
   std::unique_ptr<SplitWorker> split_worker_;
@@ -1733,14 +1782,257 @@ void RestFrontend::AddRoutes() {
           w.EndArray();
         });
       });
-  // Snapshots: not implemented yet, said clearly.
-  auto no_snapshots = [](RestFrontend&, Call& c) {
-    return Error(c, Unimplemented("snapshots are not implemented yet by this Strata server"));
-  };
-  for (const char* p : {"/collections/{collection_name}/snapshots", "/snapshots"}) {
-    Add("GET", p, no_snapshots);
-    Add("POST", p, no_snapshots);
+  AddSnapshotRoutes();
+}
+
+// ---- snapshots ----
+
+void WriteSnapshotDescription(JsonWriter& w, const qdrant::SnapshotDescription& d) {
+  w.StartObject();
+  w.Key("name");
+  w.String(d.name().c_str());
+  w.Key("creation_time");
+  if (d.has_creation_time()) {
+    const std::time_t t = static_cast<std::time_t>(d.creation_time().seconds());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char when[32];
+    std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);  // Qdrant's: no zone
+    w.String(when);
+  } else {
+    w.Null();
   }
+  w.Key("size");
+  w.Uint64(static_cast<uint64_t>(d.size()));
+  w.Key("checksum");
+  if (d.has_checksum()) {
+    w.String(d.checksum().c_str());
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+}
+
+// {"status": "accepted", "time": ...} for wait=false.
+HttpResponse Accepted(const Call& c) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String("accepted");
+  w.Key("time");
+  w.Double(Seconds(c));
+  w.EndObject();
+  HttpResponse r;
+  r.status = 202;
+  r.body = buf.GetString();
+  return r;
+}
+
+// Runs a snapshot operation answering `true`: now (wait=true, the default) or in the
+// background with 202 (its outcome is then only logged).
+HttpResponse RunSnapshotOp(RestFrontend& fe, Call& c, std::function<Status()> op) {
+  if (QueryBool(c, "wait", true)) {
+    Status s = op();
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [](JsonWriter& w) { w.Bool(true); });
+  }
+  fe.RunInBackground([&fe, op = std::move(op)] {
+    Status s = op();
+    if (!s.ok()) fe.host().Log(STRATA_LOG_WARN, kLog, "snapshot operation failed: " + s.message());
+  });
+  return Accepted(c);
+}
+
+std::string NewUploadId() {
+  std::random_device rd;
+  char id[40];
+  std::snprintf(id, sizeof(id), "rest-%08x%08x%08x", rd(), rd(), rd());
+  return id;
+}
+
+// Hands the bytes of `write(sink)` to the kernel as an upload, then recovers from it.
+Status RecoverThroughUpload(
+    const sdk::Host& host, uint32_t access, const std::string& collection,
+    const std::string& checksum, const std::string& priority,
+    const std::function<Status(const std::function<Status(std::string_view)>&)>& write) {
+  const std::string id = NewUploadId();
+  uint64_t offset = 0;
+  std::string pending;
+  auto flush = [&]() -> Status {
+    strata::SnapshotUploadRequest up;
+    up.set_collection_name(collection);
+    up.set_upload_id(id);
+    up.set_offset(offset);
+    up.set_data(std::move(pending));
+    pending.clear();
+    strata::SnapshotUploadResponse resp;
+    STRATA_RETURN_IF_ERROR(
+        KernelCall(host, STRATA_METHOD_Strata_SnapshotUpload, up, access, &resp));
+    offset += up.data().size();
+    return Status::Ok();
+  };
+  STRATA_RETURN_IF_ERROR(flush());  // starts the upload, also for an empty body
+  STRATA_RETURN_IF_ERROR(write([&](std::string_view piece) -> Status {
+    pending.append(piece);
+    return pending.size() >= (8u << 20) ? flush() : Status::Ok();
+  }));
+  if (!pending.empty()) STRATA_RETURN_IF_ERROR(flush());
+  strata::SnapshotRecoverRequest rec;
+  rec.set_collection_name(collection);
+  rec.set_upload_id(id);
+  rec.set_checksum(checksum);
+  rec.set_priority(priority);
+  strata::SnapshotRecoverResponse resp;
+  return KernelCall(host, STRATA_METHOD_Strata_SnapshotRecover, rec, access, &resp);
+}
+
+void RestFrontend::AddSnapshotRoutes() {
+  Add("POST", "/collections/{collection_name}/snapshots", [](RestFrontend& fe, Call& c) {
+    qdrant::CreateSnapshotRequest req;
+    req.set_collection_name(c.path["collection_name"]);
+    if (!QueryBool(c, "wait", true)) {
+      return RunSnapshotOp(fe, c, [&fe, req, access = c.access] {
+        qdrant::CreateSnapshotResponse resp;
+        return KernelCall(fe.host(), STRATA_METHOD_Snapshots_Create, req, access, &resp);
+      });
+    }
+    qdrant::CreateSnapshotResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Snapshots_Create, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { WriteSnapshotDescription(w, resp.snapshot_description()); });
+  });
+  Add("GET", "/collections/{collection_name}/snapshots", [](RestFrontend& fe, Call& c) {
+    qdrant::ListSnapshotsRequest req;
+    req.set_collection_name(c.path["collection_name"]);
+    qdrant::ListSnapshotsResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Snapshots_List, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartArray();
+      for (const auto& d : resp.snapshot_descriptions()) WriteSnapshotDescription(w, d);
+      w.EndArray();
+    });
+  });
+  Add("DELETE", "/collections/{collection_name}/snapshots/{snapshot_name}",
+      [](RestFrontend& fe, Call& c) {
+        qdrant::DeleteSnapshotRequest req;
+        req.set_collection_name(c.path["collection_name"]);
+        req.set_snapshot_name(c.path["snapshot_name"]);
+        return RunSnapshotOp(fe, c, [&fe, req, access = c.access] {
+          qdrant::DeleteSnapshotResponse resp;
+          return KernelCall(fe.host(), STRATA_METHOD_Snapshots_Delete, req, access, &resp);
+        });
+      });
+  // Download: the file in 4 MiB pieces, read from the kernel as the connection drains.
+  Add("GET", "/collections/{collection_name}/snapshots/{snapshot_name}",
+      [](RestFrontend& fe, Call& c) {
+        strata::SnapshotReadRequest req;
+        req.set_collection_name(c.path["collection_name"]);
+        req.set_snapshot_name(c.path["snapshot_name"]);
+        req.set_max_bytes(4u << 20);
+        strata::SnapshotReadResponse first;
+        Status s = fe.Kernel(STRATA_METHOD_Strata_SnapshotRead, req, c, &first);
+        if (!s.ok()) return Error(c, s);
+        HttpResponse r;
+        r.content_type = "application/octet-stream";
+        r.headers["Content-Disposition"] =
+            "attachment; filename=\"" + c.path["snapshot_name"] + "\"";
+        r.stream_size = first.total_size();
+        auto head = std::make_shared<std::string>(std::move(*first.mutable_data()));
+        r.stream = [&fe, req, head, access = c.access](uint64_t offset) -> Result<std::string> {
+          if (offset == 0 && !head->empty()) return std::move(*head);
+          strata::SnapshotReadRequest next = req;
+          next.set_offset(offset);
+          strata::SnapshotReadResponse piece;
+          STRATA_RETURN_IF_ERROR(
+              KernelCall(fe.host(), STRATA_METHOD_Strata_SnapshotRead, next, access, &piece));
+          return std::move(*piece.mutable_data());
+        };
+        return r;
+      });
+  Add("PUT", "/collections/{collection_name}/snapshots/recover", [](RestFrontend& fe, Call& c) {
+    Status s = RequireObjectBody(c);
+    if (!s.ok()) return Error(c, s);
+    const Json* location = Field(c, "location");
+    if (location == nullptr || !location->IsString()) {
+      return Error(
+          c, InvalidArgument("Format error in JSON body: location: expected a URL or file:// URI"));
+    }
+    std::string priority, checksum, api_key;
+    for (auto [name, out] : {std::pair<const char*, std::string*>{"priority", &priority},
+                             {"checksum", &checksum},
+                             {"api_key", &api_key}}) {
+      const Json* v = Field(c, name);
+      if (v == nullptr) continue;
+      if (!v->IsString()) {
+        return Error(c, InvalidArgument(std::string("Format error in JSON body: ") + name +
+                                        ": expected a string"));
+      }
+      *out = v->GetString();
+    }
+    const std::string url = location->GetString();
+    const std::string collection = c.path["collection_name"];
+    std::function<Status()> op;
+    if (url.rfind("file://", 0) == 0) {
+      strata::SnapshotRecoverRequest req;
+      req.set_collection_name(collection);
+      req.set_location(url);
+      req.set_checksum(checksum);
+      req.set_priority(priority);
+      op = [&fe, req, access = c.access] {
+        strata::SnapshotRecoverResponse resp;
+        return KernelCall(fe.host(), STRATA_METHOD_Strata_SnapshotRecover, req, access, &resp);
+      };
+    } else if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) {
+      FetchOptions fetch;
+      fetch.api_key = api_key;
+      fetch.max_bytes = fe.max_upload_bytes();
+      op = [&fe, url, fetch, collection, checksum, priority, access = c.access] {
+        return RecoverThroughUpload(fe.host(), access, collection, checksum, priority,
+                                    [&](const std::function<Status(std::string_view)>& sink) {
+                                      return HttpFetch(url, fetch, sink);
+                                    });
+      };
+    } else {
+      return Error(c, InvalidArgument("location: '" + url +
+                                      "' must be an http://, https:// or file:// URL"));
+    }
+    return RunSnapshotOp(fe, c, std::move(op));
+  });
+  // Upload (multipart/form-data, field `snapshot`): recovers the collection from the file.
+  Add("POST", "/collections/{collection_name}/snapshots/upload", nullptr,
+      [](RestFrontend& fe, Call& c) -> std::optional<HttpResponse> {
+        auto type = c.http.headers.find("content-type");
+        Result<std::string_view> file = MultipartPart(
+            c.http.body, type == c.http.headers.end() ? "" : type->second, "snapshot");
+        if (!file.ok()) return Error(c, file.status());
+        const std::string collection = c.path["collection_name"];
+        const std::string checksum = c.query.count("checksum") ? c.query["checksum"] : "";
+        const std::string priority = c.query.count("priority") ? c.query["priority"] : "";
+        // Runs now even for wait=false: the body lives only as long as this request.
+        auto op = [&] {
+          return RecoverThroughUpload(
+              fe.host(), c.access, collection, checksum, priority,
+              [&](const std::function<Status(std::string_view)>& sink) { return sink(*file); });
+        };
+        Status s = op();
+        if (!s.ok()) return Error(c, s);
+        if (!QueryBool(c, "wait", true)) return Accepted(c);
+        return Ok(c, [](JsonWriter& w) { w.Bool(true); });
+      });
+  // Full-storage snapshots: the kernel says they are not implemented yet.
+  auto full = [](uint32_t method) {
+    return [method](RestFrontend& fe, Call& c) {
+      qdrant::CreateSnapshotResponse resp;
+      Status s = fe.Kernel(method, qdrant::CreateFullSnapshotRequest(), c, &resp);
+      return Error(c, s.ok() ? Internal("unexpected answer") : s);
+    };
+  };
+  Add("POST", "/snapshots", full(STRATA_METHOD_Snapshots_CreateFull));
+  Add("GET", "/snapshots", full(STRATA_METHOD_Snapshots_ListFull));
+  Add("DELETE", "/snapshots/{snapshot_name}", full(STRATA_METHOD_Snapshots_DeleteFull));
+  Add("GET", "/snapshots/{snapshot_name}", full(STRATA_METHOD_Snapshots_ListFull));
 }
 
 }  // namespace

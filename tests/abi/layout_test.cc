@@ -300,6 +300,10 @@ TEST(AbiLayoutTest, MethodIdsArePinned) {
   EXPECT_EQ(STRATA_METHOD_Points_Facet, 225);
   EXPECT_EQ(STRATA_METHOD_Points_CreateVectorName, 228);
   EXPECT_EQ(STRATA_METHOD_Points_DeleteVectorName, 229);
+  EXPECT_EQ(STRATA_METHOD_Snapshots_DeleteFull, 305);
+  EXPECT_EQ(STRATA_METHOD_Strata_SnapshotRead, 1000);
+  EXPECT_EQ(STRATA_METHOD_Strata_SnapshotUpload, 1001);
+  EXPECT_EQ(STRATA_METHOD_Strata_SnapshotRecover, 1002);
 }
 
 TEST(AbiLayoutTest, VersionIs1_0) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs an official Qdrant JS client application (tests/clients/<dir>/app.mjs, dependencies pinned
 # by its package-lock.json) against a real Strata server started on free ports.
+# The app gets the port and the server's snapshots directory.
 # usage: run_js_client.sh <strata binary> <client source dir> <work dir> <grpc|rest>
 set -euo pipefail
 strata=$1 src=$2 work=$3 api=$4
@@ -13,7 +14,8 @@ fi
 
 data=$(mktemp -d "${TMPDIR:-/tmp}/strata-js-XXXXXX")
 log="$data/server.log"
-STRATA__STORAGE__STORAGE_PATH="$data/storage" STRATA__SERVICE__HOST=127.0.0.1 \
+STRATA__STORAGE__STORAGE_PATH="$data/storage" STRATA__STORAGE__SNAPSHOTS_PATH="$data/snapshots" \
+  STRATA__SERVICE__HOST=127.0.0.1 \
   STRATA__SERVICE__GRPC_PORT=0 STRATA__SERVICE__HTTP_PORT=0 "$strata" 2>"$log" &
 pid=$!
 cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
@@ -29,7 +31,7 @@ else
   port=$(sed -n 's/.*REST listening on port \([0-9]*\).*/\1/p' "$log" | head -1)
 fi
 [[ -n "$port" ]] || { echo "no $api port in the server log:"; cat "$log"; exit 1; }
-(cd "$work" && node app.mjs "$port")
+(cd "$work" && node app.mjs "$port" "$data/snapshots")
 kill -TERM "$pid"
 wait "$pid"
 trap - EXIT

@@ -6,6 +6,8 @@ the Qdrant 1.19 OpenAPI spec (OpenAPI 3.0 'nullable' translated to JSON Schema).
 usage: rest_api_test.py <strata binary> <openapi json>
 """
 import copy
+import hashlib
+import http.server
 import json
 import os
 import re
@@ -14,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -70,6 +73,7 @@ class Server:
         self.log_path = os.path.join(self.dir, "log")
         e = {k: v for k, v in os.environ.items() if not k.startswith("STRATA__")}
         e.update({"STRATA__STORAGE__STORAGE_PATH": os.path.join(self.dir, "storage"),
+                  "STRATA__STORAGE__SNAPSHOTS_PATH": os.path.join(self.dir, "snapshots"),
                   "STRATA__SERVICE__HOST": "127.0.0.1",
                   "STRATA__SERVICE__HTTP_PORT": "0",
                   "STRATA__SERVICE__GRPC_PORT": "0",
@@ -702,6 +706,142 @@ class RestApiTest(unittest.TestCase):
         err = self.call("PATCH", "/collections/sp", {"sparse_vectors": {"nope": {"modifier": "idf"}}}, expect=400)
         self.assertIn("sparse_vectors_config.nope", err["status"]["error"])
 
+    def download(self, path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.s.port}{path}", timeout=30) as r:
+            return r.status, r.headers, r.read()
+
+    def test_22_snapshots(self):
+        self.make("snap", 4, "Dot")
+        points = [{"id": i, "vector": [i, 1, 0, -i], "payload": {"n": i, "tag": "t%d" % (i % 3)}}
+                  for i in range(20)]
+        self.call("PUT", "/collections/snap/points?wait=true", {"points": points})
+        original = self.call("POST", "/collections/snap/points/scroll",
+                             {"limit": 100, "with_payload": True, "with_vector": True})["result"]["points"]
+        created = self.call("POST", "/collections/snap/snapshots",
+                            template="/collections/{collection_name}/snapshots")["result"]
+        name = created["name"]
+        self.assertTrue(name.startswith("snap-") and name.endswith(".snapshot"), name)
+        self.assertRegex(created["creation_time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
+        self.assertRegex(created["checksum"], r"^[0-9a-f]{64}$")
+        listed = self.call("GET", "/collections/snap/snapshots",
+                           template="/collections/{collection_name}/snapshots")["result"]
+        self.assertEqual(listed, [created])
+        # Download: the exact bytes (size and SHA-256 as described), as a file.
+        status, headers, data = self.download(f"/collections/snap/snapshots/{name}")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/octet-stream")
+        self.assertEqual(len(data), created["size"])
+        self.assertEqual(hashlib.sha256(data).hexdigest(), created["checksum"])
+        with open(os.path.join(self.s.dir, "snapshots", "snap", name), "rb") as f:
+            self.assertEqual(f.read(), data)
+        self.call("GET", "/collections/snap/snapshots/none.snapshot", expect=404)
+
+        def restored(coll):
+            got = self.call("POST", f"/collections/{coll}/points/scroll",
+                            {"limit": 100, "with_payload": True, "with_vector": True})["result"]["points"]
+            self.assertEqual(got, original)
+
+        # Recover from the file after changes: the snapshot's state comes back.
+        self.call("POST", "/collections/snap/points/delete?wait=true", {"points": list(range(10))})
+        self.call("PUT", "/collections/snap/points?wait=true",
+                  {"points": [{"id": 99, "vector": [1, 1, 1, 1]}]})
+        location = "file://" + os.path.join(self.s.dir, "snapshots", "snap", name)
+        r = self.call("PUT", "/collections/snap/snapshots/recover",
+                      {"location": location, "checksum": created["checksum"], "priority": "snapshot"},
+                      template="/collections/{collection_name}/snapshots/recover")
+        self.assertIs(r["result"], True)
+        restored("snap")
+
+        # Recover from a URL (through a redirect, with the api_key sent along).
+        seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append((self.path, self.headers.get("api-key")))
+                if self.path == "/old":
+                    self.send_response(302)
+                    self.send_header("Location", "/snap.snapshot")
+                    self.end_headers()
+                elif self.path == "/snap.snapshot":
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                else:
+                    self.send_error(404)
+
+            def log_message(self, *args):
+                pass
+
+        httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            base = f"http://127.0.0.1:{httpd.server_address[1]}"
+            self.call("PUT", "/collections/snap_http/snapshots/recover",
+                      {"location": base + "/old", "api_key": "k-123", "checksum": created["checksum"]})
+            restored("snap_http")
+            self.assertEqual(seen[:2], [("/old", "k-123"), ("/snap.snapshot", "k-123")])
+            missing = self.call("PUT", "/collections/snap_http2/snapshots/recover",
+                                {"location": base + "/gone"}, expect=400)
+            self.assertIn("404", missing["status"]["error"])
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+        self.call("GET", "/collections/snap_http2", expect=404)
+
+        # Upload (multipart), with the checksum as a query parameter.
+        boundary = "strataBoundary7MA4YWxk"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"snapshot\"; "
+                f"filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode() + \
+            data + f"\r\n--{boundary}--\r\n".encode()
+        ctype = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        status, r = self.s.request("POST", f"/collections/snap_up/snapshots/upload?checksum={created['checksum']}",
+                                   raw=body, headers=ctype)
+        self.assertEqual(status, 200, r)
+        validate(r, "/collections/{collection_name}/snapshots/upload", "POST")
+        self.assertIs(r["result"], True)
+        restored("snap_up")
+        self.assertEqual(os.listdir(os.path.join(self.s.dir, "snapshots", "snap_up")), [],
+                         "the upload is removed after the recovery")
+
+        # Bad input: wrong checksum, unknown scheme, a body that is not a snapshot, not multipart.
+        bad = self.call("PUT", "/collections/snap/snapshots/recover",
+                        {"location": location, "checksum": "0" * 64}, expect=400)
+        self.assertIn("checksum", bad["status"]["error"])
+        bad = self.call("PUT", "/collections/snap/snapshots/recover", {"location": "ftp://x/y"}, expect=400)
+        self.assertIn("location", bad["status"]["error"])
+        self.call("PUT", "/collections/snap/snapshots/recover", {"checksum": "x"}, expect=400)
+        outside = self.call("PUT", "/collections/snap/snapshots/recover",
+                            {"location": "file:///etc/passwd"}, expect=400)
+        self.assertIn("outside the snapshots directory", outside["status"]["error"])
+        junk = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"snapshot\"; filename=\"x\"\r\n\r\n"
+                f"not a tar archive\r\n--{boundary}--\r\n").encode()
+        status, r = self.s.request("POST", "/collections/snap/snapshots/upload", raw=junk, headers=ctype)
+        self.assertEqual(status, 400, r)
+        self.assertIn("tar", r["status"]["error"])
+        status, r = self.s.request("POST", "/collections/snap/snapshots/upload", raw=b"{}")
+        self.assertEqual(status, 400, r)
+        self.assertIn("multipart", r["status"]["error"])
+        restored("snap")  # none of the refusals touched it
+
+        # wait=false answers 202 and the snapshot appears; delete; full snapshots are 501.
+        status, r = self.s.request("POST", "/collections/snap/snapshots?wait=false")
+        self.assertEqual(status, 202, r)
+        self.assertEqual(r["status"], "accepted")
+        deadline = time.time() + 10
+        while len(self.call("GET", "/collections/snap/snapshots")["result"]) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        names = [d["name"] for d in self.call("GET", "/collections/snap/snapshots")["result"]]
+        self.assertEqual(len(names), 2)
+        for n in names:
+            r = self.call("DELETE", f"/collections/snap/snapshots/{n}",
+                          template="/collections/{collection_name}/snapshots/{snapshot_name}")
+            self.assertIs(r["result"], True)
+        self.assertEqual(self.call("GET", "/collections/snap/snapshots")["result"], [])
+        self.call("DELETE", f"/collections/snap/snapshots/{name}", expect=404)
+        self.call("POST", "/collections/nope/snapshots", expect=404)
+        self.call("POST", "/snapshots", expect=501)
+
     def test_12_telemetry_and_cluster(self):
         tel = self.call("GET", "/telemetry", template="/telemetry")["result"]
         self.assertEqual(tel["app"]["name"], "strata")
@@ -924,7 +1064,7 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual(status, 413)
         self.assertEqual(self.call("POST", "/collections/bad/points/count", {})["result"]["count"], 0,
                          "nothing was written by the rejected requests")
-        self.call("GET", "/collections/bad/snapshots", expect=501)
+        self.call("GET", "/snapshots", expect=501)  # full-storage snapshots: not yet
         self.call("GET", "/no/such/route", expect=404)
 
 

@@ -319,8 +319,7 @@ void Collection::Drop() {
   shard_->Drop();
 }
 
-Status Collection::SaveMeta() const {
-  if (dropped_) return NotFound("collection " + name_ + " was deleted");
+std::string Collection::EncodeMetaLocked() const {
   qdrant::CollectionInfo persisted;
   *persisted.mutable_config() = meta_.config();
   *persisted.mutable_payload_schema() = meta_.payload_schema();
@@ -330,26 +329,44 @@ Status Collection::SaveMeta() const {
   file.append(reinterpret_cast<const char*>(&version), 4);
   file.append(reinterpret_cast<const char*>(&crc), 4);
   file += body;
-  return fs_.AtomicSave(sdk::JoinPath(dir_, kMetaFile), file);
+  return file;
 }
 
-Status Collection::LoadMeta() {
-  const std::string path = sdk::JoinPath(dir_, kMetaFile);
-  STRATA_ASSIGN_OR_RETURN(std::string file, fs_.ReadAll(path));
+std::string Collection::EncodeMeta() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return EncodeMetaLocked();
+}
+
+Status Collection::SaveMeta() const {
+  if (dropped_) return NotFound("collection " + name_ + " was deleted");
+  return fs_.AtomicSave(sdk::JoinPath(dir_, kMetaFile), EncodeMetaLocked());
+}
+
+Result<qdrant::CollectionInfo> Collection::DecodeMeta(const std::string& file,
+                                                      const std::string& what) {
   if (file.size() < 16 || std::memcmp(file.data(), kMetaMagic, 8) != 0) {
-    return DataLoss(path + ": not a collection metadata file");
+    return DataLoss(what + ": not a collection metadata file");
   }
   uint32_t version = 0, crc = 0;
   std::memcpy(&version, file.data() + 8, 4);
   std::memcpy(&crc, file.data() + 12, 4);
   if (version != kMetaVersion) {
-    return FailedPrecondition(path + ": format version " + std::to_string(version) +
+    return FailedPrecondition(what + ": format version " + std::to_string(version) +
                               " is not supported (this build reads version 1)");
   }
+  qdrant::CollectionInfo meta;
   if (crc != Crc32c(file.data() + 16, file.size() - 16) ||
-      !meta_.ParseFromArray(file.data() + 16, static_cast<int>(file.size() - 16))) {
-    return DataLoss(path + ": checksum mismatch or undecodable content");
+      !meta.ParseFromArray(file.data() + 16, static_cast<int>(file.size() - 16))) {
+    return DataLoss(what + ": checksum mismatch or undecodable content");
   }
+  STRATA_RETURN_IF_ERROR(SpecsOf(meta.config()).status().WithContext(what));
+  return meta;
+}
+
+Status Collection::LoadMeta() {
+  const std::string path = sdk::JoinPath(dir_, kMetaFile);
+  STRATA_ASSIGN_OR_RETURN(std::string file, fs_.ReadAll(path));
+  STRATA_ASSIGN_OR_RETURN(meta_, DecodeMeta(file, path));
   return Status::Ok();
 }
 

@@ -42,6 +42,14 @@ class Collection {
   Status Update(const qdrant::UpdateCollection& req);
   Status CreateFieldIndex(const qdrant::CreateFieldIndexCollection& req);
   Status DeleteFieldIndex(const std::string& field);
+  // The collection.meta file's bytes (configuration and payload schema), as saved.
+  std::string EncodeMeta() const;
+  // Decodes and checks collection.meta bytes; errors name `what`.
+  static Result<qdrant::CollectionInfo> DecodeMeta(const std::string& file,
+                                                   const std::string& what);
+  static constexpr const char* kMetaFileName = "collection.meta";
+  static constexpr const char* kShardDirName = "0";
+
   // Deleted (its directory renamed away): nothing writes under the old path any more (see
   // LocalShard::Drop); metadata changes are refused.
   void Drop();
@@ -50,6 +58,7 @@ class Collection {
   Collection(FileSystem fs, std::string dir, std::string name)
       : fs_(fs), dir_(std::move(dir)), name_(std::move(name)) {}
   Status SaveMeta() const;  // requires mu_
+  std::string EncodeMetaLocked() const;
   Status LoadMeta();
   // Hands the payload schema to the shard's payload indexes (requires mu_ or construction).
   void ApplyFieldIndexes();

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "collection/snapshots.h"
 #include "common/crc32c.h"
 #include "common/logging.h"
 
@@ -21,6 +22,11 @@ Status NotFoundCollection(const std::string& name) {
 }
 
 }  // namespace
+
+Toc::Toc(FileSystem fs, ShardOptions options) : fs_(fs), options_(std::move(options)) {}
+Toc::~Toc() = default;
+
+void Toc::SetSnapshotStore(std::unique_ptr<SnapshotStore> store) { snapshots_ = std::move(store); }
 
 std::string Toc::Dir(const std::string& name) const { return sdk::JoinPath(kRoot, name); }
 
@@ -100,25 +106,37 @@ Status Toc::Create(const qdrant::CreateCollection& req) {
   return Status::Ok();
 }
 
+Result<std::shared_ptr<Collection>> Toc::RetireLocked(const std::string& name, std::string* tomb) {
+  *tomb = Dir(kDeleted + name + "-" + std::to_string(++delete_counter_));
+  STRATA_RETURN_IF_ERROR(fs_.Rename(Dir(name), *tomb));
+  STRATA_RETURN_IF_ERROR(fs_.SyncDir(kRoot));
+  std::shared_ptr<Collection> victim;
+  auto it = collections_.find(name);
+  if (it != collections_.end()) {
+    victim = std::move(it->second);
+    collections_.erase(it);
+    // Before anyone can create the name again: users still holding the old collection must
+    // not write into what will be the new one's directory.
+    victim->Drop();
+  }
+  quarantined_.erase(name);
+  return victim;
+}
+
+void Toc::Bury(std::shared_ptr<Collection> victim, const std::string& tomb) {
+  victim.reset();  // in-flight users may still hold it; files go when the last one lets go
+  Status s = fs_.Remove(tomb, true);
+  if (!s.ok())
+    LogWarn("toc", "could not remove " + tomb + " (removed at next start): " + s.message());
+}
+
 Result<bool> Toc::Delete(const std::string& name) {
   std::shared_ptr<Collection> victim;
   std::string tomb;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = collections_.find(name);
-    bool quarantined = quarantined_.count(name) > 0;
-    if (it == collections_.end() && !quarantined) return false;
-    tomb = Dir(kDeleted + name + "-" + std::to_string(++delete_counter_));
-    STRATA_RETURN_IF_ERROR(fs_.Rename(Dir(name), tomb));
-    STRATA_RETURN_IF_ERROR(fs_.SyncDir(kRoot));
-    if (it != collections_.end()) {
-      victim = std::move(it->second);
-      collections_.erase(it);
-      // Before anyone can create the name again: users still holding the old collection must
-      // not write into what will be the new one's directory.
-      victim->Drop();
-    }
-    quarantined_.erase(name);
+    if (!collections_.count(name) && !quarantined_.count(name)) return false;
+    STRATA_ASSIGN_OR_RETURN(victim, RetireLocked(name, &tomb));
     bool aliases_changed = false;
     for (auto a = aliases_.begin(); a != aliases_.end();) {
       if (a->second == name) {
@@ -130,11 +148,67 @@ Result<bool> Toc::Delete(const std::string& name) {
     }
     if (aliases_changed) STRATA_RETURN_IF_ERROR(SaveAliases());
   }
-  victim.reset();  // in-flight users may still hold it; files go when the last one lets go
-  Status s = fs_.Remove(tomb, true);
-  if (!s.ok())
-    LogWarn("toc", "could not remove " + tomb + " (removed at next start): " + s.message());
+  Bury(std::move(victim), tomb);
   return true;
+}
+
+Status Toc::RecoverSnapshot(const std::string& name, const File& archive, const std::string& what,
+                            const std::string& checksum) {
+  STRATA_RETURN_IF_ERROR(ValidateCollectionName(name, "collection_name"));
+  if (!checksum.empty()) {
+    STRATA_ASSIGN_OR_RETURN(std::string actual, FileSha256(archive));
+    std::string expected = checksum;
+    for (char& c : expected) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (actual != expected) {
+      return InvalidArgument("checksum: the snapshot's SHA-256 is " + actual + ", not " + checksum +
+                             "; nothing was recovered");
+    }
+  }
+  std::string staging;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (aliases_.count(name)) {
+      return AlreadyExists("an alias named `" + name + "` exists; recover under another name");
+    }
+    staging = Dir(kCreating + name + ".recovery-" + std::to_string(++delete_counter_));
+  }
+  // Checked and unpacked beside the live collection, which serves meanwhile.
+  Status unpacked = UnpackSnapshot(archive, what, fs_, staging);
+  if (!unpacked.ok()) {
+    (void)fs_.Remove(staging, true);
+    // A damaged or foreign archive is bad input, not lost data of ours.
+    if (unpacked.code() == StatusCode::kDataLoss) return InvalidArgument(unpacked.message());
+    return unpacked;
+  }
+  std::shared_ptr<Collection> victim;
+  std::string tomb;
+  Status opened;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (aliases_.count(name)) {
+      (void)fs_.Remove(staging, true);
+      return AlreadyExists("an alias named `" + name + "` exists; recover under another name");
+    }
+    if (collections_.count(name) || quarantined_.count(name)) {
+      STRATA_ASSIGN_OR_RETURN(victim, RetireLocked(name, &tomb));
+    }
+    STRATA_RETURN_IF_ERROR(fs_.Rename(staging, Dir(name)));
+    STRATA_RETURN_IF_ERROR(fs_.SyncDir(kRoot));
+    Result<std::unique_ptr<Collection>> c = Collection::Open(fs_, Dir(name), name, options_);
+    opened = c.status();
+    if (c.ok()) {
+      collections_[name] = std::shared_ptr<Collection>(std::move(c).value());
+    } else {
+      quarantined_[name] = opened.message();
+    }
+  }
+  if (victim) Bury(std::move(victim), tomb);
+  if (!opened.ok()) {
+    LogError("toc", "recovered collection " + name + " does not open: " + opened.message());
+    return opened;
+  }
+  LogInfo("toc", "collection " + name + " recovered from " + what);
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<Collection>> Toc::Find(const std::string& name) const {

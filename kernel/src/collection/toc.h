@@ -20,9 +20,16 @@
 
 namespace strata::kernel {
 
+class SnapshotStore;
+
 class Toc {
  public:
   static Result<std::unique_ptr<Toc>> Open(FileSystem fs, ShardOptions options);
+  ~Toc();
+
+  // Where collection snapshots are kept; null (the default) = snapshots are not available.
+  void SetSnapshotStore(std::unique_ptr<SnapshotStore> store);
+  SnapshotStore* snapshots() const { return snapshots_.get(); }
 
   Status Create(const qdrant::CreateCollection& req);
   // false when no such collection existed.
@@ -35,12 +42,21 @@ class Toc {
   // Applies every action or none.
   Status UpdateAliases(const qdrant::ChangeAliases& req);
   std::vector<std::pair<std::string, std::string>> Aliases() const;  // (alias, collection)
+  // Replaces (or creates) collection `name` with the one in a snapshot archive. The archive is
+  // checked (and its SHA-256 compared when `checksum` is set) and unpacked beside the live
+  // collection first, which serves until the swap; aliases to `name` stay. Errors name `what`.
+  Status RecoverSnapshot(const std::string& name, const File& archive, const std::string& what,
+                         const std::string& checksum);
   // Collections that failed to load, with the reason.
   std::map<std::string, std::string> Quarantined() const;
 
  private:
-  explicit Toc(FileSystem fs, ShardOptions options) : fs_(fs), options_(options) {}
+  Toc(FileSystem fs, ShardOptions options);
   Status SaveAliases() const;  // requires mu_
+  // Renames the collection's directory to a tomb and drops it from the table (requires mu_).
+  Result<std::shared_ptr<Collection>> RetireLocked(const std::string& name, std::string* tomb);
+  // Releases a retired collection and removes its tomb.
+  void Bury(std::shared_ptr<Collection> victim, const std::string& tomb);
   std::string Dir(const std::string& name) const;
 
   FileSystem fs_;
@@ -50,6 +66,7 @@ class Toc {
   std::map<std::string, std::string> aliases_;  // alias -> collection
   std::map<std::string, std::string> quarantined_;
   uint64_t delete_counter_ = 0;
+  std::unique_ptr<SnapshotStore> snapshots_;
 };
 
 }  // namespace strata::kernel

@@ -227,6 +227,10 @@ Result<ServerSettings> ReadServerSettings(const Config& c) {
   ServerSettings s;
   s.storage_path = c.GetString("storage.storage_path");
   if (s.storage_path.empty()) return InvalidArgument("storage.storage_path: must not be empty");
+  s.snapshots_path = c.GetString("storage.snapshots_path");
+  if (s.snapshots_path.empty()) {
+    return InvalidArgument("storage.snapshots_path: must not be empty");
+  }
   s.storage_backend = c.GetString("storage.backend");
   if (s.storage_backend.empty()) return InvalidArgument("storage.backend: must not be empty");
   s.host = c.GetString("service.host");

@@ -46,6 +46,7 @@ class Config {
 // The typed, validated settings the kernel itself uses.
 struct ServerSettings {
   std::string storage_path;
+  std::string snapshots_path;   // collection snapshots (same storage backend)
   std::string storage_backend;  // "posix" (built in) or a storage plugin's name
   std::string host;
   int http_port = 6333;

@@ -3,8 +3,10 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
+#include "collection/snapshots.h"
 #include "collection/toc.h"
 #include "common/logging.h"
 #include "plugin/abi_check.h"
@@ -121,6 +123,25 @@ int RunServer(const ServerOptions& options) {
     storage->unlock(fs, lock);
     storage->close_fs(fs);
     return 1;
+  }
+  // Snapshots: their own directory, through the same backend.
+  std::unique_ptr<OwnedFs> snapshots_fs;
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(settings->snapshots_path, ec);
+    Result<std::unique_ptr<OwnedFs>> sfs = OwnedFs::Open(storage, settings->snapshots_path);
+    Result<std::unique_ptr<SnapshotStore>> store =
+        sfs.ok() ? SnapshotStore::Open(
+                       (*sfs)->view(),
+                       std::filesystem::absolute(settings->snapshots_path, ec).lexically_normal())
+                 : Result<std::unique_ptr<SnapshotStore>>(sfs.status());
+    if (store.ok()) {
+      snapshots_fs = std::move(sfs).value();
+      (*toc)->SetSnapshotStore(std::move(store).value());
+    } else {
+      LogWarn(kTarget, "snapshots are not available: storage.snapshots_path " +
+                           settings->snapshots_path + ": " + store.status().message());
+    }
   }
   service.set_toc(toc->get());
   LogInfo(kTarget, std::to_string((*toc)->List().size()) + " collection(s) loaded; WAL sync " +

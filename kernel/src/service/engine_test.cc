@@ -11,12 +11,14 @@
 #include <random>
 #include <set>
 
+#include "collection/snapshots.h"
 #include "collection/toc.h"
 #include "collections.pb.h"
 #include "points.pb.h"
 #include "service/kernel_service.h"
 #include "storage/posix_fs.h"
 #include "strata/abi/strata_methods.h"
+#include "strata_internal.pb.h"
 
 namespace strata::kernel {
 namespace {
@@ -40,6 +42,13 @@ class EngineTest : public ::testing::Test {
     Result<std::unique_ptr<Toc>> t = Toc::Open(fs_->view(), ShardOptions{});
     ASSERT_TRUE(t.ok()) << t.status().ToString();
     toc_ = std::move(t).value();
+    snapshots_dir_ = root_ + "/snapshots";
+    std::filesystem::create_directories(snapshots_dir_);
+    snap_fs_ = *OwnedFs::Open(PosixStorageVtable(), snapshots_dir_);
+    Result<std::unique_ptr<SnapshotStore>> store =
+        SnapshotStore::Open(snap_fs_->view(), snapshots_dir_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    toc_->SetSnapshotStore(std::move(store).value());
     service_ = std::make_unique<KernelService>(ServiceInfo{"t", "1.19.0", ""}, toc_.get());
   }
 
@@ -109,7 +118,9 @@ class EngineTest : public ::testing::Test {
   }
 
   std::string root_;
+  std::string snapshots_dir_;
   std::unique_ptr<OwnedFs> fs_;
+  std::unique_ptr<OwnedFs> snap_fs_;
   std::unique_ptr<Toc> toc_;
   std::unique_ptr<KernelService> service_;
 };
@@ -771,6 +782,295 @@ TEST_F(EngineTest, FacetCountsDistinctValuesPerPointMostFrequentFirst) {
   req.set_collection_name("missing");
   EXPECT_EQ(Call<qdrant::FacetResponse>(STRATA_METHOD_Points_Facet, req).status().code(),
             StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace strata::kernel
+
+namespace strata::kernel {
+namespace {
+
+class SnapshotTest : public EngineTest {
+ protected:
+  // Every point (id, payload, vectors) in id order, as bytes to compare states with.
+  std::string State(const std::string& coll) {
+    qdrant::ScrollPoints req;
+    req.set_collection_name(coll);
+    req.set_limit(100000);
+    req.mutable_with_payload()->set_enable(true);
+    req.mutable_with_vectors()->set_enable(true);
+    auto r = Call<qdrant::ScrollResponse>(STRATA_METHOD_Points_Scroll, req);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::string out;
+    if (!r.ok()) return out;
+    for (const auto& p : r->result()) {
+      std::string one;
+      p.id().SerializeToString(&one);
+      out += one;
+      // Map order in a serialized payload is not fixed: go key by key.
+      std::map<std::string, std::string> payload;
+      for (const auto& [k, v] : p.payload()) v.SerializeToString(&payload[k]);
+      for (const auto& [k, v] : payload) out += k + "=" + v + ";";
+      p.vectors().SerializeToString(&one);
+      out += one + "|";
+    }
+    return out;
+  }
+  Result<qdrant::SnapshotDescription> CreateSnapshot(const std::string& coll) {
+    qdrant::CreateSnapshotRequest req;
+    req.set_collection_name(coll);
+    STRATA_ASSIGN_OR_RETURN(
+        auto r, Call<qdrant::CreateSnapshotResponse>(STRATA_METHOD_Snapshots_Create, req));
+    return r.snapshot_description();
+  }
+  Status Recover(const std::string& coll, const std::string& location,
+                 const std::string& checksum = "") {
+    strata::SnapshotRecoverRequest req;
+    req.set_collection_name(coll);
+    req.set_location(location);
+    req.set_checksum(checksum);
+    return Call<strata::SnapshotRecoverResponse>(STRATA_METHOD_Strata_SnapshotRecover, req)
+        .status();
+  }
+  std::string PathOf(const std::string& coll, const std::string& name) {
+    return snapshots_dir_ + "/" + coll + "/" + name;
+  }
+  static std::string Shell(const std::string& cmd) {
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while (p != nullptr && (n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    if (p != nullptr) pclose(p);
+    return out;
+  }
+};
+
+TEST_F(SnapshotTest, ASnapshotRestoresExactlyTheStateItWasTakenAt) {
+  CreateCollection("src", 3, qdrant::Euclid);
+  std::vector<qdrant::PointStruct> pts;
+  for (int i = 0; i < 300; ++i) pts.push_back(Point(i, {0.5f * i, 1.f, -2.f * i}, i % 7));
+  ASSERT_TRUE(Upsert("src", pts).ok());
+  qdrant::CreateFieldIndexCollection index;
+  index.set_collection_name("src");
+  index.set_field_name("group");
+  index.set_field_type(qdrant::FieldTypeInteger);
+  ASSERT_TRUE(
+      Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_CreateFieldIndex, index).ok());
+  const std::string before = State("src");
+  Result<qdrant::SnapshotDescription> d = CreateSnapshot("src");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->name().rfind("src-", 0), 0u) << d->name();
+  EXPECT_NE(d->name().find(".snapshot"), std::string::npos);
+  const std::string file = PathOf("src", d->name());
+  ASSERT_TRUE(std::filesystem::exists(file));
+  EXPECT_EQ(static_cast<uint64_t>(d->size()), std::filesystem::file_size(file));
+  // The checksum is the file's SHA-256 (checked with coreutils), and tar reads the archive.
+  EXPECT_EQ(Shell("sha256sum '" + file + "' | cut -d' ' -f1"), d->checksum() + "\n");
+  EXPECT_EQ(Shell("tar tf '" + file + "'"), "snapshot.meta\ncollection.meta\n0/segment.snap\n");
+
+  // Listed with the same description.
+  qdrant::ListSnapshotsRequest list;
+  list.set_collection_name("src");
+  auto listed = Call<qdrant::ListSnapshotsResponse>(STRATA_METHOD_Snapshots_List, list);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->snapshot_descriptions_size(), 1);
+  EXPECT_EQ(listed->snapshot_descriptions(0).name(), d->name());
+  EXPECT_EQ(listed->snapshot_descriptions(0).checksum(), d->checksum());
+  EXPECT_EQ(listed->snapshot_descriptions(0).size(), d->size());
+  EXPECT_EQ(listed->snapshot_descriptions(0).creation_time().seconds(),
+            d->creation_time().seconds());
+
+  // Change everything, then recover: the snapshot's state comes back, index and alias too.
+  qdrant::ChangeAliases aliases;
+  auto* ca = aliases.add_actions()->mutable_create_alias();
+  ca->set_collection_name("src");
+  ca->set_alias_name("live");
+  ASSERT_TRUE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_UpdateAliases, aliases)
+          .ok());
+  qdrant::DeletePoints del;
+  del.set_collection_name("src");
+  del.set_wait(true);
+  for (int i = 0; i < 100; ++i) del.mutable_points()->mutable_points()->add_ids()->set_num(i);
+  ASSERT_TRUE(Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Delete, del).ok());
+  ASSERT_TRUE(Upsert("src", {Point(1000, {1, 1, 1}, 1), Point(150, {9, 9, 9}, 99)}).ok());
+  ASSERT_NE(State("src"), before);
+  ASSERT_TRUE(Recover("src", "file://" + file, d->checksum()).ok());
+  EXPECT_EQ(State("src"), before);
+  EXPECT_EQ(Count("live"), 300u) << "the alias still names the recovered collection";
+  qdrant::Filter g3;
+  auto* m = g3.add_must()->mutable_field();
+  m->set_key("group");
+  m->mutable_match()->set_integer(3);
+  EXPECT_EQ(Count("src", &g3), 43u);
+  qdrant::GetCollectionInfoRequest info;
+  info.set_collection_name("src");
+  auto ci = Call<qdrant::GetCollectionInfoResponse>(STRATA_METHOD_Collections_Get, info);
+  ASSERT_TRUE(ci.ok());
+  EXPECT_EQ(ci->result().payload_schema().at("group").points(), 300u);
+
+  // Writes after the recovery number after the snapshot's: an overwrite of a restored point wins
+  // over its restored version, also after a restart from the WAL alone.
+  ASSERT_TRUE(Upsert("src", {Point(5, {7, 7, 7}, 42)}).ok());
+  toc_.reset();
+  Reopen();
+  qdrant::Filter g42;
+  auto* m42 = g42.add_must()->mutable_field();
+  m42->set_key("group");
+  m42->mutable_match()->set_integer(42);
+  EXPECT_EQ(Count("src", &g42), 1u);
+  EXPECT_EQ(Count("src"), 300u);
+
+  // The same archive recovers into a new name; the source stays as it is.
+  ASSERT_TRUE(Recover("copy", "file://" + file).ok());
+  EXPECT_EQ(State("copy"), before);
+  EXPECT_EQ(Count("src", &g42), 1u);
+}
+
+TEST_F(SnapshotTest, BadSnapshotsAndLocationsAreRefusedAndChangeNothing) {
+  CreateCollection("c", 3, qdrant::Dot);
+  ASSERT_TRUE(Upsert("c", {Point(1, {1, 2, 3}, 1), Point(2, {3, 2, 1}, 2)}).ok());
+  Result<qdrant::SnapshotDescription> d = CreateSnapshot("c");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const std::string file = PathOf("c", d->name());
+  ASSERT_TRUE(Upsert("c", {Point(3, {0, 0, 1}, 3)}).ok());
+  const std::string state = State("c");
+
+  // Wrong checksum.
+  Status s = Recover("c", "file://" + file, std::string(64, 'a'));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("checksum"), std::string::npos) << s.message();
+  // Outside the snapshots directory (also through ..), missing, not a file URI.
+  const std::string outside = root_ + "/elsewhere.snapshot";
+  std::filesystem::copy_file(file, outside);
+  s = Recover("c", "file://" + outside);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("outside the snapshots directory"), std::string::npos);
+  s = Recover("c", "file://" + snapshots_dir_ + "/../elsewhere.snapshot");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_EQ(Recover("c", "file://" + snapshots_dir_ + "/c/none.snapshot").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(Recover("c", "ftp://host/x").code(), StatusCode::kInvalidArgument);
+  // Damaged archives: a flipped byte inside the point records, a truncated file, not a tar.
+  const std::string damaged = PathOf("c", "damaged.snapshot");
+  std::filesystem::copy_file(file, damaged);
+  {
+    // Point 2's payload string "p2", inside its record in the segment image.
+    std::string bytes = Shell("cat '" + damaged + "'");
+    const size_t at = bytes.find("p2");
+    ASSERT_NE(at, std::string::npos);
+    std::FILE* f = std::fopen(damaged.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, static_cast<long>(at), SEEK_SET);
+    std::fputc('q', f);
+    std::fclose(f);
+  }
+  s = Recover("c", "file://" + damaged);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("corrupt point record"), std::string::npos) << s.message();
+  const std::string truncated = PathOf("c", "truncated.snapshot");
+  std::filesystem::copy_file(file, truncated);
+  std::filesystem::resize_file(truncated, std::filesystem::file_size(file) / 2);
+  EXPECT_EQ(Recover("c", "file://" + truncated).code(), StatusCode::kInvalidArgument);
+  const std::string junk = PathOf("c", "junk.snapshot");
+  {
+    std::FILE* f = std::fopen(junk.c_str(), "wb");
+    std::fputs("not a tar", f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(Recover("c", "file://" + junk).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(State("c"), state) << "a refused recovery changes nothing";
+  EXPECT_FALSE(toc_->Exists("c2"));
+  EXPECT_EQ(Recover("c2", "file://" + junk).code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(toc_->Exists("c2")) << "nothing half-created";
+
+  // Names that are paths are refused; deleting works once.
+  qdrant::DeleteSnapshotRequest del;
+  del.set_collection_name("c");
+  del.set_snapshot_name("../c/" + d->name());
+  EXPECT_EQ(
+      Call<qdrant::DeleteSnapshotResponse>(STRATA_METHOD_Snapshots_Delete, del).status().code(),
+      StatusCode::kInvalidArgument);
+  del.set_snapshot_name(d->name());
+  EXPECT_TRUE(Call<qdrant::DeleteSnapshotResponse>(STRATA_METHOD_Snapshots_Delete, del).ok());
+  EXPECT_FALSE(std::filesystem::exists(file));
+  EXPECT_FALSE(std::filesystem::exists(file + ".checksum"));
+  EXPECT_EQ(
+      Call<qdrant::DeleteSnapshotResponse>(STRATA_METHOD_Snapshots_Delete, del).status().code(),
+      StatusCode::kNotFound);
+  // Unknown collection, read-only keys.
+  EXPECT_EQ(CreateSnapshot("nope").status().code(), StatusCode::kNotFound);
+  qdrant::CreateSnapshotRequest ro;
+  ro.set_collection_name("c");
+  EXPECT_EQ(Call<qdrant::CreateSnapshotResponse>(STRATA_METHOD_Snapshots_Create, ro,
+                                                 STRATA_ACCESS_READ_ONLY)
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+}
+
+TEST_F(SnapshotTest, AnUploadInPiecesRecoversAndIsRemovedAfterwards) {
+  CreateCollection("up", 3, qdrant::Cosine);
+  std::vector<qdrant::PointStruct> pts;
+  for (int i = 0; i < 64; ++i) pts.push_back(Point(i, {1.f + i, 2.f, 3.f}, i % 3));
+  ASSERT_TRUE(Upsert("up", pts).ok());
+  const std::string state = State("up");
+  Result<qdrant::SnapshotDescription> d = CreateSnapshot("up");
+  ASSERT_TRUE(d.ok());
+  // Download it through the read method, in pieces.
+  std::string bytes;
+  for (uint64_t total = 1; bytes.size() < total;) {
+    strata::SnapshotReadRequest rd;
+    rd.set_collection_name("up");
+    rd.set_snapshot_name(d->name());
+    rd.set_offset(bytes.size());
+    rd.set_max_bytes(1000);
+    auto r = Call<strata::SnapshotReadResponse>(STRATA_METHOD_Strata_SnapshotRead, rd);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_LE(r->data().size(), 1000u);
+    bytes += r->data();
+    total = r->total_size();
+    ASSERT_FALSE(r->data().empty());
+  }
+  EXPECT_EQ(bytes.size(), static_cast<size_t>(d->size()));
+  // Upload into another collection, out of order first (refused), then in order.
+  auto upload = [&](uint64_t off, size_t n) {
+    strata::SnapshotUploadRequest up;
+    up.set_collection_name("restored");
+    up.set_upload_id("u-1");
+    up.set_offset(off);
+    up.set_data(bytes.substr(off, n));
+    return Call<strata::SnapshotUploadResponse>(STRATA_METHOD_Strata_SnapshotUpload, up).status();
+  };
+  ASSERT_TRUE(upload(0, 700).ok());
+  EXPECT_EQ(upload(1400, 700).code(), StatusCode::kInvalidArgument);
+  for (uint64_t off = 700; off < bytes.size(); off += 700) ASSERT_TRUE(upload(off, 700).ok());
+  strata::SnapshotRecoverRequest rec;
+  rec.set_collection_name("restored");
+  rec.set_upload_id("u-1");
+  rec.set_checksum(d->checksum());
+  rec.set_priority("snapshot");
+  auto r = Call<strata::SnapshotRecoverResponse>(STRATA_METHOD_Strata_SnapshotRecover, rec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(State("restored"), state);
+  EXPECT_FALSE(std::filesystem::exists(snapshots_dir_ + "/restored/.upload-u-1"));
+  // The upload is gone: recovering from it again is NOT_FOUND; bad ids and priorities refused.
+  EXPECT_EQ(Call<strata::SnapshotRecoverResponse>(STRATA_METHOD_Strata_SnapshotRecover, rec)
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+  rec.set_upload_id("../x");
+  EXPECT_EQ(Call<strata::SnapshotRecoverResponse>(STRATA_METHOD_Strata_SnapshotRecover, rec)
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  rec.set_upload_id("u-1");
+  rec.set_priority("first");
+  EXPECT_EQ(Call<strata::SnapshotRecoverResponse>(STRATA_METHOD_Strata_SnapshotRecover, rec)
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -8,12 +8,14 @@
 #include <map>
 #include <memory>
 
+#include "collection/snapshots.h"
 #include "collection/toc.h"
 #include "points.pb.h"
 #include "qdrant.pb.h"
 #include "shard/points_convert.h"
 #include "strata/abi/strata_methods.h"
 #include "strata/sdk/params.hpp"
+#include "strata_internal.pb.h"
 
 namespace strata::kernel {
 
@@ -23,6 +25,7 @@ std::string MethodName(uint32_t method) {
   case id:                                                   \
     return #service "/" #rpc;
     STRATA_METHOD_LIST(STRATA_METHOD_NAME_CASE)
+    STRATA_INTERNAL_METHOD_LIST(STRATA_METHOD_NAME_CASE)
 #undef STRATA_METHOD_NAME_CASE
     default:
       return "";
@@ -59,6 +62,8 @@ bool IsWrite(uint32_t method) {
     case STRATA_METHOD_Snapshots_Delete:
     case STRATA_METHOD_Snapshots_CreateFull:
     case STRATA_METHOD_Snapshots_DeleteFull:
+    case STRATA_METHOD_Strata_SnapshotUpload:
+    case STRATA_METHOD_Strata_SnapshotRecover:
       return true;
     default:
       return false;
@@ -889,7 +894,96 @@ Status RunSearch(Toc& toc, const qdrant::SearchPoints& r, std::vector<qdrant::Sc
   return Status::Ok();
 }
 
+Result<SnapshotStore*> Snapshots(const Toc& toc) {
+  if (toc.snapshots() == nullptr) {
+    return Unavailable("snapshots are not available: no snapshots directory is open");
+  }
+  return toc.snapshots();
+}
+
+void DispatchSnapshots(Toc& toc, Exchange& ex) {
+  switch (ex.method()) {
+    case STRATA_METHOD_Snapshots_Create:
+      return Handle<qdrant::CreateSnapshotRequest, qdrant::CreateSnapshotResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            STRATA_ASSIGN_OR_RETURN(*resp->mutable_snapshot_description(), store->Create(*c));
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Snapshots_List:
+      return Handle<qdrant::ListSnapshotsRequest, qdrant::ListSnapshotsResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            STRATA_ASSIGN_OR_RETURN(auto list, store->List(c->name()));
+            for (auto& d : list) *resp->add_snapshot_descriptions() = std::move(d);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Snapshots_Delete:
+      return Handle<qdrant::DeleteSnapshotRequest, qdrant::DeleteSnapshotResponse>(
+          ex, [&](const auto& r, auto*) {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            return store->Delete(c->name(), r.snapshot_name());
+          });
+    case STRATA_METHOD_Strata_SnapshotRead:
+      return Handle<strata::SnapshotReadRequest, strata::SnapshotReadResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            if (r.max_bytes() > (16u << 20)) {
+              return InvalidArgument("max_bytes: at most 16 MiB per read");
+            }
+            uint64_t total = 0;
+            STRATA_ASSIGN_OR_RETURN(
+                *resp->mutable_data(),
+                store->Read(c->name(), r.snapshot_name(), r.offset(),
+                            r.max_bytes() == 0 ? 1u << 20 : r.max_bytes(), &total));
+            resp->set_total_size(total);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Strata_SnapshotUpload:
+      return Handle<strata::SnapshotUploadRequest, strata::SnapshotUploadResponse>(
+          ex, [&](const auto& r, auto*) {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            STRATA_RETURN_IF_ERROR(ValidateCollectionName(r.collection_name(), "collection_name"));
+            return store->WriteUpload(r.collection_name(), r.upload_id(), r.offset(), r.data());
+          });
+    case STRATA_METHOD_Strata_SnapshotRecover:
+      return Handle<strata::SnapshotRecoverRequest, strata::SnapshotRecoverResponse>(
+          ex, [&](const auto& r, auto*) -> Status {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            STRATA_RETURN_IF_ERROR(ValidateCollectionName(r.collection_name(), "collection_name"));
+            const std::string& p = r.priority();
+            if (!p.empty() && p != "no_sync" && p != "snapshot" && p != "replica") {
+              return InvalidArgument("priority: must be no_sync, snapshot or replica, got '" + p +
+                                     "'");
+            }
+            std::string what;
+            if (r.has_upload_id()) {
+              Result<std::unique_ptr<File>> f =
+                  store->OpenUpload(r.collection_name(), r.upload_id(), &what);
+              if (!f.ok()) return f.status();
+              Status s = toc.RecoverSnapshot(r.collection_name(), **f, what, r.checksum());
+              f->reset();
+              (void)store->RemoveUpload(r.collection_name(), r.upload_id());
+              return s;
+            }
+            if (!r.has_location()) return InvalidArgument("location: required");
+            STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
+                                    store->OpenLocation(r.location(), &what));
+            return toc.RecoverSnapshot(r.collection_name(), *f, what, r.checksum());
+          });
+    default:
+      ex.Fail(Unimplemented("qdrant." + MethodName(ex.method()) +
+                            ": full-storage snapshots are not implemented yet; snapshot each "
+                            "collection instead"));
+  }
+}
+
 void Dispatch(Toc& toc, Exchange& ex) {
+  if (ex.method() >= STRATA_METHOD_Snapshots_Create) return DispatchSnapshots(toc, ex);
   switch (ex.method()) {
     // ---- Collections ----
     case STRATA_METHOD_Collections_Create:

@@ -24,7 +24,7 @@ uint64_t NewLayoutId() {
 constexpr char kSnapMagic[8] = {'S', 'T', 'R', 'S', 'N', 'A', 'P', '1'};
 constexpr char kSnapEnd[8] = {'S', 'T', 'R', 'S', 'N', 'E', 'N', 'D'};
 constexpr uint32_t kSnapVersion = 2;  // 1 is still read (offsets not kept)
-constexpr const char* kSnapFile = "segment.snap";
+constexpr const char* kSnapFile = LocalShard::kImageFileName;
 
 template <class Msg>
 Result<Msg> Parse(std::string_view bytes) {
@@ -94,6 +94,11 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
         return Status::Ok();
       });
   STRATA_RETURN_IF_ERROR(replay.WithContext(shard->dir_));
+  if (shard->wal_->first_seq() == 0 && shard->wal_->last_seq() < shard->snapshot_seq_) {
+    // An empty WAL behind the snapshot (a shard restored from a collection snapshot): new
+    // records must number after the snapshot, or their versions would lose to its points'.
+    STRATA_RETURN_IF_ERROR(shard->wal_->SkipTo(shard->snapshot_seq_ + 1));
+  }
   if (shard->wal_->last_seq() > shard->applied_seq_) shard->applied_seq_ = shard->wal_->last_seq();
   if (options.index != nullptr && options.indexing_threshold_kb > 0) {
     for (const VectorSpec& spec : shard->specs_) {
@@ -832,6 +837,58 @@ Status LocalShard::Snapshot() {
   return SnapshotLocked();
 }
 
+Result<uint64_t> LocalShard::WriteImageLocked(File& f, uint64_t at, uint64_t seq) const {
+  std::string buf(kSnapMagic, 8);
+  AppendLe<uint32_t>(&buf, kSnapVersion);
+  AppendLe<uint32_t>(&buf, 0);
+  AppendLe<uint64_t>(&buf, seq);
+  AppendLe<uint64_t>(&buf, segment_->live_count());
+  AppendLe<uint64_t>(&buf, segment_->offset_count());
+  AppendLe<uint64_t>(&buf, layout_id_);
+  uint64_t written = 0;
+  for (uint32_t i = 0; i < segment_->offset_count(); ++i) {
+    if (!segment_->IsLive(i)) continue;
+    qdrant::RetrievedPoint p;
+    segment_->IdAt(i).ToProto(p.mutable_id());
+    *p.mutable_payload() = segment_->PayloadAt(i);
+    for (const VectorSpec& spec : specs_) {
+      const float* v = segment_->VectorAt(spec.name, i);
+      if (v == nullptr) continue;
+      auto& out = (*p.mutable_vectors()->mutable_vectors()->mutable_vectors())[spec.name];
+      out.mutable_dense()->mutable_data()->Add(v, v + spec.dim);
+    }
+    for (const SparseSpec& spec : options_.sparse) {
+      const SparseVector* v = segment_->SparseAt(spec.name, i);
+      if (v == nullptr) continue;
+      auto* out =
+          (*p.mutable_vectors()->mutable_vectors()->mutable_vectors())[spec.name].mutable_sparse();
+      out->mutable_indices()->Add(v->indices.begin(), v->indices.end());
+      out->mutable_values()->Add(v->values.begin(), v->values.end());
+    }
+    std::string body;
+    AppendLe<uint32_t>(&body, i);
+    AppendLe<uint64_t>(&body, segment_->VersionAt(i));
+    p.AppendToString(&body);
+    AppendLe<uint32_t>(&buf, static_cast<uint32_t>(body.size()));
+    AppendLe<uint32_t>(&buf, Crc32c(body.data(), body.size()));
+    buf += body;
+    if (buf.size() > (4u << 20)) {
+      STRATA_RETURN_IF_ERROR(f.WriteAt(at + written, buf.data(), buf.size()));
+      written += buf.size();
+      buf.clear();
+    }
+  }
+  buf.append(kSnapEnd, 8);
+  AppendLe<uint64_t>(&buf, segment_->live_count());
+  STRATA_RETURN_IF_ERROR(f.WriteAt(at + written, buf.data(), buf.size()));
+  return written + buf.size();
+}
+
+Result<uint64_t> LocalShard::WriteImage(File& f, uint64_t at) const {
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  return WriteImageLocked(f, at, applied_seq_);
+}
+
 Status LocalShard::SnapshotLocked() {
   const std::string path = sdk::JoinPath(dir_, kSnapFile);
   const std::string tmp = path + sdk::kAtomicTempSuffix;
@@ -842,51 +899,7 @@ Status LocalShard::SnapshotLocked() {
     STRATA_ASSIGN_OR_RETURN(
         std::unique_ptr<File> f,
         fs_.Open(tmp, STRATA_OPEN_WRITE | STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
-    std::string buf(kSnapMagic, 8);
-    AppendLe<uint32_t>(&buf, kSnapVersion);
-    AppendLe<uint32_t>(&buf, 0);
-    AppendLe<uint64_t>(&buf, seq);
-    AppendLe<uint64_t>(&buf, segment_->live_count());
-    AppendLe<uint64_t>(&buf, segment_->offset_count());
-    AppendLe<uint64_t>(&buf, layout_id_);
-    uint64_t written = 0;
-    qdrant::WithVectorsSelector all;
-    all.set_enable(true);
-    for (uint32_t i = 0; i < segment_->offset_count(); ++i) {
-      if (!segment_->IsLive(i)) continue;
-      qdrant::RetrievedPoint p;
-      segment_->IdAt(i).ToProto(p.mutable_id());
-      *p.mutable_payload() = segment_->PayloadAt(i);
-      for (const VectorSpec& spec : specs_) {
-        const float* v = segment_->VectorAt(spec.name, i);
-        if (v == nullptr) continue;
-        auto& out = (*p.mutable_vectors()->mutable_vectors()->mutable_vectors())[spec.name];
-        out.mutable_dense()->mutable_data()->Add(v, v + spec.dim);
-      }
-      for (const SparseSpec& spec : options_.sparse) {
-        const SparseVector* v = segment_->SparseAt(spec.name, i);
-        if (v == nullptr) continue;
-        auto* out = (*p.mutable_vectors()->mutable_vectors()->mutable_vectors())[spec.name]
-                        .mutable_sparse();
-        out->mutable_indices()->Add(v->indices.begin(), v->indices.end());
-        out->mutable_values()->Add(v->values.begin(), v->values.end());
-      }
-      std::string body;
-      AppendLe<uint32_t>(&body, i);
-      AppendLe<uint64_t>(&body, segment_->VersionAt(i));
-      p.AppendToString(&body);
-      AppendLe<uint32_t>(&buf, static_cast<uint32_t>(body.size()));
-      AppendLe<uint32_t>(&buf, Crc32c(body.data(), body.size()));
-      buf += body;
-      if (buf.size() > (4u << 20)) {
-        STRATA_RETURN_IF_ERROR(f->WriteAt(written, buf.data(), buf.size()));
-        written += buf.size();
-        buf.clear();
-      }
-    }
-    buf.append(kSnapEnd, 8);
-    AppendLe<uint64_t>(&buf, segment_->live_count());
-    STRATA_RETURN_IF_ERROR(f->WriteAt(written, buf.data(), buf.size()));
+    STRATA_RETURN_IF_ERROR(WriteImageLocked(*f, 0, seq).status());
     STRATA_RETURN_IF_ERROR(f->Sync(false));
   }
   STRATA_RETURN_IF_ERROR(fs_.Rename(tmp, path));
@@ -894,6 +907,69 @@ Status LocalShard::SnapshotLocked() {
   snapshot_seq_ = seq;
   layout_on_disk_ = true;  // recovery now reproduces these offsets
   return wal_->TruncatePrefix(seq + 1);
+}
+
+namespace {
+
+// Sequential reads of a byte range of a file, a megabyte at a time.
+class RangeReader {
+ public:
+  RangeReader(const File& f, uint64_t at, uint64_t size) : f_(f), pos_(at), end_(at + size) {}
+  // Points *out at the next n bytes (valid until the next call); false past the range's end.
+  Result<bool> Next(size_t n, const char** out) {
+    if (n > end_ - pos_) return false;
+    if (buf_.size() - used_ < n) {
+      buf_.erase(0, used_);
+      used_ = 0;
+      const uint64_t want =
+          std::min<uint64_t>(end_ - pos_ - buf_.size(), std::max<uint64_t>(n, 1u << 20));
+      const size_t have = buf_.size();
+      buf_.resize(have + want);
+      STRATA_RETURN_IF_ERROR(f_.ReadExact(pos_ + have, &buf_[have], want));
+    }
+    *out = buf_.data() + used_;
+    used_ += n;
+    pos_ += n;
+    return true;
+  }
+
+ private:
+  const File& f_;
+  uint64_t pos_, end_;
+  std::string buf_;  // bytes [pos_ - used_, pos_ - used_ + buf_.size()) of the file
+  size_t used_ = 0;
+};
+
+}  // namespace
+
+Status LocalShard::VerifyImage(const File& f, uint64_t at, uint64_t size, const std::string& what) {
+  RangeReader in(f, at, size);
+  const char* p = nullptr;
+  STRATA_ASSIGN_OR_RETURN(bool ok, in.Next(48, &p));
+  if (!ok || std::memcmp(p, kSnapMagic, 8) != 0) {
+    return DataLoss(what + ": not a segment image (bad magic or too short)");
+  }
+  const uint32_t version = LoadLe<uint32_t>(p + 8);
+  if (version != kSnapVersion) {
+    return FailedPrecondition(what + ": segment image version " + std::to_string(version) +
+                              " is not supported here (this build restores version 2)");
+  }
+  const uint64_t count = LoadLe<uint64_t>(p + 24);
+  for (uint64_t n = 0; n < count; ++n) {
+    STRATA_ASSIGN_OR_RETURN(ok, in.Next(8, &p));
+    if (!ok) return DataLoss(what + ": truncated at point " + std::to_string(n));
+    const uint32_t len = LoadLe<uint32_t>(p);
+    const uint32_t crc = LoadLe<uint32_t>(p + 4);
+    STRATA_ASSIGN_OR_RETURN(ok, in.Next(len, &p));
+    if (!ok || len < 12 || crc != Crc32c(p, len)) {
+      return DataLoss(what + ": corrupt point record " + std::to_string(n));
+    }
+  }
+  STRATA_ASSIGN_OR_RETURN(ok, in.Next(16, &p));
+  if (!ok || std::memcmp(p, kSnapEnd, 8) != 0 || LoadLe<uint64_t>(p + 8) != count) {
+    return DataLoss(what + ": bad segment image footer");
+  }
+  return Status::Ok();
 }
 
 Status LocalShard::LoadSnapshot(uint64_t* applied_seq) {

@@ -119,6 +119,14 @@ class LocalShard {
   uint64_t PointsIndexed(const std::string& field) const;
 
   Status Snapshot();
+  // The file in the shard's directory that holds the segment image.
+  static constexpr const char* kImageFileName = "segment.snap";
+  // Writes the segment's image (snapshot_format.md) at offset `at` of f: every applied write
+  // is in it; writes wait for the time it takes (searches go on). Returns the bytes written.
+  Result<uint64_t> WriteImage(File& f, uint64_t at) const;
+  // Checks an image written by WriteImage (magic, version, every record's CRC, footer) without
+  // loading it; DATA_LOSS naming `what` otherwise.
+  static Status VerifyImage(const File& f, uint64_t at, uint64_t size, const std::string& what);
   // The collection was deleted: its directory was renamed away and the path may soon belong to
   // a new collection of the same name. Stops the optimizer and refuses every later write and
   // snapshot, so nothing touches files under the old path again (no final snapshot either).
@@ -155,6 +163,7 @@ class LocalShard {
   Result<Apply> Prepare(uint32_t method, std::string_view bytes) const;
   Status LoadSnapshot(uint64_t* applied_seq);
   Status SnapshotLocked();
+  Result<uint64_t> WriteImageLocked(File& f, uint64_t at, uint64_t seq) const;  // data_mu_
   // One built index over offsets [0, n) of one vector name; destroyed with its last user.
   struct VectorIndex {
     const strata_index_vtable* vt = nullptr;

@@ -306,6 +306,27 @@ Status Wal::TruncatePrefix(uint64_t before) {
   return Status::Ok();
 }
 
+Status Wal::SkipTo(uint64_t next) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (next <= next_seq_) return Status::Ok();
+  if (next_seq_ > first_seq_) {
+    return FailedPrecondition(dir_ + ": the WAL holds records; its numbering cannot move");
+  }
+  // Every segment is empty. They go first: a crash before the new one exists leaves an empty
+  // WAL that starts at 1 again, and the caller skips again at the next open.
+  for (const Segment& s : segments_) STRATA_RETURN_IF_ERROR(fs_.Remove(s.path, false));
+  segments_.clear();
+  active_.reset();
+  Status s = StartSegment(next);
+  if (!s.ok()) {
+    failed_ = s;
+    return s;
+  }
+  first_seq_ = next_seq_ = next;
+  durable_seq_ = next - 1;
+  return Status::Ok();
+}
+
 uint64_t Wal::first_seq() const {
   std::lock_guard<std::mutex> lock(mu_);
   return next_seq_ > first_seq_ ? first_seq_ : 0;

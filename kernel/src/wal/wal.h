@@ -59,6 +59,10 @@ class Wal {
                 const std::function<Status(uint64_t seq, std::string_view payload)>& fn) const;
   // Deletes whole segments whose records are all < before (never the last segment).
   Status TruncatePrefix(uint64_t before);
+  // For a WAL that holds no record: the next record gets sequence number `next` (a shard
+  // restored from a snapshot taken at next - 1). A no-op when numbering is already there;
+  // FAILED_PRECONDITION when records exist.
+  Status SkipTo(uint64_t next);
 
   uint64_t first_seq() const;
   uint64_t last_seq() const;

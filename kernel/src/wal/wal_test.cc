@@ -263,3 +263,31 @@ TEST_F(WalTest, RejectsEmptyAndOversizedRecords) {
 
 }  // namespace
 }  // namespace strata::kernel
+
+namespace strata::kernel {
+namespace {
+
+// A restored shard's empty WAL continues the numbering after its snapshot, across reopens.
+TEST_F(WalTest, SkipToMovesTheNumberingOfAnEmptyLogOnly) {
+  {
+    std::unique_ptr<Wal> wal = OpenWal();
+    ASSERT_TRUE(wal->SkipTo(1000).ok());
+    EXPECT_EQ(wal->last_seq(), 999u);
+    EXPECT_EQ(wal->first_seq(), 0u) << "still empty";
+    Result<uint64_t> seq = wal->AppendDurable("a");
+    ASSERT_TRUE(seq.ok());
+    EXPECT_EQ(*seq, 1000u);
+    EXPECT_EQ(wal->SkipTo(5000).code(), StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(wal->SkipTo(10).ok()) << "backwards is a no-op";
+  }
+  EXPECT_EQ(SegmentFiles().size(), 1u) << "the empty segment before the skip is gone";
+  WalRecovery rec;
+  std::unique_ptr<Wal> wal = OpenWal(&rec);
+  EXPECT_EQ(rec.first_seq, 1000u);
+  EXPECT_EQ(rec.last_seq, 1000u);
+  EXPECT_EQ(ReplayAll(*wal, 1000), std::vector<std::string>{"a"});
+  ASSERT_EQ(*wal->AppendDurable("b"), 1001u);
+}
+
+}  // namespace
+}  // namespace strata::kernel

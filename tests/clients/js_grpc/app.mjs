@@ -1,6 +1,6 @@
 // A realistic application against Strata through the official Qdrant JS gRPC client:
 // create a collection, upsert with payloads, payload index, query with filters, scroll, count,
-// delete, sparse vectors, drop the collection. Exits non-zero (with the reason) on the first wrong answer.
+// delete, sparse vectors, snapshots, drop the collection. Exits non-zero (with the reason) on the first wrong answer.
 // usage: node app.mjs <port>
 import { QdrantClient } from '@qdrant/js-client-grpc';
 
@@ -121,6 +121,26 @@ const sparseHits = await points.query({
 });
 check(sparseHits.result.length === 4 && sparseHits.result.every((p) => p.id.pointIdOptions.value % 5n === 2n),
       `a sparse query finds the 4 documents with term 2`);
+
+// Snapshots service: create, list, delete.
+const snapshots = client.api('snapshots');
+const created = await snapshots.create({ collectionName: hybrid });
+const desc = created.snapshotDescription;
+check(desc.name.startsWith(`${hybrid}-`) && desc.size > 0n && /^[0-9a-f]{64}$/.test(desc.checksum),
+      `create snapshot ${desc.name}`);
+check(desc.creationTime && desc.creationTime.seconds > 0n, 'the snapshot has a creation time');
+const listed = await snapshots.list({ collectionName: hybrid });
+check(listed.snapshotDescriptions.length === 1 && listed.snapshotDescriptions[0].name === desc.name,
+      'the snapshot is listed');
+await snapshots.delete({ collectionName: hybrid, snapshotName: desc.name });
+check((await snapshots.list({ collectionName: hybrid })).snapshotDescriptions.length === 0,
+      'the snapshot is deleted');
+try {
+  await snapshots.delete({ collectionName: hybrid, snapshotName: desc.name });
+  check(false, 'deleting it again must fail');
+} catch (e) {
+  check(String(e.message).includes('doesn\'t exist'), `deleting it again fails: ${e.message}`);
+}
 await collections.delete({ collectionName: hybrid });
 
 await collections.delete({ collectionName: name });

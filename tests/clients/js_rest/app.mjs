@@ -1,9 +1,9 @@
 // A realistic application against Strata through the official Qdrant JS REST client:
 // collection, upsert with payloads, payload index, filtered query, paginated scroll, count,
 // set and delete payload, delete by filter, aliases, hybrid dense + sparse search with RRF,
-// collection info, delete collection.
+// snapshot, change, recover from the snapshot, collection info, delete collection.
 // Exits non-zero (with the reason) on the first wrong answer.
-// usage: node app.mjs <port>
+// usage: node app.mjs <port> <the server's snapshots directory>
 import { QdrantClient } from '@qdrant/js-client-rest';
 
 const port = Number(process.argv[2]);
@@ -113,6 +113,24 @@ check(fused.points.length === 3 && fused.points[0].vector.text.indices.length ==
       'a hybrid RRF query returns fused points with their sparse vectors');
 const hinfo = await client.getCollection(hybrid);
 check(hinfo.config.params.sparse_vectors.text.modifier === 'idf', 'collection info shows the sparse vector');
+
+// Backup and restore: snapshot, change, recover the snapshot's state from its file.
+const snapshotsDir = process.argv[3];
+const snap = await client.createSnapshot(hybrid);
+check(snap.name.startsWith(`${hybrid}-`) && snap.size > 0 && /^[0-9a-f]{64}$/.test(snap.checksum),
+      `create snapshot ${snap.name}`);
+check((await client.listSnapshots(hybrid)).some((s) => s.name === snap.name), 'the snapshot is listed');
+await client.delete(hybrid, { wait: true, points: [1, 2, 3] });
+check((await client.count(hybrid)).count === 17, 'points deleted after the snapshot');
+check((await client.recoverSnapshot(hybrid, {
+  location: `file://${snapshotsDir}/${hybrid}/${snap.name}`, checksum: snap.checksum,
+})) === true, 'recover from the snapshot file');
+check((await client.count(hybrid)).count === 20, 'the recovered collection has the snapshot\'s 20 points');
+const again = await client.query(hybrid, { query: { indices: [2], values: [1] }, using: 'text', limit: 10 });
+check(JSON.stringify(again.points) === JSON.stringify(sparseHits.points),
+      'the recovered collection answers the sparse query as before');
+check((await client.deleteSnapshot(hybrid, snap.name)) === true, 'delete the snapshot');
+check((await client.listSnapshots(hybrid)).length === 0, 'no snapshot left');
 await client.deleteCollection(hybrid);
 
 check((await client.deleteCollection(name)) === true, 'delete collection');

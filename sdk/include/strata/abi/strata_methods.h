@@ -64,8 +64,22 @@
   X(305, Snapshots, DeleteFull, DeleteFullSnapshotRequest, DeleteSnapshotResponse)
 /* clang-format on */
 
+/*
+ * Strata's own methods, for what the Qdrant gRPC contract has no rpc for (the REST API's
+ * snapshot download, upload and recovery). Their messages are in package `strata`
+ * (strata_internal.proto); they are never served on gRPC. Same rules: append-only. A host older
+ * than a method answers STRATA_UNIMPLEMENTED for it.
+ */
+/* clang-format off */
+#define STRATA_INTERNAL_METHOD_LIST(X) \
+  X(1000, Strata, SnapshotRead, SnapshotReadRequest, SnapshotReadResponse) \
+  X(1001, Strata, SnapshotUpload, SnapshotUploadRequest, SnapshotUploadResponse) \
+  X(1002, Strata, SnapshotRecover, SnapshotRecoverRequest, SnapshotRecoverResponse)
+/* clang-format on */
+
 #define STRATA_METHOD_ENUM_ENTRY(id, service, rpc, req, resp) STRATA_METHOD_##service##_##rpc = id,
 enum strata_method_id { STRATA_METHOD_LIST(STRATA_METHOD_ENUM_ENTRY) STRATA_METHOD_MAX_ };
+enum strata_internal_method_id { STRATA_INTERNAL_METHOD_LIST(STRATA_METHOD_ENUM_ENTRY) };
 #undef STRATA_METHOD_ENUM_ENTRY
 
 #endif /* STRATA_ABI_STRATA_METHODS_H_ */

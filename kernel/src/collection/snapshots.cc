@@ -1,0 +1,369 @@
+#include "collection/snapshots.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <random>
+
+#include "collection/tar.h"
+#include "common/logging.h"
+#include "common/sha256.h"
+
+namespace strata::kernel {
+namespace {
+
+constexpr const char* kSuffix = ".snapshot";
+constexpr const char* kChecksumSuffix = ".checksum";
+constexpr const char* kUploadPrefix = ".upload-";
+constexpr const char* kManifest = "snapshot.meta";
+constexpr const char* kFormat = "strata-collection-snapshot";
+constexpr int kFormatVersion = 1;
+constexpr uint64_t kChunk = 4u << 20;
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A snapshot or upload name is one plain file name: never a path.
+Status ValidateFileName(const std::string& name, const std::string& field) {
+  if (name.empty() || name.size() > 255 || name[0] == '.' ||
+      name.find_first_of(std::string("/\\\0", 3)) != std::string::npos) {
+    return InvalidArgument(field + ": '" + name +
+                           "' is not a snapshot name (one file name, not starting with '.')");
+  }
+  return Status::Ok();
+}
+
+Status ValidateUploadId(const std::string& id) {
+  if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      })) {
+    return InvalidArgument("upload_id: 1 to 64 letters, digits, '-' or '_'");
+  }
+  return Status::Ok();
+}
+
+std::string UtcStamp(std::time_t t, const char* format) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), format, &tm);
+  return buf;
+}
+
+std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// `key=value` lines.
+std::string ManifestValue(const std::string& text, const std::string& key) {
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    if (text.compare(at, key.size() + 1, key + "=") == 0) {
+      return text.substr(at + key.size() + 1, end - at - key.size() - 1);
+    }
+    at = end + 1;
+  }
+  return "";
+}
+
+Result<std::string> ReadEntry(const File& f, const TarEntry& e, uint64_t limit,
+                              const std::string& what) {
+  if (e.size > limit) return DataLoss(what + ": entry '" + e.name + "' is implausibly large");
+  std::string out(e.size, '\0');
+  STRATA_RETURN_IF_ERROR(f.ReadExact(e.offset, out.data(), e.size));
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> FileSha256(const File& f) {
+  STRATA_ASSIGN_OR_RETURN(uint64_t size, f.Size());
+  Sha256 sha;
+  std::string buf(static_cast<size_t>(std::min<uint64_t>(size, kChunk)), '\0');
+  for (uint64_t at = 0; at < size;) {
+    const uint64_t n = std::min<uint64_t>(kChunk, size - at);
+    STRATA_RETURN_IF_ERROR(f.ReadExact(at, buf.data(), n));
+    sha.Update(buf.data(), n);
+    at += n;
+  }
+  return sha.HexDigest();
+}
+
+SnapshotStore::SnapshotStore(FileSystem fs, std::string root) : fs_(fs), root_(std::move(root)) {
+  std::random_device rd;
+  node_id_ = ((uint64_t{rd()} << 32) | rd()) % 9000000000000000ull + 1000000000000000ull;
+}
+
+Result<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(FileSystem fs, std::string root) {
+  std::unique_ptr<SnapshotStore> store(new SnapshotStore(fs, std::move(root)));
+  STRATA_ASSIGN_OR_RETURN(std::vector<DirEntry> dirs, fs.List(""));
+  for (const DirEntry& d : dirs) {
+    if (!d.is_dir) continue;
+    Result<std::vector<DirEntry>> files = fs.List(d.name);
+    if (!files.ok()) continue;
+    for (const DirEntry& f : *files) {
+      if (f.name.rfind(kUploadPrefix, 0) == 0 || EndsWith(f.name, sdk::kAtomicTempSuffix)) {
+        LogInfo("snapshots", "removing leftover " + d.name + "/" + f.name);
+        (void)fs.Remove(sdk::JoinPath(d.name, f.name), false);
+      }
+    }
+  }
+  return store;
+}
+
+Result<qdrant::SnapshotDescription> SnapshotStore::Create(const Collection& c) {
+  std::lock_guard<std::mutex> lock(create_mu_);
+  const std::time_t now = std::time(nullptr);
+  const std::string& dir = c.name();
+  STRATA_RETURN_IF_ERROR(fs_.MakeDirs(dir));
+  const std::string stem =
+      c.name() + "-" + std::to_string(node_id_) + "-" + UtcStamp(now, "%Y-%m-%d-%H-%M-%S");
+  std::string name = stem + kSuffix;
+  for (int n = 1;; ++n) {
+    STRATA_ASSIGN_OR_RETURN(bool taken, fs_.Exists(sdk::JoinPath(dir, name)));
+    if (!taken) break;
+    name = stem + "-" + std::to_string(n) + kSuffix;
+  }
+  const std::string path = sdk::JoinPath(dir, name);
+  const std::string tmp = path + sdk::kAtomicTempSuffix;
+  uint64_t size = 0;
+  std::string checksum;
+  Status s = [&]() -> Status {
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
+                            fs_.Open(tmp, STRATA_OPEN_READ | STRATA_OPEN_WRITE |
+                                              STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
+    TarWriter tar(f.get());
+    const std::string manifest =
+        std::string("format=") + kFormat + "\nversion=" + std::to_string(kFormatVersion) +
+        "\ncollection=" + c.name() + "\ncreated_unix=" + std::to_string(now) + "\n";
+    STRATA_RETURN_IF_ERROR(tar.Add(kManifest, manifest, now));
+    STRATA_RETURN_IF_ERROR(tar.Add(Collection::kMetaFileName, c.EncodeMeta(), now));
+    STRATA_ASSIGN_OR_RETURN(
+        uint64_t at,
+        tar.Begin(sdk::JoinPath(Collection::kShardDirName, LocalShard::kImageFileName), now));
+    STRATA_ASSIGN_OR_RETURN(uint64_t image, c.shard().WriteImage(*f, at));
+    STRATA_RETURN_IF_ERROR(tar.End(image));
+    STRATA_ASSIGN_OR_RETURN(size, tar.Finish());
+    STRATA_ASSIGN_OR_RETURN(checksum, FileSha256(*f));
+    return Status::Ok();
+  }();
+  if (s.ok()) s = fs_.Rename(tmp, path);
+  if (!s.ok()) {
+    (void)fs_.Remove(tmp, false);
+    return s.WithContext("snapshot of collection " + c.name());
+  }
+  STRATA_RETURN_IF_ERROR(fs_.AtomicSave(path + kChecksumSuffix, checksum));
+  STRATA_RETURN_IF_ERROR(fs_.SyncDir(dir));
+  qdrant::SnapshotDescription d;
+  d.set_name(name);
+  d.mutable_creation_time()->set_seconds(now);
+  d.set_size(static_cast<int64_t>(size));
+  d.set_checksum(checksum);
+  return d;
+}
+
+Result<qdrant::SnapshotDescription> SnapshotStore::Describe(const std::string& collection,
+                                                            const std::string& name,
+                                                            uint64_t size) const {
+  const std::string path = sdk::JoinPath(collection, name);
+  qdrant::SnapshotDescription d;
+  d.set_name(name);
+  d.set_size(static_cast<int64_t>(size));
+  STRATA_ASSIGN_OR_RETURN(bool has_sum, fs_.Exists(path + kChecksumSuffix));
+  if (has_sum) {
+    STRATA_ASSIGN_OR_RETURN(std::string sum, fs_.ReadAll(path + kChecksumSuffix));
+    while (!sum.empty() && std::isspace(static_cast<unsigned char>(sum.back()))) sum.pop_back();
+    d.set_checksum(sum);
+  }
+  // The creation time is the manifest's (an archive that is not ours has none).
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs_.Open(path, STRATA_OPEN_READ));
+  Result<std::vector<TarEntry>> entries = ReadTar(*f, path);
+  if (entries.ok() && !entries->empty() && (*entries)[0].name == kManifest) {
+    Result<std::string> manifest = ReadEntry(*f, (*entries)[0], 64 << 10, path);
+    if (manifest.ok()) {
+      const std::string created = ManifestValue(*manifest, "created_unix");
+      if (!created.empty()) d.mutable_creation_time()->set_seconds(std::stoll(created));
+    }
+  }
+  return d;
+}
+
+Result<std::vector<qdrant::SnapshotDescription>> SnapshotStore::List(
+    const std::string& collection) const {
+  std::vector<qdrant::SnapshotDescription> out;
+  STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(collection));
+  if (!exists) return out;
+  STRATA_ASSIGN_OR_RETURN(std::vector<DirEntry> files, fs_.List(collection));
+  for (const DirEntry& f : files) {
+    if (f.is_dir || f.name[0] == '.' || !EndsWith(f.name, kSuffix)) continue;
+    STRATA_ASSIGN_OR_RETURN(qdrant::SnapshotDescription d, Describe(collection, f.name, f.size));
+    out.push_back(std::move(d));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.creation_time().seconds(), a.name()) <
+           std::make_pair(b.creation_time().seconds(), b.name());
+  });
+  return out;
+}
+
+Status SnapshotStore::Delete(const std::string& collection, const std::string& name) {
+  STRATA_RETURN_IF_ERROR(ValidateFileName(name, "snapshot_name"));
+  const std::string path = sdk::JoinPath(collection, name);
+  STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(path));
+  if (!exists) {
+    return NotFound("Snapshot `" + name + "` of collection `" + collection + "` doesn't exist");
+  }
+  STRATA_RETURN_IF_ERROR(fs_.Remove(path, false));
+  STRATA_ASSIGN_OR_RETURN(bool has_sum, fs_.Exists(path + kChecksumSuffix));
+  if (has_sum) STRATA_RETURN_IF_ERROR(fs_.Remove(path + kChecksumSuffix, false));
+  return fs_.SyncDir(collection);
+}
+
+Result<std::string> SnapshotStore::Read(const std::string& collection, const std::string& name,
+                                        uint64_t offset, uint32_t max, uint64_t* total) const {
+  STRATA_RETURN_IF_ERROR(ValidateFileName(name, "snapshot_name"));
+  const std::string path = sdk::JoinPath(collection, name);
+  STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(path));
+  if (!exists) {
+    return NotFound("Snapshot `" + name + "` of collection `" + collection + "` doesn't exist");
+  }
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs_.Open(path, STRATA_OPEN_READ));
+  STRATA_ASSIGN_OR_RETURN(*total, f->Size());
+  if (offset > *total) return OutOfRange("offset: past the end of the snapshot");
+  std::string out(static_cast<size_t>(std::min<uint64_t>(max, *total - offset)), '\0');
+  if (!out.empty()) STRATA_RETURN_IF_ERROR(f->ReadExact(offset, out.data(), out.size()));
+  return out;
+}
+
+Status SnapshotStore::WriteUpload(const std::string& collection, const std::string& upload_id,
+                                  uint64_t offset, std::string_view data) {
+  STRATA_RETURN_IF_ERROR(ValidateUploadId(upload_id));
+  STRATA_RETURN_IF_ERROR(fs_.MakeDirs(collection));
+  const std::string path = sdk::JoinPath(collection, kUploadPrefix + upload_id);
+  uint32_t flags = STRATA_OPEN_READ | STRATA_OPEN_WRITE | STRATA_OPEN_CREATE;
+  if (offset == 0) flags |= STRATA_OPEN_TRUNCATE;
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs_.Open(path, flags));
+  STRATA_ASSIGN_OR_RETURN(uint64_t size, f->Size());
+  if (size != offset) {
+    return InvalidArgument("offset: the upload holds " + std::to_string(size) +
+                           " bytes; pieces must follow each other");
+  }
+  if (!data.empty()) STRATA_RETURN_IF_ERROR(f->WriteAt(offset, data.data(), data.size()));
+  return Status::Ok();
+}
+
+Status SnapshotStore::RemoveUpload(const std::string& collection, const std::string& upload_id) {
+  STRATA_RETURN_IF_ERROR(ValidateUploadId(upload_id));
+  return fs_.Remove(sdk::JoinPath(collection, kUploadPrefix + upload_id), false);
+}
+
+Result<std::unique_ptr<File>> SnapshotStore::OpenUpload(const std::string& collection,
+                                                        const std::string& upload_id,
+                                                        std::string* what) const {
+  STRATA_RETURN_IF_ERROR(ValidateUploadId(upload_id));
+  const std::string path = sdk::JoinPath(collection, kUploadPrefix + upload_id);
+  STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(path));
+  if (!exists) return NotFound("upload_id: no upload named " + upload_id);
+  *what = "the uploaded snapshot";
+  return fs_.Open(path, STRATA_OPEN_READ);
+}
+
+Result<std::unique_ptr<File>> SnapshotStore::OpenLocation(const std::string& location,
+                                                          std::string* what) const {
+  namespace stdfs = std::filesystem;
+  constexpr const char* kScheme = "file://";
+  if (location.rfind(kScheme, 0) != 0) {
+    return InvalidArgument("location: '" + location +
+                           "' is not a file:// URI (http and https URLs are fetched by the "
+                           "REST API, which then recovers from the download)");
+  }
+  std::string rest = location.substr(7);
+  if (rest.rfind("localhost/", 0) == 0) rest = rest.substr(9);
+  if (rest.empty() || rest[0] != '/') {
+    return InvalidArgument("location: '" + location + "' must be file:///<absolute path>");
+  }
+  std::error_code ec;
+  const stdfs::path wanted = stdfs::weakly_canonical(stdfs::path(PercentDecode(rest)), ec);
+  const stdfs::path root = stdfs::weakly_canonical(stdfs::path(root_), ec);
+  const stdfs::path rel = wanted.lexically_relative(root);
+  if (ec || rel.empty() || rel == "." || *rel.begin() == "..") {
+    return InvalidArgument("location: " + wanted.string() + " is outside the snapshots directory " +
+                           root.string() +
+                           "; only files under it can be recovered from (copy the file there, "
+                           "or upload it)");
+  }
+  STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(rel.string()));
+  if (!exists) return NotFound("location: snapshot file " + wanted.string() + " does not exist");
+  *what = wanted.string();
+  return fs_.Open(rel.string(), STRATA_OPEN_READ);
+}
+
+Status UnpackSnapshot(const File& archive, const std::string& what, FileSystem dst,
+                      const std::string& dir) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, ReadTar(archive, what));
+  const std::string image_name =
+      sdk::JoinPath(Collection::kShardDirName, LocalShard::kImageFileName);
+  const TarEntry* manifest = nullptr;
+  const TarEntry* meta = nullptr;
+  const TarEntry* image = nullptr;
+  for (const TarEntry& e : entries) {
+    if (e.type != '0') continue;
+    if (e.name == kManifest) manifest = &e;
+    if (e.name == Collection::kMetaFileName) meta = &e;
+    if (e.name == image_name) image = &e;
+  }
+  if (manifest == nullptr || meta == nullptr || image == nullptr) {
+    return InvalidArgument(what + ": not a Strata collection snapshot (it needs the entries " +
+                           kManifest + ", " + Collection::kMetaFileName + " and " + image_name +
+                           ")");
+  }
+  STRATA_ASSIGN_OR_RETURN(std::string text, ReadEntry(archive, *manifest, 64 << 10, what));
+  if (ManifestValue(text, "format") != kFormat) {
+    return InvalidArgument(what + ": " + kManifest + " does not name the format " + kFormat);
+  }
+  if (ManifestValue(text, "version") != std::to_string(kFormatVersion)) {
+    return FailedPrecondition(what + ": snapshot format version '" +
+                              ManifestValue(text, "version") +
+                              "' is not supported (this build restores version 1)");
+  }
+  STRATA_ASSIGN_OR_RETURN(std::string meta_bytes, ReadEntry(archive, *meta, 64 << 20, what));
+  STRATA_RETURN_IF_ERROR(
+      Collection::DecodeMeta(meta_bytes, what + ": " + Collection::kMetaFileName).status());
+  STRATA_RETURN_IF_ERROR(
+      LocalShard::VerifyImage(archive, image->offset, image->size, what + ": " + image_name));
+
+  const std::string shard_dir = sdk::JoinPath(dir, Collection::kShardDirName);
+  (void)dst.Remove(dir, true);
+  STRATA_RETURN_IF_ERROR(dst.MakeDirs(shard_dir));
+  STRATA_RETURN_IF_ERROR(dst.AtomicSave(sdk::JoinPath(dir, Collection::kMetaFileName), meta_bytes));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> out,
+                          dst.Open(sdk::JoinPath(shard_dir, LocalShard::kImageFileName),
+                                   STRATA_OPEN_WRITE | STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
+  std::string buf(static_cast<size_t>(std::min<uint64_t>(image->size, kChunk)), '\0');
+  for (uint64_t done = 0; done < image->size;) {
+    const uint64_t n = std::min<uint64_t>(kChunk, image->size - done);
+    STRATA_RETURN_IF_ERROR(archive.ReadExact(image->offset + done, buf.data(), n));
+    STRATA_RETURN_IF_ERROR(out->WriteAt(done, buf.data(), n));
+    done += n;
+  }
+  STRATA_RETURN_IF_ERROR(out->Sync(false));
+  STRATA_RETURN_IF_ERROR(dst.SyncDir(shard_dir));
+  return dst.SyncDir(dir);
+}
+
+}  // namespace strata::kernel
