@@ -503,6 +503,38 @@ Status ParseQuantization(const Json& j, const std::string& at, qdrant::Quantizat
       STRATA_RETURN_IF_ERROR(GetBool(*r, Join(at, "binary.always_ram"), &v));
       bin->set_always_ram(v);
     }
+    if (const Json* e = Member(*b, "encoding")) {
+      std::string v;
+      STRATA_RETURN_IF_ERROR(GetString(*e, Join(at, "binary.encoding"), &v));
+      if (v == "one_bit") {
+        bin->set_encoding(qdrant::OneBit);
+      } else if (v == "two_bits") {
+        bin->set_encoding(qdrant::TwoBits);
+      } else if (v == "one_and_half_bits") {
+        bin->set_encoding(qdrant::OneAndHalfBits);
+      } else {
+        return Bad(Join(at, "binary.encoding"),
+                   "unknown variant `" + v + "`, expected one_bit, two_bits or one_and_half_bits");
+      }
+    }
+    if (const Json* e = Member(*b, "query_encoding")) {
+      std::string v;
+      STRATA_RETURN_IF_ERROR(GetString(*e, Join(at, "binary.query_encoding"), &v));
+      using QE = qdrant::BinaryQuantizationQueryEncoding;
+      QE::Setting setting = QE::Default;
+      if (v == "binary") {
+        setting = QE::Binary;
+      } else if (v == "scalar4bits") {
+        setting = QE::Scalar4Bits;
+      } else if (v == "scalar8bits") {
+        setting = QE::Scalar8Bits;
+      } else if (v != "default") {
+        return Bad(
+            Join(at, "binary.query_encoding"),
+            "unknown variant `" + v + "`, expected default, binary, scalar4bits or scalar8bits");
+      }
+      bin->mutable_query_encoding()->set_setting(setting);
+    }
     return Status::Ok();
   }
   if (Member(j, "product")) {
@@ -1315,9 +1347,25 @@ void WriteCollectionInfo(JsonWriter& w, const qdrant::CollectionInfo& info) {
     w.StartObject();
     w.Key("binary");
     w.StartObject();
-    if (c.quantization_config().binary().has_always_ram()) {
+    const qdrant::BinaryQuantization& bq = c.quantization_config().binary();
+    if (bq.has_always_ram()) {
       w.Key("always_ram");
-      w.Bool(c.quantization_config().binary().always_ram());
+      w.Bool(bq.always_ram());
+    }
+    if (bq.has_encoding()) {
+      w.Key("encoding");
+      w.String(bq.encoding() == qdrant::TwoBits          ? "two_bits"
+               : bq.encoding() == qdrant::OneAndHalfBits ? "one_and_half_bits"
+                                                         : "one_bit");
+    }
+    if (bq.has_query_encoding()) {
+      using QE = qdrant::BinaryQuantizationQueryEncoding;
+      const QE::Setting qe = bq.query_encoding().setting();
+      w.Key("query_encoding");
+      w.String(qe == QE::Binary        ? "binary"
+               : qe == QE::Scalar4Bits ? "scalar4bits"
+               : qe == QE::Scalar8Bits ? "scalar8bits"
+                                       : "default");
     }
     w.EndObject();
     w.EndObject();

@@ -268,14 +268,24 @@ int main(int argc, char** argv) {
     quantized_curves(sq, "int8", {1.0, 2.0});
   }
 
-  // Binary quantization: sign bits, Hamming traversal, rescored with oversampling.
-  {
-    hnsw::BinaryQuantizer bq;
-    auto bstart = Clock::now();
-    bq.Build(base.data.data(), dim, static_cast<uint32_t>(n), static_cast<uint32_t>(dim));
-    std::printf("\n== binary quantized + rescore (codes built in %.2f s, %.0f B per vector)\n",
-                Seconds(bstart), static_cast<double>(bq.MemoryBytes()) / n);
-    quantized_curves(bq, "binary", {2.0, 4.0});
+  // Binary quantization, rescored with oversampling: one or two bits per dimension, traversed
+  // by Hamming distance (query_encoding binary) or with the float query against the codes'
+  // reconstructions (query_encoding scalar8bits).
+  for (uint32_t bits : {1u, 2u}) {
+    for (bool asymmetric : {false, true}) {
+      hnsw::BinaryQuantizer::Options o;
+      o.bits = bits;
+      o.asymmetric = asymmetric;
+      o.l2 = !ip;
+      hnsw::BinaryQuantizer bq;
+      auto bstart = Clock::now();
+      bq.Build(base.data.data(), dim, static_cast<uint32_t>(n), static_cast<uint32_t>(dim), o);
+      const std::string label = std::string(bits == 1 ? "binary 1-bit" : "binary 2-bit") +
+                                (asymmetric ? " asymmetric" : " hamming");
+      std::printf("\n== %s quantized + rescore (codes built in %.2f s, %.0f B per vector)\n",
+                  label.c_str(), Seconds(bstart), static_cast<double>(bq.MemoryBytes()) / n);
+      quantized_curves(bq, label.c_str(), {2.0, 4.0});
+    }
   }
 
   // Filtered: the graph with the filter as a bitset (a curve over ef), an exact scan of the

@@ -5,7 +5,9 @@
 // (default ef_construct). Builds in parallel through host->parallel_for (the optimizer's CPU
 // budget), honours cancellation, filters by bitset or predicate during the traversal. Saved as one
 // file, hnsw.graph (format: hnsw_format.md). Quantization (create parameters "quantization" =
-// "int8" with "quantile" in [0.5, 1], default 1, or "binary": one sign bit per dimension): after
+// "int8" with "quantile" in [0.5, 1], default 1, or "binary" with "binary_bits" 1 or 2 per
+// dimension and "binary_query" = "binary" (Hamming) or "scalar" (float query against the codes'
+// reconstructions through lookup tables): after
 // a build or load the vectors are also kept as codes (scalar_quant.h) and searches traverse the
 // graph on those; search parameters
 // "quantization.ignore" (0/1), "quantization.rescore" (default 1) and "quantization.oversampling"
@@ -61,7 +63,19 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     if (!(quantile >= 0.5 && quantile <= 1.0)) {
       return strata::InvalidArgument("hnsw parameter 'quantile' must be within [0.5, 1]");
     }
+    STRATA_ASSIGN_OR_RETURN(int64_t binary_bits, p.GetInt("binary_bits", 1));
+    if (binary_bits != 1 && binary_bits != 2) {
+      return strata::InvalidArgument("hnsw parameter 'binary_bits' must be 1 or 2");
+    }
+    const std::string binary_query = p.GetString("binary_query", "binary");
+    if (binary_query != "binary" && binary_query != "scalar") {
+      return strata::InvalidArgument(
+          "hnsw parameter 'binary_query' must be binary or scalar, not '" + binary_query + "'");
+    }
     auto index = std::make_unique<HnswIndex>(src.dim(), space, params);
+    index->binary_options_.bits = static_cast<uint32_t>(binary_bits);
+    index->binary_options_.asymmetric = binary_query == "scalar";
+    index->binary_options_.l2 = space == hnsw::Space::kL2;
     index->quantize_ = quant == "int8" && space != hnsw::Space::kL1;
     index->binary_ = quant == "binary" && space != hnsw::Space::kL1;
     index->quantile_ = static_cast<float>(quantile);
@@ -184,7 +198,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
       stride = source().dim();
     }
     if (binary_) {
-      binary_codes_.Build(base, stride, n, source().dim());
+      binary_codes_.Build(base, stride, n, source().dim(), binary_options_);
     } else {
       quantizer_.Build(base, stride, n, source().dim(), quantile_, space_ == hnsw::Space::kL2);
     }
@@ -217,6 +231,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   hnsw::ScalarQuantizer quantizer_;
   bool binary_ = false;
   hnsw::BinaryQuantizer binary_codes_;
+  hnsw::BinaryQuantizer::Options binary_options_;
 };
 
 }  // namespace

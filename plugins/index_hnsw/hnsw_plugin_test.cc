@@ -99,6 +99,16 @@ TEST(HnswPluginTest, MaxIndexingThreadsBoundsTheBuild) {
   strata_error err{};
   EXPECT_EQ(vt->create(host.api(), bad.Get(), &v.src, &idx, &err), STRATA_INVALID_ARGUMENT);
   EXPECT_NE(std::string(err.message).find("max_indexing_threads"), std::string::npos);
+  // The binary quantization options are checked the same way.
+  for (auto [key, value] :
+       {std::pair<const char*, const char*>{"binary_bits", "3"}, {"binary_query", "float"}}) {
+    strata::sdk::OwnedParams wrong;
+    wrong.Set("quantization", "binary");
+    wrong.Set(key, value);
+    err = strata_error{};
+    EXPECT_EQ(vt->create(host.api(), wrong.Get(), &v.src, &idx, &err), STRATA_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(err.message).find(key), std::string::npos) << err.message;
+  }
 }
 
 }  // namespace

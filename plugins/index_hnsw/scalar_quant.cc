@@ -132,32 +132,103 @@ ScalarQuantizer::Query ScalarQuantizer::Encode(const float* v) const {
   return q;
 }
 
-void BinaryQuantizer::Build(const float* base, size_t stride, uint32_t n, uint32_t dim) {
+void BinaryQuantizer::Build(const float* base, size_t stride, uint32_t n, uint32_t dim,
+                            const Options& options) {
+  options_ = options;
+  options_.bits = options.bits == 2 ? 2 : 1;
   dim_ = dim;
   words_ = (dim + 63) / 64;
+  code_words_ = words_ * options_.bits;
   n_ = n;
-  std::vector<double> sum(dim, 0.0);
+  std::vector<double> sum(dim, 0.0), sumsq(dim, 0.0);
   for (uint32_t i = 0; i < n; ++i) {
     const float* v = base + size_t{i} * stride;
-    for (uint32_t d = 0; d < dim; ++d) sum[d] += v[d];
-  }
-  mean_.assign(dim, 0.0f);
-  for (uint32_t d = 0; d < dim; ++d) mean_[d] = n > 0 ? static_cast<float>(sum[d] / n) : 0.0f;
-  codes_.assign(size_t{n} * words_, 0);
-  for (uint32_t i = 0; i < n; ++i) {
-    const float* v = base + size_t{i} * stride;
-    uint64_t* c = codes_.data() + size_t{i} * words_;
     for (uint32_t d = 0; d < dim; ++d) {
-      if (v[d] > mean_[d]) c[d / 64] |= uint64_t{1} << (d % 64);
+      sum[d] += v[d];
+      sumsq[d] += double{v[d]} * v[d];
     }
+  }
+  lo_.assign(dim, 0.0f);
+  hi_.assign(dim, 0.0f);
+  for (uint32_t d = 0; d < dim; ++d) {
+    const double mean = n > 0 ? sum[d] / n : 0.0;
+    const double sd = n > 0 ? std::sqrt(std::max(0.0, sumsq[d] / n - mean * mean)) : 0.0;
+    if (options_.bits == 1) {
+      lo_[d] = static_cast<float>(mean);
+    } else {
+      lo_[d] = static_cast<float>(mean - 0.43 * sd);
+      hi_[d] = static_cast<float>(mean + 0.43 * sd);
+    }
+  }
+  // Reconstructions: the mean of the values that fall in each bucket.
+  std::vector<double> bucket_sum(size_t{dim} * 3, 0.0);
+  std::vector<uint32_t> bucket_n(size_t{dim} * 3, 0);
+  codes_.assign(size_t{n} * code_words_, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float* v = base + size_t{i} * stride;
+    EncodeInto(v, codes_.data() + size_t{i} * code_words_);
+    for (uint32_t d = 0; d < dim; ++d) {
+      const uint32_t b = Bucket(d, v[d]);
+      bucket_sum[d * 3 + b] += v[d];
+      ++bucket_n[d * 3 + b];
+    }
+  }
+  recon_.assign(size_t{dim} * 3, 0.0f);
+  for (uint32_t d = 0; d < dim; ++d) {
+    for (uint32_t b = 0; b <= options_.bits; ++b) {
+      const size_t at = size_t{d} * 3 + b;
+      // An empty bucket (constant dimension) reconstructs at its threshold.
+      const float empty = b == 0 || options_.bits == 1 ? lo_[d]
+                          : b == 1                     ? 0.5f * (lo_[d] + hi_[d])
+                                                       : hi_[d];
+      recon_[at] = bucket_n[at] > 0 ? static_cast<float>(bucket_sum[at] / bucket_n[at]) : empty;
+    }
+  }
+}
+
+uint32_t BinaryQuantizer::Bucket(uint32_t d, float x) const {
+  if (options_.bits == 1) return x > lo_[d] ? 1 : 0;
+  return x > hi_[d] ? 2 : x > lo_[d] ? 1 : 0;
+}
+
+void BinaryQuantizer::EncodeInto(const float* v, uint64_t* code) const {
+  for (uint32_t d = 0; d < dim_; ++d) {
+    const uint32_t b = Bucket(d, v[d]);
+    // Thermometer: bucket b sets the bits of planes 0 .. b-1.
+    for (uint32_t p = 0; p < b; ++p) code[p * words_ + d / 64] |= uint64_t{1} << (d % 64);
   }
 }
 
 BinaryQuantizer::Query BinaryQuantizer::Encode(const float* v) const {
   Query q;
-  q.bits.assign(words_, 0);
+  if (!options_.asymmetric) {
+    q.bits.assign(code_words_, 0);
+    EncodeInto(v, q.bits.data());
+    return q;
+  }
+  // Per dimension and plane, what setting that plane's bit adds to the distance; the
+  // all-zero code (every dimension in bucket 0) gives the base.
+  const uint32_t bytes_per_plane = words_ * 8;
+  std::vector<float> weight(size_t{words_} * 64 * options_.bits, 0.0f);
+  double base = options_.l2 ? 0.0 : 1.0;
   for (uint32_t d = 0; d < dim_; ++d) {
-    if (v[d] > mean_[d]) q.bits[d / 64] |= uint64_t{1} << (d % 64);
+    const float r0 = Reconstruction(d, 0);
+    base += options_.l2 ? (double{v[d]} - r0) * (double{v[d]} - r0) : -double{v[d]} * r0;
+    for (uint32_t p = 0; p < options_.bits; ++p) {
+      const float a = Reconstruction(d, p), b = Reconstruction(d, p + 1);
+      weight[size_t{p} * words_ * 64 + d] =
+          options_.l2 ? (b * b - a * a) - 2.0f * v[d] * (b - a) : -v[d] * (b - a);
+    }
+  }
+  q.base = static_cast<float>(base);
+  q.lut.assign(size_t{bytes_per_plane} * options_.bits * 256, 0.0f);
+  for (size_t byte = 0; byte < size_t{bytes_per_plane} * options_.bits; ++byte) {
+    float* t = q.lut.data() + byte * 256;
+    const float* w = weight.data() + byte * 8;
+    for (uint32_t k = 0; k < 8; ++k) {
+      const uint32_t half = 1u << k;
+      for (uint32_t b = 0; b < half; ++b) t[b | half] = t[b] + w[k];
+    }
   }
   return q;
 }

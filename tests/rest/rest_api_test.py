@@ -452,6 +452,46 @@ class RestApiTest(unittest.TestCase):
                                    "filter": {"must": [{"has_id": [raw[0]["id"]]}]}})["result"]["points"]
             differs += abs(raw[0]["score"] - raw_exact[0]["score"]) > 1e-3
         self.assertGreater(differs, 0, "without rescore the scores are Hamming-based")
+
+        # Two bits per dimension and a float query against the codes (query_encoding
+        # scalar8bits): echoed back; rescored scores exact; unrescored ones now estimate the real
+        # score (the distance to the codes' reconstruction) instead of counting bits.
+        def raw_errors():
+            errs = []
+            for t in range(10):
+                q = [rng.gauss(0, 1) for _ in range(dim)]
+                raw = self.call("POST", "/collections/quant/points/query",
+                                {"query": q, "limit": 1, "params": {"quantization": {"rescore": False}}})["result"]["points"]
+                exact = self.call("POST", "/collections/quant/points/query",
+                                  {"query": q, "limit": 1, "params": {"exact": True},
+                                   "filter": {"must": [{"has_id": [raw[0]["id"]]}]}})["result"]["points"]
+                errs.append(abs(raw[0]["score"] - exact[0]["score"]))
+            return sum(errs) / len(errs)
+        hamming_error = raw_errors()
+        self.call("PATCH", "/collections/quant", {"quantization_config": {"binary": {
+            "encoding": "two_bits", "query_encoding": "scalar8bits"}}})
+        info = wait_indexed()
+        self.assertEqual(info["config"]["quantization_config"],
+                         {"binary": {"encoding": "two_bits", "query_encoding": "scalar8bits"}})
+        validate_component(info["config"]["quantization_config"], "QuantizationConfig")
+        q = [rng.gauss(0, 1) for _ in range(dim)]
+        approx = self.call("POST", "/collections/quant/points/query",
+                           {"query": q, "limit": 5, "params": {"hnsw_ef": 200,
+                            "quantization": {"rescore": True, "oversampling": 20}}})["result"]["points"]
+        exact_of = {p["id"]: p["score"] for p in self.call(
+            "POST", "/collections/quant/points/query",
+            {"query": q, "limit": 5, "params": {"exact": True},
+             "filter": {"must": [{"has_id": [p["id"] for p in approx]}]}})["result"]["points"]}
+        for p in approx:
+            self.assertAlmostEqual(p["score"], exact_of[p["id"]], places=3)
+        asymmetric_error = raw_errors()
+        self.assertLess(asymmetric_error, 0.5 * hamming_error, (asymmetric_error, hamming_error))
+        err = self.call("PATCH", "/collections/quant",
+                        {"quantization_config": {"binary": {"encoding": "three_bits"}}}, expect=400)
+        self.assertIn("quantization_config.binary.encoding", err["status"]["error"])
+        err = self.call("PATCH", "/collections/quant",
+                        {"quantization_config": {"binary": {"query_encoding": 8}}}, expect=400)
+        self.assertIn("quantization_config.binary.query_encoding", err["status"]["error"])
         # Turning quantization off rebuilds the index without codes.
         self.call("PATCH", "/collections/quant", {"quantization_config": "Disabled"})
         info = wait_indexed()

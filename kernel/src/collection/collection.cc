@@ -253,7 +253,16 @@ std::map<std::string, std::string> IndexParamsOf(const qdrant::CollectionConfig&
     p["quantization"] = "int8";
     if (sq.has_quantile()) p["quantile"] = std::to_string(sq.quantile());
   } else if (config.has_quantization_config() && config.quantization_config().has_binary()) {
+    const qdrant::BinaryQuantization& bq = config.quantization_config().binary();
     p["quantization"] = "binary";
+    // Only when not the default, so indexes saved before these existed still match.
+    // one_and_half_bits is stored as two bits per dimension (the closest encoding we have).
+    if (bq.has_encoding() && bq.encoding() != qdrant::OneBit) p["binary_bits"] = "2";
+    if (bq.has_query_encoding() &&
+        (bq.query_encoding().setting() == qdrant::BinaryQuantizationQueryEncoding::Scalar8Bits ||
+         bq.query_encoding().setting() == qdrant::BinaryQuantizationQueryEncoding::Scalar4Bits)) {
+      p["binary_query"] = "scalar";
+    }
   }
   return p;
 }
