@@ -107,6 +107,7 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
         LogInfo("shard", shard->dir_ + ": loaded the saved index over " +
                              std::to_string((*loaded)->n) + " vectors" +
                              (spec.name.empty() ? "" : " of '" + spec.name + "'"));
+        (*loaded)->saved_n = (*loaded)->n;
         shard->indexes_[spec.name] = std::move(loaded).value();
       } else if (loaded.status().code() != StatusCode::kNotFound) {
         LogWarn("shard",
@@ -167,6 +168,7 @@ void LocalShard::OptimizerLoop() {
         if (indexed > 0 && n > indexed && idle_ms >= kIdleBeforeInsertMs &&
             options_.index->insert != nullptr) {
           InsertTail(spec);
+          SaveGrownIndex(spec);
         }
         continue;
       }
@@ -196,6 +198,8 @@ void LocalShard::OptimizerLoop() {
         if (!saved.ok()) {
           LogWarn("optimizer",
                   dir_ + ": index not saved (rebuilt after a restart): " + saved.message());
+        } else {
+          (*built)->saved_n = (*built)->n;
         }
       }
       {
@@ -489,6 +493,30 @@ void LocalShard::InsertTail(const VectorSpec& spec) {
                              (spec.name.empty() ? "" : " of '" + spec.name + "'") +
                              " into the index");
   }
+}
+
+void LocalShard::SaveGrownIndex(const VectorSpec& spec) {
+  std::unique_lock<std::shared_mutex> data(data_mu_);
+  if (stopping_flag_.load()) return;
+  auto it = indexes_.find(spec.name);
+  if (it == indexes_.end()) return;
+  VectorIndex& ix = *it->second;
+  // The saved offsets must be what recovery reproduces: the same layout, durable.
+  if (ix.layout != layout_id_ || !layout_on_disk_) return;
+  const uint64_t threshold =
+      std::max<uint64_t>(1, options_.indexing_threshold_kb * 1024 / (uint64_t{spec.dim} * 4));
+  if (ix.n <= ix.saved_n || ix.n - ix.saved_n < std::max<uint64_t>(threshold, ix.saved_n / 10)) {
+    return;
+  }
+  Status saved = SaveIndex(spec, ix);
+  if (!saved.ok()) {
+    LogWarn("optimizer", dir_ + ": grown index not saved: " + saved.message());
+    return;
+  }
+  LogInfo("optimizer", dir_ + ": saved the index over " + std::to_string(ix.n) + " vectors" +
+                           (spec.name.empty() ? "" : " of '" + spec.name + "'") + " (" +
+                           std::to_string(ix.n - ix.saved_n) + " inserted since the last save)");
+  ix.saved_n = ix.n;
 }
 
 bool LocalShard::IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const {

@@ -174,6 +174,7 @@ class LocalShard {
     strata_vector_source src{};
     uint64_t generation = 0;  // index_generation_ when the build started
     uint64_t layout = 0;      // layout_id_ when the build started
+    uint32_t saved_n = 0;     // offsets covered by the saved copy (0: none)
     std::string params;       // the index parameters, "k=v\n" sorted (saved with the index)
     ~VectorIndex() {
       if (idx != nullptr) vt->destroy(idx);
@@ -224,6 +225,10 @@ class LocalShard {
   static constexpr int64_t kIdleBeforeInsertMs = 500;
   // Inserts offsets past the index's n into it (batches under the exclusive lock).
   void InsertTail(const VectorSpec& spec);
+  // Saves the index again once inserts grew it by the indexing threshold or a tenth since the
+  // last save (and the offset layout is durable), so a restart loads them instead of
+  // re-inserting. Searches wait while it saves (save is exclusive in the ABI).
+  void SaveGrownIndex(const VectorSpec& spec);
   std::string build_error_;  // the last failed build's message; guarded by optimizer_mu_
   // Whether the optimizer builds an index over n offsets when `indexed` are covered.
   bool IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const;
