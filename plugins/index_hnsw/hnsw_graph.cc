@@ -220,8 +220,10 @@ std::vector<Graph::Candidate> Graph::SearchLayerWith(const Dist& dist, const Pre
       prefetch(n);
       fresh[n_fresh++] = n;
     }
+    const bool members_only = !building && allow->linked_group && !top.empty();
     for (uint32_t j = 0; j < n_fresh; ++j) {
       const uint32_t n = fresh[j];
+      if (members_only && !allow->Allows(n)) continue;
       const float dn = dist(n);
       ++computed;
       if (top.size() < ef || dn < bound) {
@@ -293,6 +295,116 @@ void Graph::Connect(uint32_t id, const std::vector<Candidate>& neighbors, int le
     l[0] = static_cast<uint32_t>(cands.size());
     for (size_t i = 0; i < cands.size(); ++i) l[1 + i] = cands[i].second;
   }
+}
+
+namespace {
+inline bool Bit(const std::vector<uint64_t>& bits, uint32_t i) {
+  return (bits[i >> 6] >> (i & 63)) & 1u;
+}
+inline void SetBit(std::vector<uint64_t>& bits, uint32_t i) {
+  bits[i >> 6] |= uint64_t{1} << (i & 63);
+}
+}  // namespace
+
+std::vector<Graph::Candidate> Graph::SearchMembers(const float* q, uint32_t entry, uint32_t ef,
+                                                   const std::vector<uint64_t>& members) const {
+  Lease lease(*visited_);
+  VisitedList& visited = *lease.list;
+  visited.Prepare(capacity_);
+  std::vector<Candidate>& top = visited.top_storage;
+  std::vector<Candidate>& frontier = visited.frontier_storage;
+  top.clear();
+  frontier.clear();
+  const WorseFirst worse;
+  const BetterFirst better;
+  const float d0 = Distance(q, entry);
+  visited.Visit(entry);
+  frontier.push_back({d0, entry});
+  top.push_back({d0, entry});
+  float bound = d0;
+  while (!frontier.empty()) {
+    const Candidate c = frontier.front();
+    if (c.first > bound && top.size() >= ef) break;
+    std::pop_heap(frontier.begin(), frontier.end(), better);
+    frontier.pop_back();
+    const uint32_t* l = Links0(c.second);
+    for (uint32_t i = 0; i < l[0]; ++i) {
+      const uint32_t n = l[1 + i];
+      if (!Bit(members, n) || visited.Visit(n)) continue;
+      const float dn = Distance(q, n);
+      if (top.size() < ef || dn < bound) {
+        frontier.push_back({dn, n});
+        std::push_heap(frontier.begin(), frontier.end(), better);
+        top.push_back({dn, n});
+        std::push_heap(top.begin(), top.end(), worse);
+        if (top.size() > ef) {
+          std::pop_heap(top.begin(), top.end(), worse);
+          top.pop_back();
+        }
+        bound = top.front().first;
+      }
+    }
+  }
+  std::vector<Candidate> out(top.begin(), top.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void Graph::AddGroupLink(uint32_t from, uint32_t to, float d, const std::vector<uint64_t>& group) {
+  uint32_t* l = Links0(from);
+  const uint32_t count = l[0];
+  for (uint32_t i = 0; i < count; ++i) {
+    if (l[1 + i] == to) return;
+  }
+  if (count < m0_) {
+    l[1 + count] = to;
+    l[0] = count + 1;
+    return;
+  }
+  // Full: the farthest link to a non-member goes first; among members only a farther one.
+  const float* v = Vec(from);
+  int worst = -1;
+  float worst_d = -1;
+  bool worst_outside = false;
+  for (uint32_t i = 0; i < count; ++i) {
+    const bool outside = !Bit(group, l[1 + i]);
+    const float di = Distance(v, l[1 + i]);
+    if ((outside && !worst_outside) || (outside == worst_outside && di > worst_d)) {
+      worst = static_cast<int>(i);
+      worst_d = di;
+      worst_outside = outside;
+    }
+  }
+  if (worst >= 0 && (worst_outside || worst_d > d)) l[1 + worst] = to;
+}
+
+bool Graph::LinkGroup(const uint32_t* ids, size_t n, uint32_t m_sub,
+                      const std::function<bool()>& cancelled) {
+  if (n < 2 || m_sub == 0) return true;
+  std::vector<uint64_t> group((capacity_ + 63) / 64, 0), linked((capacity_ + 63) / 64, 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (ids[i] < capacity_ && levels_[ids[i]] >= 0) SetBit(group, ids[i]);
+  }
+  int64_t entry = -1;
+  const uint32_t ef = std::max(params_.ef_construct, m_sub);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t id = ids[i];
+    if (id >= capacity_ || !Bit(group, id)) continue;
+    if ((i & 1023) == 1023 && cancelled && cancelled()) return false;
+    if (entry < 0) {
+      entry = id;
+      SetBit(linked, id);
+      continue;
+    }
+    std::vector<Candidate> found = SearchMembers(Vec(id), static_cast<uint32_t>(entry), ef, linked);
+    SelectNeighbors(found, m_sub);
+    for (const Candidate& c : found) {
+      AddGroupLink(id, c.second, c.first, group);
+      AddGroupLink(c.second, id, c.first, group);
+    }
+    SetBit(linked, id);
+  }
+  return true;
 }
 
 void Graph::Insert(uint32_t id) {

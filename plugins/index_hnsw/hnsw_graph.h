@@ -34,6 +34,10 @@ struct AllowFn {
   const uint64_t* bits = nullptr;
   uint32_t n_bits = 0;
   std::function<bool(uint32_t)> pred;
+  // The allowed points form a group linked with LinkGroup: once the search has found one, it
+  // walks only allowed points (the group's own links), as Qdrant does with payload_m. Wrong
+  // for unlinked filters, whose allowed points need not be connected among themselves.
+  bool linked_group = false;
   bool Allows(uint32_t id) const {
     if (bits != nullptr) return id < n_bits && ((bits[id >> 6] >> (id & 63)) & 1u);
     return !pred || pred(id);
@@ -72,6 +76,15 @@ class Graph {
                        const AllowFn& allow, uint32_t rescore_n,
                        std::vector<std::pair<float, uint32_t>>* out) const;
 
+  // Payload-aware links (Qdrant's payload_m): links among `ids` (sorted; points sharing one
+  // payload value), so a search filtered to them walks a connected subgraph. Each member is
+  // linked to up to m_sub nearest members found by a search that walks only the members
+  // linked so far; a full level-0 list gives up its farthest link to a non-member first.
+  // Exclusive with everything else. Returns false when `cancelled` said stop (links made so
+  // far stay: they are valid links).
+  bool LinkGroup(const uint32_t* ids, size_t n, uint32_t m_sub,
+                 const std::function<bool()>& cancelled);
+
   uint32_t size() const { return inserted_.load(); }
   uint32_t capacity() const { return capacity_; }
   uint64_t MemoryBytes() const;
@@ -107,6 +120,12 @@ class Graph {
   template <class Dist>
   uint32_t Descend(const Dist& dist) const;
   void SelectNeighbors(std::vector<Candidate>& candidates, uint32_t max_links) const;
+  // The ef members (bits set in `members`) nearest to q reachable from `entry` through members.
+  std::vector<Candidate> SearchMembers(const float* q, uint32_t entry, uint32_t ef,
+                                       const std::vector<uint64_t>& members) const;
+  // Adds the level-0 link from -> to (distance d); when the list is full it replaces the
+  // farthest link outside `group` (or else the farthest one, if farther than d).
+  void AddGroupLink(uint32_t from, uint32_t to, float d, const std::vector<uint64_t>& group);
   void Connect(uint32_t id, const std::vector<Candidate>& neighbors, int level);
 
   uint32_t dim_;

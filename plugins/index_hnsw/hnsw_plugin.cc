@@ -142,6 +142,8 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
       // so the traversal already explores further when few pass (measured: widening by
       // sqrt(n / matches) cost 3-8x the QPS at 10% for +0.6% recall; hnsw_benchmark).
     }
+    STRATA_ASSIGN_OR_RETURN(int64_t linked, req.params().GetInt("filter.linked_group", 0));
+    allow.linked_group = linked != 0 && !allow.everything();
     STRATA_ASSIGN_OR_RETURN(int64_t ignore, req.params().GetInt("quantization.ignore", 0));
     STRATA_ASSIGN_OR_RETURN(int64_t rescore, req.params().GetInt("quantization.rescore", 1));
     STRATA_ASSIGN_OR_RETURN(double oversampling,
@@ -171,6 +173,13 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
       out.Set(q, hits);
     }
     return Status::Ok();
+  }
+
+  // Payload-aware links for one value group (strata_index.h: link_group).
+  Status LinkGroup(const uint32_t* offsets, size_t n, uint32_t m, const sdk::Cancel& cancel) {
+    if (m > 128) return strata::InvalidArgument("link_group: m must be at most 128");
+    const bool done = graph_.LinkGroup(offsets, n, m, [&] { return cancel.IsCancelled(); });
+    return done ? Status::Ok() : cancel.Check("hnsw link_group");
   }
 
   Status Save(const sdk::Dir& dir) const { return dir.WriteFile(kGraphFile, graph_.Serialize()); }

@@ -67,6 +67,14 @@ TEST(HnswPluginTest, MaxIndexingThreadsBoundsTheBuild) {
     strata_error err{};
     ASSERT_EQ(vt->create(host.api(), params.Get(), &v.src, &idx, &err), STRATA_OK) << err.message;
     ASSERT_EQ(vt->build(idx, nullptr, nullptr, &err), STRATA_OK) << err.message;
+    // ABI 1.1: payload-aware links through the C table (every 10th point as one group).
+    ASSERT_TRUE(STRATA_HAS(vt, link_group) && vt->link_group != nullptr);
+    std::vector<uint32_t> group;
+    for (uint32_t i = 0; i < 1000; i += 10) group.push_back(i);
+    ASSERT_EQ(vt->link_group(idx, group.data(), group.size(), 8, nullptr, &err), STRATA_OK)
+        << err.message;
+    EXPECT_EQ(vt->link_group(idx, group.data(), group.size(), 1000, nullptr, &err),
+              STRATA_INVALID_ARGUMENT);
     EXPECT_GE(host.max_parallelism_seen(), 1u);
     EXPECT_LE(host.max_parallelism_seen(), limit) << "the build used more threads than allowed";
     // The graph answers: stored vectors find themselves first (an approximate index: nearly

@@ -187,7 +187,7 @@ TEST(AbiLayoutTest, StrataSearchResult) {
 }
 
 TEST(AbiLayoutTest, StrataIndexVtable) {
-  EXPECT_EQ(sizeof(strata_index_vtable), 88u);
+  EXPECT_EQ(sizeof(strata_index_vtable), 96u);
   EXPECT_EQ(offsetof(strata_index_vtable, struct_size), 0u);
   EXPECT_EQ(offsetof(strata_index_vtable, reserved0), 4u);
   EXPECT_EQ(offsetof(strata_index_vtable, create), 8u);
@@ -200,6 +200,7 @@ TEST(AbiLayoutTest, StrataIndexVtable) {
   EXPECT_EQ(offsetof(strata_index_vtable, load), 64u);
   EXPECT_EQ(offsetof(strata_index_vtable, list_files), 72u);
   EXPECT_EQ(offsetof(strata_index_vtable, memory_usage), 80u);
+  EXPECT_EQ(offsetof(strata_index_vtable, link_group), 88u);  // 1.1
 }
 
 TEST(AbiLayoutTest, StrataPluginMarker) {
@@ -306,9 +307,9 @@ TEST(AbiLayoutTest, MethodIdsArePinned) {
   EXPECT_EQ(STRATA_METHOD_Strata_SnapshotRecover, 1002);
 }
 
-TEST(AbiLayoutTest, VersionIs1_0) {
+TEST(AbiLayoutTest, VersionIs1_1) {
   EXPECT_EQ(STRATA_ABI_MAJOR, 1);
-  EXPECT_EQ(STRATA_ABI_MINOR, 0);
+  EXPECT_EQ(STRATA_ABI_MINOR, 1);
 }
 
 }  // namespace

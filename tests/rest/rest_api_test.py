@@ -374,6 +374,46 @@ class RestApiTest(unittest.TestCase):
                     self.assertTrue(all(i % 4 == 1 for i in approx), "the filter holds through the index")
         self.assertGreaterEqual(hit / total, 0.9, f"recall@10 through HNSW: {hit / total:.3f}")
 
+    def test_23_payload_links_for_tenants(self):
+        """Points of one tenant (an indexed keyword) get their own links in the graph, and a
+        search filtered to one tenant walks them: same answers as an exact search."""
+        import random
+        rng = random.Random(23)
+        dim = 16
+        self.call("PUT", "/collections/tenants", {"vectors": {"size": dim, "distance": "Euclid"},
+                                                  "optimizers_config": {"indexing_threshold": 20},
+                                                  "hnsw_config": {"full_scan_threshold": 1, "m": 8}})
+        self.call("PUT", "/collections/tenants/index?wait=true",
+                  {"field_name": "tenant", "field_schema": "keyword"})
+        pts = [{"id": i, "vector": [rng.gauss(0, 1) for _ in range(dim)],
+                "payload": {"tenant": "t%d" % rng.randrange(10)}} for i in range(3000)]
+        for b in range(0, 3000, 500):  # the test server takes 1 MiB bodies
+            self.call("PUT", "/collections/tenants/points?wait=true", {"points": pts[b:b + 500]})
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.call("GET", "/collections/tenants")["result"]["indexed_vectors_count"] >= 3000:
+                break
+            time.sleep(0.1)
+        deadline = time.time() + 10
+        while "payload-aware links (m 8) for 10 value groups" not in self.s.log_text() and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("payload-aware links (m 8) for 10 value groups, 3000 points", self.s.log_text())
+        tenant_of = {p["id"]: p["payload"]["tenant"] for p in pts}
+        hit = total = 0
+        for t in range(40):
+            tenant = "t%d" % (t % 10)
+            body = {"query": [rng.gauss(0, 1) for _ in range(dim)], "limit": 10,
+                    "filter": {"must": [{"key": "tenant", "match": {"value": tenant}}]}}
+            approx = [p["id"] for p in self.call("POST", "/collections/tenants/points/query", body)["result"]["points"]]
+            exact = [p["id"] for p in self.call("POST", "/collections/tenants/points/query",
+                                                dict(body, params={"exact": True}))["result"]["points"]]
+            self.assertEqual(len(approx), 10)
+            self.assertTrue(all(tenant_of[i] == tenant for i in approx), "only the tenant's points")
+            hit += len(set(approx) & set(exact))
+            total += len(exact)
+        self.assertGreaterEqual(hit / total, 0.95, f"tenant-filtered recall@10: {hit / total:.3f}")
+        self.call("DELETE", "/collections/tenants")
+
     def test_17_scalar_quantization(self):
         import random
         rng = random.Random(8)

@@ -248,6 +248,10 @@ std::map<std::string, std::string> IndexParamsOf(const qdrant::CollectionConfig&
   if (config.hnsw_config().max_indexing_threads() > 0) {
     p["max_indexing_threads"] = std::to_string(config.hnsw_config().max_indexing_threads());
   }
+  // Payload-aware links per indexed value (the kernel reads it; unset = m, as in Qdrant).
+  if (config.hnsw_config().has_payload_m()) {
+    p["payload_m"] = std::to_string(config.hnsw_config().payload_m());
+  }
   if (config.has_quantization_config() && config.quantization_config().has_scalar()) {
     const qdrant::ScalarQuantization& sq = config.quantization_config().scalar();
     p["quantization"] = "int8";

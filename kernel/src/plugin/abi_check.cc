@@ -25,13 +25,14 @@ Status CheckSlots(const Vtable* vt,
   return Status::Ok();
 }
 
+// ABI 1.0 minimum: the whole 1.0 table (`size_1_0` bytes). Later minors append slots, which a
+// plugin built against an older minor does not have: readers test STRATA_HAS before use.
 template <class Vtable>
-Status CheckSize(const void* vtable, const char* kind) {
+Status CheckSize(const void* vtable, const char* kind, size_t size_1_0 = sizeof(Vtable)) {
   auto* vt = static_cast<const Vtable*>(vtable);
-  // ABI 1.0 minimum: the whole 1.0 table. Later minors append; older plugins never shrink it.
-  if (vt->struct_size < sizeof(Vtable)) {
+  if (vt->struct_size < size_1_0) {
     return FailedPrecondition(std::string(kind) + " vtable is " + std::to_string(vt->struct_size) +
-                              " bytes, ABI 1.0 needs at least " + std::to_string(sizeof(Vtable)));
+                              " bytes, ABI 1.0 needs at least " + std::to_string(size_1_0));
   }
   return Status::Ok();
 }
@@ -136,7 +137,9 @@ Status CheckPluginInfo(const strata_plugin_info& info) {
   if (info.vtable == nullptr) return FailedPrecondition("plugin vtable is NULL");
   switch (info.kind) {
     case STRATA_KIND_INDEX: {
-      STRATA_RETURN_IF_ERROR(CheckSize<strata_index_vtable>(info.vtable, "index"));
+      // 1.1 appended link_group.
+      STRATA_RETURN_IF_ERROR(CheckSize<strata_index_vtable>(
+          info.vtable, "index", offsetof(strata_index_vtable, link_group)));
       auto* vt = static_cast<const strata_index_vtable*>(info.vtable);
       return CheckSlots(vt, {{"create", reinterpret_cast<const void*>(vt->create)},
                              {"destroy", reinterpret_cast<const void*>(vt->destroy)},

@@ -1,5 +1,7 @@
 #include "plugin/abi_check.h"
 
+#include <cstddef>
+
 #include <gtest/gtest.h>
 
 #include "index/flat_index.h"
@@ -17,14 +19,18 @@ TEST(AbiCheckTest, RefusesOtherMajorNamingBothVersions) {
   Status s = CheckAbiVersion(STRATA_ABI_MAJOR + 1, 0);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("ABI 2.0"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("implements ABI 1.0"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("implements ABI 1." + std::to_string(STRATA_ABI_MINOR)),
+            std::string::npos)
+      << s.message();
   EXPECT_NE(s.message().find("rebuild"), std::string::npos) << s.message();
 }
 
 TEST(AbiCheckTest, RefusesNewerMinor) {
   Status s = CheckAbiVersion(STRATA_ABI_MAJOR, STRATA_ABI_MINOR + 3);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("needs plugin ABI 1.3"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("needs plugin ABI 1." + std::to_string(STRATA_ABI_MINOR + 3)),
+            std::string::npos)
+      << s.message();
   EXPECT_NE(s.message().find("upgrade the server"), std::string::npos) << s.message();
 }
 
@@ -59,6 +65,12 @@ TEST(AbiCheckTest, InfoNeedsMandatorySlotsAndSize) {
   small.struct_size = 16;
   info.vtable = &small;
   EXPECT_FALSE(CheckPluginInfo(info).ok());
+  // A 1.0 index table (no link_group, appended in 1.1) still loads.
+  strata_index_vtable v1_0 = *FlatIndexVtable();
+  v1_0.struct_size = offsetof(strata_index_vtable, link_group);
+  info.vtable = &v1_0;
+  EXPECT_TRUE(CheckPluginInfo(info).ok());
+  EXPECT_FALSE(STRATA_HAS(&v1_0, link_group)) << "the host sees no link_group there";
 
   info.vtable = FlatIndexVtable();
   info.kind = 42;

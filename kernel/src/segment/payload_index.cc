@@ -362,6 +362,43 @@ void PayloadIndex::CompactNumbers(Field* f) const {
   f->numbers_live = f->sorted.size();
 }
 
+std::vector<PayloadIndex::ValueGroup> PayloadIndex::ValueGroups(uint64_t min_points,
+                                                                uint32_t below) const {
+  std::vector<ValueGroup> out;
+  for (const Field& f : fields_) {
+    const FieldKind k = f.spec.kind;
+    const bool exact = k == FieldKind::kKeyword || k == FieldKind::kUuid || k == FieldKind::kBool ||
+                       (k == FieldKind::kInteger && f.spec.lookup);
+    if (!exact) continue;
+    PayloadIndex one([](uint32_t) { return nullptr; });  // extracts this field alone
+    one.SetField(f.path, f.spec);
+    for (const auto& [key, posting] : f.postings) {
+      if (posting.live < min_points) continue;
+      std::vector<uint32_t> group;
+      for (uint32_t o : posting.offsets) {
+        if (o < below) group.push_back(o);
+      }
+      std::sort(group.begin(), group.end());
+      group.erase(std::unique(group.begin(), group.end()), group.end());
+      // Entries of offsets that changed since may be stale: keep those still holding the value.
+      group.erase(std::remove_if(group.begin(), group.end(),
+                                 [&](uint32_t o) {
+                                   const bool dirty = o / 64 < f.dirty.size() &&
+                                                      ((f.dirty[o / 64] >> (o & 63)) & 1u);
+                                   if (!dirty) return false;
+                                   const PayloadMap* p = payload_at_(o);
+                                   if (p == nullptr) return true;
+                                   const IndexedValues v = one.Extract(*p);
+                                   return std::find(v.keys[0].begin(), v.keys[0].end(), key) ==
+                                          v.keys[0].end();
+                                 }),
+                  group.end());
+      if (group.size() >= min_points) out.push_back({f.path, std::move(group)});
+    }
+  }
+  return out;
+}
+
 uint64_t PayloadIndex::PointsIndexed(const std::string& path) const {
   const Field* f = Find(path);
   return f ? f->points : 0;

@@ -87,6 +87,14 @@ class PayloadIndex {
   // Records that `offset` went from `before` to `after` (both from Extract on this index).
   void Update(uint32_t offset, const IndexedValues& before, const IndexedValues& after);
 
+  // The points sharing one exact value (keyword, uuid, integer lookup, bool), per value with
+  // at least `min_points` of them among offsets below `below`: sorted, current offsets. What
+  // the vector index links into payload-aware subgraphs (Qdrant's payload_m).
+  struct ValueGroup {
+    std::string field;
+    std::vector<uint32_t> offsets;
+  };
+  std::vector<ValueGroup> ValueGroups(uint64_t min_points, uint32_t below) const;
   // Live points with at least one indexed value at the field (payload_schema's `points`).
   uint64_t PointsIndexed(const std::string& path) const;
 

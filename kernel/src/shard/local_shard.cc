@@ -272,13 +272,54 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const Ve
   };
   const int32_t rc = index->vt->build(index->idx, nullptr, &cancel, &err);
   if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index build");
+  STRATA_RETURN_IF_ERROR(LinkPayloadGroups(spec, *index, &cancel));
   return index;
+}
+
+Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
+                                     const strata_cancel* cancel) {
+  if (!STRATA_HAS(index.vt, link_group) || index.vt->link_group == nullptr) return Status::Ok();
+  // Qdrant's rule: groups the planner would not scan exactly (at least full_scan_threshold of
+  // vectors) get payload_m links (hnsw_config.payload_m, else m; 0 = none).
+  const uint64_t min_points = std::max<uint64_t>(
+      1, options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float)));
+  std::vector<PayloadIndex::ValueGroup> groups;
+  uint64_t payload_m = 0;
+  {
+    std::shared_lock<std::shared_mutex> data(data_mu_);
+    auto it = options_.index_params.find("payload_m");
+    if (it == options_.index_params.end()) it = options_.index_params.find("m");
+    if (it != options_.index_params.end())
+      payload_m = std::strtoull(it->second.c_str(), nullptr, 10);
+    if (payload_m == 0) return Status::Ok();
+    groups = segment_->payload_index().ValueGroups(min_points, index.n);
+  }
+  if (groups.empty()) return Status::Ok();
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t points = 0;
+  for (const PayloadIndex::ValueGroup& g : groups) {
+    strata_error err{};
+    const int32_t rc = index.vt->link_group(index.idx, g.offsets.data(), g.offsets.size(),
+                                            static_cast<uint32_t>(payload_m), cancel, &err);
+    if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("payload links");
+    index.linked_fields.insert(g.field);
+    points += g.offsets.size();
+  }
+  index.linked_n = index.n;
+  LogInfo("optimizer",
+          dir_ + ": payload-aware links (m " + std::to_string(payload_m) + ") for " +
+              std::to_string(groups.size()) + " value groups, " + std::to_string(points) +
+              " points, in " +
+              std::to_string(
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +
+              " s");
+  return Status::Ok();
 }
 
 namespace {
 
 constexpr char kIndexMagic[8] = {'S', 'T', 'R', 'I', 'D', 'X', '0', '1'};
-constexpr uint32_t kIndexMetaVersion = 1;
+constexpr uint32_t kIndexMetaVersion = 2;  // 1 (no linked fields) is still read
 constexpr const char* kIndexMeta = "index.meta";
 
 strata_dir DirOf(const FileSystem& fs, const std::string& prefix) {
@@ -322,6 +363,12 @@ Status LocalShard::SaveIndex(const VectorSpec& spec, const VectorIndex& index) {
   AppendLe<uint32_t>(&body, index.dim);
   AppendLe<uint32_t>(&body, static_cast<uint32_t>(index.params.size()));
   body += index.params;
+  AppendLe<uint32_t>(&body, static_cast<uint32_t>(index.linked_fields.size()));
+  for (const std::string& f : index.linked_fields) {
+    AppendLe<uint32_t>(&body, static_cast<uint32_t>(f.size()));
+    body += f;
+  }
+  AppendLe<uint32_t>(&body, index.linked_n);
   AppendLe<uint32_t>(&body, Crc32c(body.data(), body.size()));
   return fs_.AtomicSave(meta, body);
 }
@@ -336,15 +383,34 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const Vec
       LoadLe<uint32_t>(m.data() + m.size() - 4) != Crc32c(m.data(), m.size() - 4)) {
     return DataLoss(meta + ": not an index meta file or checksum mismatch");
   }
-  if (LoadLe<uint32_t>(m.data() + 8) != kIndexMetaVersion) {
-    return FailedPrecondition(meta + ": unknown index meta version");
+  const uint32_t version = LoadLe<uint32_t>(m.data() + 8);
+  if (version != 1 && version != kIndexMetaVersion) {
+    return FailedPrecondition(meta + ": unknown index meta version " + std::to_string(version));
   }
   const uint64_t layout = LoadLe<uint64_t>(m.data() + 16);
   const uint32_t n = LoadLe<uint32_t>(m.data() + 24);
   const uint32_t dim = LoadLe<uint32_t>(m.data() + 28);
   const uint32_t plen = LoadLe<uint32_t>(m.data() + 32);
-  if (36 + size_t{plen} + 4 != m.size()) return DataLoss(meta + ": truncated");
+  if (36 + size_t{plen} + 4 > m.size()) return DataLoss(meta + ": truncated");
   const std::string params = m.substr(36, plen);
+  std::set<std::string> linked;
+  uint32_t linked_n = 0;
+  size_t at = 36 + size_t{plen};
+  if (version >= 2) {
+    if (at + 4 + 4 > m.size()) return DataLoss(meta + ": truncated");
+    uint32_t count = LoadLe<uint32_t>(m.data() + at);
+    at += 4;
+    for (uint32_t i = 0; i < count; ++i) {
+      if (at + 4 + 4 > m.size()) return DataLoss(meta + ": truncated");
+      const uint32_t len = LoadLe<uint32_t>(m.data() + at);
+      if (at + 4 + len + 4 > m.size()) return DataLoss(meta + ": truncated");
+      linked.insert(m.substr(at + 4, len));
+      at += 4 + size_t{len};
+    }
+    linked_n = LoadLe<uint32_t>(m.data() + at);
+    at += 4;
+  }
+  if (at + 4 != m.size()) return DataLoss(meta + ": bad length");
   if (layout != layout_id_ || !layout_on_disk_) {
     return FailedPrecondition(meta + ": saved for another offset layout (a vacuum since)");
   }
@@ -360,6 +426,8 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const Vec
   strata_error err{};
   const int32_t rc = index->vt->load(index->idx, &d, &err);
   if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index load");
+  index->linked_fields = std::move(linked);
+  index->linked_n = std::min(linked_n, n);
   return index;
 }
 
@@ -373,10 +441,12 @@ struct AllowContext {
   const std::string* vector_name;
   const qdrant::Filter* filter;
   const std::vector<uint64_t>* candidates;  // bitset, may be null
+  uint32_t below;                           // offsets from here on are answered elsewhere
 };
 
 uint8_t AllowOffset(void* raw, uint32_t offset) {
   const auto* c = static_cast<const AllowContext*>(raw);
+  if (offset >= c->below) return 0;
   if (c->candidates != nullptr && (offset / 64 >= c->candidates->size() ||
                                    !(((*c->candidates)[offset / 64] >> (offset & 63)) & 1u))) {
     return 0;
@@ -387,13 +457,27 @@ uint8_t AllowOffset(void* raw, uint32_t offset) {
 
 }  // namespace
 
+bool LocalShard::FilterPinsLinkedValue(const qdrant::Filter* filter, const VectorIndex& index) {
+  // Exactly one condition, so the allowed points are the group itself (minus deleted ones): a
+  // narrower filter could leave a subset its links do not connect.
+  if (filter == nullptr || index.linked_fields.empty() || filter->must_size() != 1 ||
+      filter->should_size() != 0 || filter->must_not_size() != 0 || filter->has_min_should()) {
+    return false;
+  }
+  const qdrant::Condition& c = filter->must(0);
+  if (!c.has_field() || !c.field().has_match()) return false;
+  const qdrant::Match& m = c.field().match();
+  return (m.has_keyword() || m.has_integer() || m.has_boolean()) &&
+         index.linked_fields.count(c.field().key()) > 0;
+}
+
 std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
                                                     const VectorSpec& spec, const SearchSpec& s,
-                                                    size_t want,
-                                                    const CandidateSet* candidates) const {
+                                                    size_t want, const CandidateSet* candidates,
+                                                    uint32_t graph_n, bool linked) const {
   // The planner: from the cardinality estimate, either score the few matching points exactly
   // or traverse the graph with the filter checked on the way.
-  const uint32_t n = index.n;
+  const uint32_t n = graph_n;
   const Cardinality est = segment_->EstimateMatches(s.filter);
   if (est.max == 0) return {};
   const uint64_t full_scan_points =
@@ -407,7 +491,11 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
     auto it = options_.index_params.find("ef_construct");
     ef = it == options_.index_params.end() ? 100 : std::strtoull(it->second.c_str(), nullptr, 10);
   }
-  const double crossover = std::sqrt(32.0 * static_cast<double>(std::max<uint64_t>(ef, 1)) * n);
+  // A filter that pins a linked payload value (a must match on a field whose groups got
+  // payload-aware links) walks that value's own subgraph: about K * ef computations whatever
+  // n, so only Qdrant's rule sends it to the scan.
+  const double crossover =
+      linked ? 0.0 : std::sqrt(32.0 * static_cast<double>(std::max<uint64_t>(ef, 1)) * n);
   if (s.filter != nullptr &&
       (est.exp < full_scan_points || static_cast<double>(est.exp) < crossover)) {
     if (candidates != nullptr) {
@@ -423,7 +511,7 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
       cand_bits[o / 64] |= uint64_t{1} << (o & 63);
     }
   }
-  AllowContext ctx{segment_.get(), &spec.name, s.filter, candidates ? &cand_bits : nullptr};
+  AllowContext ctx{segment_.get(), &spec.name, s.filter, candidates ? &cand_bits : nullptr, n};
   strata_filter filter{};
   filter.struct_size = sizeof(filter);
   filter.n_bits = n;
@@ -432,6 +520,7 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   filter.estimate = {est.min, std::max<uint64_t>(est.exp, 1), est.max};
   sdk::OwnedParams params;
   if (s.hnsw_ef > 0) params.Set("ef", std::to_string(s.hnsw_ef));
+  if (linked) params.Set("filter.linked_group", "1");
   if (s.quantization_ignore) params.Set("quantization.ignore", *s.quantization_ignore ? "1" : "0");
   if (s.quantization_rescore) {
     params.Set("quantization.rescore", *s.quantization_rescore ? "1" : "0");
@@ -1385,14 +1474,17 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
     hits = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter);
   } else if (use_index) {
     // Indexed offsets through the planner, the unindexed tail exactly; one merged top list.
+    // A filter pinned to a linked group searches the graph only where the group links reach.
     const VectorIndex& index = *indexed->second;
-    hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr);
+    const bool linked = index.linked_n > 0 && FilterPinsLinkedValue(spec.filter, index);
+    const uint32_t graph_n = linked ? index.linked_n : index.n;
+    hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr, graph_n, linked);
     std::vector<ScoredOffset> tail;
     if (cand) {
       tail = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter,
-                                     index.n);
+                                     graph_n);
     } else {
-      tail = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter, index.n);
+      tail = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter, graph_n);
     }
     hits.insert(hits.end(), tail.begin(), tail.end());
     std::sort(hits.begin(), hits.end(),

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -175,13 +176,22 @@ class LocalShard {
     uint64_t generation = 0;  // index_generation_ when the build started
     uint64_t layout = 0;      // layout_id_ when the build started
     uint32_t saved_n = 0;     // offsets covered by the saved copy (0: none)
-    std::string params;       // the index parameters, "k=v\n" sorted (saved with the index)
+    // Payload fields whose value groups got payload-aware links at build (link_group), and
+    // the offsets those links cover ([0, linked_n); later inserts are not in the groups).
+    std::set<std::string> linked_fields;
+    uint32_t linked_n = 0;
+    std::string params;  // the index parameters, "k=v\n" sorted (saved with the index)
     ~VectorIndex() {
       if (idx != nullptr) vt->destroy(idx);
     }
   };
   void OptimizerLoop();
   Result<std::shared_ptr<VectorIndex>> BuildIndex(const VectorSpec& spec, uint32_t n);
+  // Payload-aware links (the index plugin's link_group) for every indexed value shared by at
+  // least full_scan_threshold of vectors; records the fields in index.linked_fields.
+  Status LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index, const strata_cancel* cancel);
+  // True when the filter has a must match on a field whose groups have links in `index`.
+  static bool FilterPinsLinkedValue(const qdrant::Filter* filter, const VectorIndex& index);
   // Creates the plugin's index over offsets [0, n) without building it.
   Result<std::shared_ptr<VectorIndex>> MakeIndex(const VectorSpec& spec, uint32_t n);
   // Saved indexes (format in snapshot_format.md): written after a build when the layout is
@@ -190,9 +200,12 @@ class LocalShard {
   Status SaveIndex(const VectorSpec& spec, const VectorIndex& index);
   Result<std::shared_ptr<VectorIndex>> LoadIndex(const VectorSpec& spec);
   // candidates: what the payload indexes allow (null: unbounded).
+  // graph_n: the index answers for offsets below it (the caller scans the rest); linked: the
+  // filter pins a linked group (FilterPinsLinkedValue), so the plugin may walk it alone.
   std::vector<ScoredOffset> IndexedSearch(const VectorIndex& index, const VectorSpec& spec,
                                           const SearchSpec& s, size_t want,
-                                          const CandidateSet* candidates) const;
+                                          const CandidateSet* candidates, uint32_t graph_n,
+                                          bool linked) const;
   Status ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::Filter* filter,
                        qdrant::ScrollResponse* out) const;
   std::vector<ExternalId> Select(const Segment& seg, const qdrant::PointsSelector& sel) const;

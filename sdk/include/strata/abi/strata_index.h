@@ -136,6 +136,15 @@ typedef struct strata_index_vtable {
   int32_t (*list_files)(const strata_index* idx, strata_file_emit emit, void* ctx,
                         strata_error* err);
   uint64_t (*memory_usage)(const strata_index* idx);
+  /* Since ABI 1.1 (test STRATA_HAS(vt, link_group)); optional, may be NULL.
+   * Adds links among `offsets` (n of them, sorted): the points that share one value of an
+   * indexed payload field (a tenant, a category), so that a search filtered to that value walks
+   * a connected subgraph instead of wading through the points it excludes (Qdrant's
+   * payload_m). Each member gets up to `m` links to its nearest fellow members. The host calls
+   * it after build, once per value group large enough to be searched through the index;
+   * exclusive like build. */
+  int32_t (*link_group)(strata_index* idx, const uint32_t* offsets, size_t n, uint32_t m,
+                        const strata_cancel* cancel, strata_error* err);
 } strata_index_vtable;
 
 #ifdef __cplusplus

@@ -10,6 +10,8 @@
 // optional:
 //   Status Insert(uint32_t offset);   Status Remove(uint32_t offset);
 //   std::vector<std::string> Files() const;   uint64_t MemoryUsage() const;
+//   Status LinkGroup(const uint32_t* offsets, size_t n, uint32_t m, const Cancel& cancel);
+//     (ABI 1.1: links among the points sharing a payload value; see strata_index.h)
 //
 // IndexPlugin<Impl>::Vtable() is the strata_index_vtable whose noexcept thunks forward to it.
 #ifndef STRATA_SDK_INDEX_PLUGIN_HPP_
@@ -140,6 +142,13 @@ struct HasFiles : std::false_type {};
 template <class T>
 struct HasFiles<T, std::void_t<decltype(std::declval<const T&>().Files())>> : std::true_type {};
 template <class T, class = void>
+struct HasLinkGroup : std::false_type {};
+template <class T>
+struct HasLinkGroup<
+    T, std::void_t<decltype(std::declval<T&>().LinkGroup(
+           static_cast<const uint32_t*>(nullptr), size_t{0}, 0u, std::declval<const Cancel&>()))>>
+    : std::true_type {};
+template <class T, class = void>
 struct HasMemoryUsage : std::false_type {};
 template <class T>
 struct HasMemoryUsage<T, std::void_t<decltype(std::declval<const T&>().MemoryUsage())>>
@@ -163,6 +172,7 @@ class IndexPlugin {
         &LoadThunk,
         &ListFilesThunk,
         &MemoryThunk,
+        detail::HasLinkGroup<Impl>::value ? &LinkGroupThunk : nullptr,
     };
     return &table;
   }
@@ -219,6 +229,14 @@ class IndexPlugin {
       SearchOutput output(req, res);
       return self.Search(request, output);
     });
+  }
+  static int32_t LinkGroupThunk(strata_index* idx, const uint32_t* offsets, size_t n, uint32_t m,
+                                const strata_cancel* cancel, strata_error* err) noexcept {
+    if constexpr (detail::HasLinkGroup<Impl>::value) {
+      return Guard(err, [&] { return Self(idx).LinkGroup(offsets, n, m, Cancel(cancel)); });
+    } else {
+      return SetError(err, STRATA_UNIMPLEMENTED, "link_group not supported");
+    }
   }
   static int32_t SaveThunk(const strata_index* idx, const strata_dir* dir,
                            strata_error* err) noexcept {
