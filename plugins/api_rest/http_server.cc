@@ -72,8 +72,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void Read() {
     parser_.emplace();
-    limit_ = server_->options.max_body_bytes;
-    parser_->body_limit(limit_);
+    // The larger limit until the headers say whether the body streams (the parser refuses a
+    // Content-Length over its limit while reading the headers); OnHeader narrows it.
+    parser_->body_limit(std::max(server_->options.max_body_bytes,
+                                 server_->options.stream ? server_->options.max_stream_bytes : 0));
     parser_->header_limit(64 * 1024);
     Lowest().expires_after(std::chrono::seconds(300));
     http::async_read_header(stream_, buffer_, *parser_,
@@ -85,14 +87,18 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void OnHeader(beast::error_code ec) {
     if (ec) return OnRead(ec);
     const auto& msg = parser_->get();
-    const auto& upload = server_->options.upload_body;
-    if (upload && upload(std::string(msg.method_string()), std::string(msg.target()))) {
-      limit_ = server_->options.max_upload_bytes;
-      parser_->body_limit(limit_);
+    if (server_->options.stream) {
+      StreamStart start = server_->options.stream(Head());
+      if (start.refuse) return Write(std::move(*start.refuse), false);
+      if (start.sink) return StartStream(std::move(start.sink));
+    }
+    parser_->body_limit(server_->options.max_body_bytes);
+    if (parser_->content_length() && *parser_->content_length() > server_->options.max_body_bytes) {
+      return OnRead(http::error::body_limit);
     }
     if (!beast::iequals(msg[http::field::expect], "100-continue")) return ReadBody();
     const auto length = parser_->content_length();
-    if (length && *length > limit_) {
+    if (length && *length > server_->options.max_body_bytes) {
       return OnRead(http::error::body_limit);  // refuse before the client sends it
     }
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
@@ -109,7 +115,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                        [self = self()](beast::error_code ec, size_t) { self->OnRead(ec); });
       return;
     }
-    if (*length > limit_) return OnRead(http::error::body_limit);
+    if (*length > server_->options.max_body_bytes) return OnRead(http::error::body_limit);
     // A sized body: read it straight into its final string in as few large reads as the socket
     // allows (the parser's path reads at most 64 KiB at a time, re-arming timers each time).
     body_.assign(static_cast<size_t>(*length), '\0');
@@ -139,19 +145,86 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Dispatch();
   }
 
-  // Hands the complete request to the handler and writes its answer.
-  void Dispatch() {
-    if (server_->stopping) return Close();
-    auto& msg = parser_->get();
+  // The request line and headers (header names in lower case), without the body.
+  HttpRequest Head() const {
+    const auto& msg = parser_->get();
     HttpRequest req;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
-    req.body = std::move(msg.body());
     for (const auto& f : msg) {
       std::string name(f.name_string());
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       req.headers[name] = std::string(f.value());
     }
+    return req;
+  }
+
+  // A streamed body: Content-Length bytes read in pieces and handed to the sink as they come.
+  void StartStream(std::unique_ptr<BodySink> sink) {
+    const auto length = parser_->content_length();
+    auto fail = [&](int status, const char* text) {
+      HttpResponse r;
+      r.status = status;
+      r.body = std::string("{\"status\":{\"error\":\"") + text + "\"},\"time\":0}";
+      Write(std::move(r), false);
+    };
+    if (parser_->chunked() || !length) {
+      return fail(411, "Length required: send the upload with a Content-Length");
+    }
+    if (*length > server_->options.max_stream_bytes) {
+      return fail(413, "Payload too large: the upload exceeds service.max_snapshot_upload_mb");
+    }
+    keep_alive_ = parser_->get().keep_alive();
+    sink_ = std::move(sink);
+    remaining_ = *length;
+    ++server_->in_flight;
+    // Bytes that arrived with the headers.
+    const size_t have = std::min<size_t>(buffer_.size(), remaining_);
+    if (have > 0) {
+      const auto data = buffer_.data();
+      std::string first(static_cast<const char*>(data.data()), have);
+      buffer_.consume(have);
+      remaining_ -= have;
+      Status s = sink_->Write(first);
+      if (!s.ok()) return EndStream(s);
+    }
+    if (!beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      return ReadPiece();
+    }
+    auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    http::async_write(stream_, *cont, [self = self(), cont](beast::error_code wec, size_t) {
+      if (wec) return self->EndStream(Unavailable("the client went away"));
+      self->ReadPiece();
+    });
+  }
+
+  void ReadPiece() {
+    if (remaining_ == 0) return EndStream(Status::Ok());
+    piece_.resize(static_cast<size_t>(std::min<uint64_t>(remaining_, 1u << 20)));
+    Lowest().expires_after(std::chrono::seconds(300));
+    stream_.async_read_some(asio::buffer(piece_), [self = self()](beast::error_code ec, size_t n) {
+      if (ec) return self->EndStream(Unavailable("reading the upload: " + ec.message()));
+      self->remaining_ -= n;
+      Status s = self->sink_->Write(std::string_view(self->piece_.data(), n));
+      if (!s.ok()) return self->EndStream(s);
+      self->ReadPiece();
+    });
+  }
+
+  void EndStream(const Status& read) {
+    HttpResponse r = sink_->Finish(read);
+    sink_.reset();
+    --server_->in_flight;
+    // A body not read to its end cannot be followed by another request on this connection.
+    Write(std::move(r), keep_alive_ && read.ok() && remaining_ == 0);
+  }
+
+  // Hands the complete request to the handler and writes its answer.
+  void Dispatch() {
+    if (server_->stopping) return Close();
+    auto& msg = parser_->get();
+    HttpRequest req = Head();
+    req.body = std::move(msg.body());
     keep_alive_ = msg.keep_alive();
     ++server_->in_flight;
     HttpResponse resp = server_->handler(req);
@@ -238,8 +311,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::string body_;  // a sized body being read past the parser
-  size_t limit_ = 0;  // the body limit of the request being read
+  std::string body_;                // a sized body being read past the parser
+  std::unique_ptr<BodySink> sink_;  // a streamed body's receiver
+  uint64_t remaining_ = 0;          // its bytes still to read
+  std::vector<char> piece_;
   HttpServer::Impl* server_;
   bool keep_alive_ = true;
   std::array<char, 16384> discard_{};

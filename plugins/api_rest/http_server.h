@@ -8,7 +8,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "strata/sdk/status.hpp"
 
@@ -35,16 +37,33 @@ struct HttpResponse {
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
+// A request body taken piece by piece as it arrives (snapshot uploads) instead of collected
+// whole in memory.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // The next piece; an error stops the reading and becomes the answer (via Finish).
+  virtual Status Write(std::string_view piece) = 0;
+  // The body is complete (read OK) or is not (why, e.g. the write's error): the answer.
+  virtual HttpResponse Finish(const Status& read) = 0;
+};
+struct StreamStart {
+  std::unique_ptr<BodySink> sink;      // null: not a streamed request, the handler gets it
+  std::optional<HttpResponse> refuse;  // set: answer this at once, the body is not read
+};
+// Called with the request's head (no body) once its headers are in.
+using StreamHandler = std::function<StreamStart(const HttpRequest& head)>;
+
 class HttpServer {
  public:
   struct Options {
     std::string host = "0.0.0.0";
     int port = 6333;
     size_t max_body_bytes = 32u << 20;
-    // Requests for which upload_body(method, target) is true (snapshot uploads) may carry up to
-    // max_upload_bytes instead.
-    size_t max_upload_bytes = 32u << 20;
-    std::function<bool(const std::string& method, const std::string& target)> upload_body;
+    // Streamed bodies (see StreamHandler) may carry up to max_stream_bytes; they need a
+    // Content-Length (411 otherwise).
+    size_t max_stream_bytes = 32u << 20;
+    StreamHandler stream;
     unsigned threads = 2;
     // TLS when set: the certificate chain and private key, PEM text.
     std::string tls_cert_pem;

@@ -716,14 +716,9 @@ class RestFrontend {
     o.max_body_bytes = static_cast<size_t>(mb) << 20;
     STRATA_ASSIGN_OR_RETURN(int64_t upload_mb, cfg.GetInt("service.max_snapshot_upload_mb", 4096));
     if (upload_mb < 1) return InvalidArgument("service.max_snapshot_upload_mb: must be >= 1");
-    o.max_upload_bytes = static_cast<size_t>(upload_mb) << 20;
-    o.upload_body = [](const std::string& method, const std::string& target) {
-      const std::string path = target.substr(0, target.find('?'));
-      const std::string tail = "/snapshots/upload";
-      return method == "POST" && path.size() > tail.size() &&
-             path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
-    };
-    fe->max_upload_bytes_ = o.max_upload_bytes;
+    o.max_stream_bytes = static_cast<size_t>(upload_mb) << 20;
+    o.stream = [fe = fe.get()](const HttpRequest& head) { return fe->StartUpload(head); };
+    fe->max_upload_bytes_ = o.max_stream_bytes;
     o.threads = workers > 0 ? static_cast<unsigned>(workers)
                             : std::max(2u, std::thread::hardware_concurrency());
     STRATA_ASSIGN_OR_RETURN(const bool tls, cfg.GetBool("service.enable_tls", false));
@@ -779,6 +774,10 @@ class RestFrontend {
   }
   SplitWorker* split_worker() { return split_worker_.get(); }
   uint64_t max_upload_bytes() const { return max_upload_bytes_; }
+  void RecordRequest(const std::string& method, const std::string& route, int status,
+                     double seconds) {
+    metrics_.Record(method, route, status, seconds);
+  }
   const sdk::Host& host() const { return host_; }
 
   // Work a request with wait=false answered 202 for (joined at Stop; finished ones are joined
@@ -814,9 +813,10 @@ class RestFrontend {
   void AddRoutes();
   void AddSnapshotRoutes();
 
-  HttpResponse Handle(const HttpRequest& http) {
-    Call c{http, {}, {}, {}, STRATA_ACCESS_READ_WRITE, Clock::now()};
-    std::string path = http.target, query;
+  // Splits a request target into its path and decoded query parameters.
+  static std::string SplitTarget(const std::string& target,
+                                 std::map<std::string, std::string>* query_out) {
+    std::string path = target, query;
     size_t q = path.find('?');
     if (q != std::string::npos) {
       query = path.substr(q + 1);
@@ -828,21 +828,56 @@ class RestFrontend {
           query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
       size_t eq = kv.find('=');
       if (eq != std::string::npos)
-        c.query[UrlDecode(kv.substr(0, eq))] = UrlDecode(kv.substr(eq + 1));
+        (*query_out)[UrlDecode(kv.substr(0, eq))] = UrlDecode(kv.substr(eq + 1));
       if (amp == std::string::npos) break;
       start = amp + 1;
     }
+    return path;
+  }
+
+  // The route for method + path (its {captures} filled in), or null; *path_matched says whether
+  // another method would have matched.
+  const Route* MatchRoute(const std::string& method, const std::string& path,
+                          std::map<std::string, std::string>* captured, bool* path_matched) const {
+    std::vector<std::string> parts = Split(path);
+    for (const Route& route : routes_) {
+      if (route.parts.size() != parts.size()) continue;
+      std::map<std::string, std::string> got;
+      bool match = true;
+      for (size_t i = 0; i < parts.size() && match; ++i) {
+        const std::string& p = route.parts[i];
+        if (p.size() > 2 && p.front() == '{') {
+          got[p.substr(1, p.size() - 2)] = UrlDecode(parts[i]);
+        } else {
+          match = p == parts[i];
+        }
+      }
+      if (!match) continue;
+      *path_matched = true;
+      if (route.method != method) continue;
+      *captured = std::move(got);
+      return &route;
+    }
+    return nullptr;
+  }
+
+  HttpResponse Handle(const HttpRequest& http) {
+    Call c{http, {}, {}, {}, STRATA_ACCESS_READ_WRITE, Clock::now()};
+    const std::string path = SplitTarget(http.target, &c.query);
     std::string route = "unknown";
     HttpResponse resp = Dispatch(http, path, c, &route);
     metrics_.Record(http.method, route, resp.status, Seconds(c));
-    if (cors_) {
-      resp.headers["Access-Control-Allow-Origin"] = "*";
-      if (http.method == "OPTIONS") {
-        resp.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
-        resp.headers["Access-Control-Allow-Headers"] = "*";
-      }
-    }
+    AddCors(http, &resp);
     return resp;
+  }
+
+  void AddCors(const HttpRequest& http, HttpResponse* resp) const {
+    if (!cors_) return;
+    resp->headers["Access-Control-Allow-Origin"] = "*";
+    if (http.method == "OPTIONS") {
+      resp->headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+      resp->headers["Access-Control-Allow-Headers"] = "*";
+    }
   }
 
   HttpResponse Dispatch(const HttpRequest& http, const std::string& path, Call& c,
@@ -852,32 +887,19 @@ class RestFrontend {
       r.status = 204;
       return r;
     }
-    std::vector<std::string> parts = Split(path);
     bool path_matched = false;
-    for (const Route& route : routes_) {
-      if (route.parts.size() != parts.size()) continue;
-      std::map<std::string, std::string> captured;
-      bool match = true;
-      for (size_t i = 0; i < parts.size() && match; ++i) {
-        const std::string& p = route.parts[i];
-        if (p.size() > 2 && p.front() == '{') {
-          captured[p.substr(1, p.size() - 2)] = UrlDecode(parts[i]);
-        } else {
-          match = p == parts[i];
-        }
-      }
-      if (!match) continue;
-      path_matched = true;
-      if (route.method != http.method) continue;
-      *route_name = route.pattern;
+    std::map<std::string, std::string> captured;
+    const Route* route = MatchRoute(http.method, path, &captured, &path_matched);
+    if (route != nullptr) {
+      *route_name = route->pattern;
       c.path = std::move(captured);
       const bool open = path == "/" || path == "/healthz" || path == "/livez" || path == "/readyz";
       if (!open) {
         Status auth = Authenticate(http, &c.access);
         if (!auth.ok()) return Error(c, auth, 403);
       }
-      if (route.fast) {
-        if (std::optional<HttpResponse> r = route.fast(*this, c)) return std::move(*r);
+      if (route->fast) {
+        if (std::optional<HttpResponse> r = route->fast(*this, c)) return std::move(*r);
       }
       if (!http.body.empty()) {
         c.body.Parse<rapidjson::kParseFullPrecisionFlag>(http.body.data(), http.body.size());
@@ -889,7 +911,7 @@ class RestFrontend {
       } else {
         c.body.SetObject();
       }
-      return route.fn(*this, c);
+      return route->fn(*this, c);
     }
     HttpResponse r =
         Error(c, NotFound(path_matched ? "method " + http.method + " is not allowed on " + path
@@ -897,6 +919,9 @@ class RestFrontend {
     if (path_matched) r.status = 405;
     return r;
   }
+
+  // Snapshot uploads: the body streams into the kernel as it arrives (see UploadSink).
+  StreamStart StartUpload(const HttpRequest& head);
 
   Status Authenticate(const HttpRequest& http, uint32_t* access) const {
     *access = STRATA_ACCESS_READ_WRITE;
@@ -1851,40 +1876,135 @@ std::string NewUploadId() {
   return id;
 }
 
-// Hands the bytes of `write(sink)` to the kernel as an upload, then recovers from it.
-Status RecoverThroughUpload(
-    const sdk::Host& host, uint32_t access, const std::string& collection,
-    const std::string& checksum, const std::string& priority,
-    const std::function<Status(const std::function<Status(std::string_view)>&)>& write) {
-  const std::string id = NewUploadId();
-  uint64_t offset = 0;
-  std::string pending;
-  auto flush = [&]() -> Status {
+// A snapshot handed to the kernel in pieces (strata.SnapshotUploadRequest, 8 MiB each), then
+// recovered from. An upload abandoned half way is removed by the kernel at its next start.
+class SnapshotUploader {
+ public:
+  SnapshotUploader(const sdk::Host& host, uint32_t access, std::string collection)
+      : host_(host), access_(access), collection_(std::move(collection)), id_(NewUploadId()) {}
+
+  Status Append(std::string_view piece) {
+    pending_.append(piece);
+    return pending_.size() >= (8u << 20) ? Flush() : Status::Ok();
+  }
+  Status Recover(const std::string& checksum, const std::string& priority) {
+    if (offset_ == 0 || !pending_.empty()) STRATA_RETURN_IF_ERROR(Flush());
+    strata::SnapshotRecoverRequest rec;
+    rec.set_collection_name(collection_);
+    rec.set_upload_id(id_);
+    rec.set_checksum(checksum);
+    rec.set_priority(priority);
+    strata::SnapshotRecoverResponse resp;
+    return KernelCall(host_, STRATA_METHOD_Strata_SnapshotRecover, rec, access_, &resp);
+  }
+
+ private:
+  Status Flush() {
     strata::SnapshotUploadRequest up;
-    up.set_collection_name(collection);
-    up.set_upload_id(id);
-    up.set_offset(offset);
-    up.set_data(std::move(pending));
-    pending.clear();
+    up.set_collection_name(collection_);
+    up.set_upload_id(id_);
+    up.set_offset(offset_);
+    up.set_data(std::move(pending_));
+    pending_.clear();
     strata::SnapshotUploadResponse resp;
     STRATA_RETURN_IF_ERROR(
-        KernelCall(host, STRATA_METHOD_Strata_SnapshotUpload, up, access, &resp));
-    offset += up.data().size();
+        KernelCall(host_, STRATA_METHOD_Strata_SnapshotUpload, up, access_, &resp));
+    offset_ += up.data().size();
     return Status::Ok();
-  };
-  STRATA_RETURN_IF_ERROR(flush());  // starts the upload, also for an empty body
-  STRATA_RETURN_IF_ERROR(write([&](std::string_view piece) -> Status {
-    pending.append(piece);
-    return pending.size() >= (8u << 20) ? flush() : Status::Ok();
-  }));
-  if (!pending.empty()) STRATA_RETURN_IF_ERROR(flush());
-  strata::SnapshotRecoverRequest rec;
-  rec.set_collection_name(collection);
-  rec.set_upload_id(id);
-  rec.set_checksum(checksum);
-  rec.set_priority(priority);
-  strata::SnapshotRecoverResponse resp;
-  return KernelCall(host, STRATA_METHOD_Strata_SnapshotRecover, rec, access, &resp);
+  }
+
+  const sdk::Host& host_;
+  uint32_t access_;
+  std::string collection_;
+  std::string id_;
+  uint64_t offset_ = 0;
+  std::string pending_;
+};
+
+// A multipart snapshot upload as its body arrives: the file part goes to the kernel piece by
+// piece, then the collection is recovered from it. Answers like the other snapshot routes.
+class UploadSink : public BodySink {
+ public:
+  UploadSink(RestFrontend& fe, HttpRequest head, std::map<std::string, std::string> query,
+             std::string collection, uint32_t access, MultipartFile file)
+      : fe_(fe),
+        head_(std::move(head)),
+        query_(std::move(query)),
+        access_(access),
+        file_(std::move(file)),
+        upload_(fe.host(), access, std::move(collection)) {}
+
+  Status Write(std::string_view piece) override {
+    return file_.Feed(piece, [&](std::string_view bytes) { return upload_.Append(bytes); });
+  }
+  HttpResponse Finish(const Status& read) override {
+    Call c{head_, {}, query_, {}, access_, start_};
+    Status s = read;
+    if (s.ok()) s = file_.Finish();
+    if (s.ok()) {
+      s = upload_.Recover(query_.count("checksum") ? query_["checksum"] : "",
+                          query_.count("priority") ? query_["priority"] : "");
+    }
+    HttpResponse r = !s.ok()                       ? Error(c, s)
+                     : !QueryBool(c, "wait", true) ? Accepted(c)
+                                                   : Ok(c, [](JsonWriter& w) { w.Bool(true); });
+    fe_.RecordRequest("POST", kRoute, r.status, Seconds(c));
+    return r;
+  }
+  static constexpr const char* kRoute = "/collections/{collection_name}/snapshots/upload";
+
+ private:
+  RestFrontend& fe_;
+  HttpRequest head_;
+  std::map<std::string, std::string> query_;
+  uint32_t access_;
+  MultipartFile file_;
+  SnapshotUploader upload_;
+  Clock::time_point start_ = Clock::now();
+};
+
+StreamStart RestFrontend::StartUpload(const HttpRequest& head) {
+  StreamStart out;
+  std::map<std::string, std::string> query;
+  const std::string path = SplitTarget(head.target, &query);
+  std::map<std::string, std::string> captured;
+  bool path_matched = false;
+  const Route* route = MatchRoute(head.method, path, &captured, &path_matched);
+  if (route == nullptr || route->pattern != UploadSink::kRoute) return out;  // not an upload
+  Call c{head, captured, query, {}, STRATA_ACCESS_READ_WRITE, Clock::now()};
+  Status s = Authenticate(head, &c.access);
+  if (!s.ok()) {
+    out.refuse = Error(c, s, 403);
+  } else if (c.access == STRATA_ACCESS_READ_ONLY) {
+    out.refuse = Error(c, Status(StatusCode::kPermissionDenied,
+                                 "snapshot upload needs a read-write API key; this one is "
+                                 "read-only"));
+  } else {
+    auto type = head.headers.find("content-type");
+    Result<MultipartFile> file =
+        MultipartFile::Start(type == head.headers.end() ? "" : type->second, "snapshot");
+    if (!file.ok()) {
+      out.refuse = Error(c, file.status());
+    } else {
+      out.sink = std::make_unique<UploadSink>(*this, head, query, captured["collection_name"],
+                                              c.access, std::move(file).value());
+    }
+  }
+  if (out.refuse) {
+    AddCors(head, &*out.refuse);
+    metrics_.Record(head.method, UploadSink::kRoute, out.refuse->status, Seconds(c));
+  }
+  return out;
+}
+
+// Fetches a snapshot from a URL into a kernel upload, then recovers from it.
+Status RecoverFromUrl(const sdk::Host& host, uint32_t access, const std::string& collection,
+                      const std::string& url, const FetchOptions& fetch,
+                      const std::string& checksum, const std::string& priority) {
+  SnapshotUploader upload(host, access, collection);
+  STRATA_RETURN_IF_ERROR(
+      HttpFetch(url, fetch, [&](std::string_view piece) { return upload.Append(piece); }));
+  return upload.Recover(checksum, priority);
 }
 
 void RestFrontend::AddSnapshotRoutes() {
@@ -1989,10 +2109,7 @@ void RestFrontend::AddSnapshotRoutes() {
       fetch.api_key = api_key;
       fetch.max_bytes = fe.max_upload_bytes();
       op = [&fe, url, fetch, collection, checksum, priority, access = c.access] {
-        return RecoverThroughUpload(fe.host(), access, collection, checksum, priority,
-                                    [&](const std::function<Status(std::string_view)>& sink) {
-                                      return HttpFetch(url, fetch, sink);
-                                    });
+        return RecoverFromUrl(fe.host(), access, collection, url, fetch, checksum, priority);
       };
     } else {
       return Error(c, InvalidArgument("location: '" + url +
@@ -2000,27 +2117,12 @@ void RestFrontend::AddSnapshotRoutes() {
     }
     return RunSnapshotOp(fe, c, std::move(op));
   });
-  // Upload (multipart/form-data, field `snapshot`): recovers the collection from the file.
-  Add("POST", "/collections/{collection_name}/snapshots/upload", nullptr,
-      [](RestFrontend& fe, Call& c) -> std::optional<HttpResponse> {
-        auto type = c.http.headers.find("content-type");
-        Result<std::string_view> file = MultipartPart(
-            c.http.body, type == c.http.headers.end() ? "" : type->second, "snapshot");
-        if (!file.ok()) return Error(c, file.status());
-        const std::string collection = c.path["collection_name"];
-        const std::string checksum = c.query.count("checksum") ? c.query["checksum"] : "";
-        const std::string priority = c.query.count("priority") ? c.query["priority"] : "";
-        // Runs now even for wait=false: the body lives only as long as this request.
-        auto op = [&] {
-          return RecoverThroughUpload(
-              fe.host(), c.access, collection, checksum, priority,
-              [&](const std::function<Status(std::string_view)>& sink) { return sink(*file); });
-        };
-        Status s = op();
-        if (!s.ok()) return Error(c, s);
-        if (!QueryBool(c, "wait", true)) return Accepted(c);
-        return Ok(c, [](JsonWriter& w) { w.Bool(true); });
-      });
+  // Upload (multipart/form-data, field `snapshot`): streamed into the kernel as it arrives
+  // (RestFrontend::StartUpload, before the body is read); only bodies sent without a
+  // Content-Length reach this route.
+  Add("POST", UploadSink::kRoute, [](RestFrontend&, Call& c) {
+    return Error(c, InvalidArgument("snapshot uploads need a Content-Length"));
+  });
   // Full-storage snapshots: the kernel says they are not implemented yet.
   auto full = [](uint32_t method) {
     return [method](RestFrontend& fe, Call& c) {

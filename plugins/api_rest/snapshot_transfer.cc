@@ -137,50 +137,87 @@ Status Get(Stream& stream, const Url& u, const FetchOptions& o, std::string* red
 
 }  // namespace
 
-Result<std::string_view> MultipartPart(std::string_view body, const std::string& content_type,
-                                       const std::string& field) {
+Result<MultipartFile> MultipartFile::Start(const std::string& content_type, std::string field) {
   if (Lower(content_type).rfind("multipart/form-data", 0) != 0) {
     return InvalidArgument("Content-Type: expected multipart/form-data with the snapshot file");
   }
   const std::string boundary = HeaderParam(content_type, "boundary");
   if (boundary.empty()) return InvalidArgument("Content-Type: the multipart boundary is missing");
-  const std::string delimiter = "--" + boundary;
-  size_t at = body.find(delimiter);
-  std::string_view first_file;
-  bool have_file = false;
-  while (at != std::string_view::npos) {
-    at += delimiter.size();
-    if (body.substr(at, 2) == "--") break;  // the closing delimiter
-    if (body.substr(at, 2) == "\r\n") at += 2;
-    const size_t head_end = body.find("\r\n\r\n", at);
-    if (head_end == std::string_view::npos) break;
-    const std::string_view headers = body.substr(at, head_end - at);
-    const size_t data = head_end + 4;
-    const size_t next = body.find("\r\n" + delimiter, data);
-    if (next == std::string_view::npos) {
-      return InvalidArgument("multipart body: a part is not closed by its boundary");
+  MultipartFile m;
+  m.field_ = std::move(field);
+  m.delimiter_ = "\r\n--" + boundary;
+  m.buf_ = "\r\n";  // so the first delimiter, at the very start, has its CRLF too
+  return m;
+}
+
+Status MultipartFile::Feed(std::string_view data,
+                           const std::function<Status(std::string_view)>& out) {
+  buf_.append(data);
+  size_t at = 0;  // consumed bytes of buf_
+  for (;;) {
+    const std::string_view rest(buf_.data() + at, buf_.size() - at);
+    if (state_ == State::kDone) {
+      at = buf_.size();  // the epilogue
+      break;
     }
-    const std::string_view content = body.substr(data, next - data);
-    // The Content-Disposition line: its name and whether it carries a file.
+    if (state_ == State::kSkip || state_ == State::kFile) {
+      const size_t pos = rest.find(delimiter_);
+      const size_t keep = delimiter_.size() - 1;  // a delimiter may straddle two pieces
+      const size_t take = pos != std::string_view::npos ? pos
+                          : rest.size() > keep          ? rest.size() - keep
+                                                        : 0;
+      if (state_ == State::kFile && take > 0) STRATA_RETURN_IF_ERROR(out(rest.substr(0, take)));
+      at += take;
+      if (pos == std::string_view::npos) break;
+      at += delimiter_.size();
+      if (state_ == State::kFile) have_file_ = true;
+      state_ = State::kAfterDelimiter;
+      continue;
+    }
+    if (state_ == State::kAfterDelimiter) {
+      if (rest.size() < 2) break;
+      if (rest.substr(0, 2) == "--") {
+        state_ = State::kDone;
+        continue;
+      }
+      if (rest.substr(0, 2) != "\r\n") {
+        return InvalidArgument("multipart body: malformed boundary line");
+      }
+      at += 2;
+      state_ = State::kHeaders;
+      continue;
+    }
+    // kHeaders: up to the blank line.
+    const size_t end = rest.find("\r\n\r\n");
+    if (end == std::string_view::npos) {
+      if (rest.size() > (16u << 10))
+        return InvalidArgument("multipart body: part headers too long");
+      break;
+    }
     std::string disposition;
-    for (size_t line = 0; line < headers.size();) {
-      size_t end = headers.find("\r\n", line);
-      if (end == std::string_view::npos) end = headers.size();
-      const std::string_view h = headers.substr(line, end - line);
+    for (size_t line = 0; line < end;) {
+      size_t eol = rest.find("\r\n", line);
+      if (eol == std::string_view::npos || eol > end) eol = end;
+      const std::string_view h = rest.substr(line, eol - line);
       if (Lower(std::string(h.substr(0, 20))) == "content-disposition:") {
         disposition = std::string(h.substr(20));
       }
-      line = end + 2;
+      line = eol + 2;
     }
-    if (HeaderParam(disposition, "name") == field) return content;
-    if (!have_file && disposition.find("filename") != std::string::npos) {
-      first_file = content;
-      have_file = true;
-    }
-    at = next + 2;
+    const bool named = HeaderParam(disposition, "name") == field_;
+    const bool file = disposition.find("filename") != std::string::npos;
+    state_ = !have_file_ && (named || file) ? State::kFile : State::kSkip;
+    at += end + 4;
   }
-  if (have_file) return first_file;
-  return InvalidArgument("multipart body: no `" + field + "` file part");
+  buf_.erase(0, at);
+  return Status::Ok();
+}
+
+Status MultipartFile::Finish() const {
+  if (!have_file_) {
+    return InvalidArgument("multipart body: no complete `" + field_ + "` file part");
+  }
+  return Status::Ok();
 }
 
 Status HttpFetch(const std::string& url, const FetchOptions& o,

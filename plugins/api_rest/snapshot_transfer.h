@@ -12,10 +12,26 @@
 
 namespace strata::rest {
 
-// The content of the form field `field` (or, when there is none by that name, of the first part
-// that carries a file) in a multipart/form-data body; errors name what is wrong.
-Result<std::string_view> MultipartPart(std::string_view body, const std::string& content_type,
-                                       const std::string& field);
+// The file of a multipart/form-data body, taken as the body streams in: the content of the
+// part named `field`, or else of the first part that carries a file. Other parts are skipped.
+// Holds only a boundary's worth of bytes between pieces.
+class MultipartFile {
+ public:
+  // INVALID_ARGUMENT naming Content-Type when it is not multipart/form-data with a boundary.
+  static Result<MultipartFile> Start(const std::string& content_type, std::string field);
+  // The next bytes of the body; the file's bytes among them go to `out`.
+  Status Feed(std::string_view data, const std::function<Status(std::string_view)>& out);
+  // The body ended: INVALID_ARGUMENT unless the file part was complete.
+  Status Finish() const;
+
+ private:
+  enum class State { kSkip, kAfterDelimiter, kHeaders, kFile, kDone };
+  std::string field_;
+  std::string delimiter_;  // CRLF "--" boundary
+  std::string buf_;
+  State state_ = State::kSkip;
+  bool have_file_ = false;
+};
 
 struct FetchOptions {
   std::string api_key;       // sent as `api-key` when set

@@ -357,6 +357,80 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("(Debian's hnswlib 0.6.2 has no filter functor, so it has no filtered row.)\n");
+
+  // Tenants: label % tenants as an indexed keyword, each tenant just above twice the scan
+  // threshold (where the planner leaves the exact scan), one tenant per query (an equality
+  // filter). The exact scan of the tenant, the filter-aware walk, and the walk over the
+  // tenant's own links (payload_m = M) once they are made. Runs last: it adds links.
+  {
+    const uint32_t tenants =
+        static_cast<uint32_t>(std::max<uint64_t>(2, n / (2 * full_scan_points)));
+    std::vector<std::vector<uint32_t>> members(tenants);
+    std::vector<std::vector<uint64_t>> tbits(tenants, std::vector<uint64_t>((n + 63) / 64, 0));
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t t = static_cast<uint32_t>(labels[i][0]) % tenants;
+      members[t].push_back(static_cast<uint32_t>(i));
+      tbits[t][i >> 6] |= 1ull << (i & 63);
+    }
+    std::vector<std::vector<uint32_t>> truth(nq);
+    auto start = Clock::now();
+    for (size_t q = 0; q < nq; ++q) {
+      std::vector<std::pair<float, uint32_t>> all_d;
+      for (uint32_t id : members[q % tenants]) {
+        all_d.push_back({ip ? -kern.dot(queries.Row(q), base.Row(id), dim)
+                            : kern.l2sq(queries.Row(q), base.Row(id), dim),
+                         id});
+      }
+      const size_t k = std::min(kK, all_d.size());
+      std::partial_sort(all_d.begin(), all_d.begin() + k, all_d.end());
+      for (size_t j = 0; j < k; ++j) truth[q].push_back(all_d[j].second);
+    }
+    const double tenant_exact_qps = nq / Seconds(start);
+    std::printf("\n== tenants: %u of %.1f%% each (%zu points), one tenant per query\n", tenants,
+                100.0 / tenants, members[0].size());
+    std::printf("exact scan of the tenant: %.0f qps (recall 1)\n", tenant_exact_qps);
+    auto run_tenant = [&](uint32_t ef, bool linked, double* recall, double* dists) {
+      double rec = 0;
+      const uint64_t d0 = graph->distance_count();
+      auto t0 = Clock::now();
+      for (size_t q = 0; q < nq; ++q) {
+        hnsw::AllowFn allow;
+        allow.bits = tbits[q % tenants].data();
+        allow.n_bits = static_cast<uint32_t>(n);
+        allow.linked_group = linked;
+        graph->Search(queries.Row(q), kK, ef, allow, &found);
+        size_t hits = 0;
+        for (auto& f : found) {
+          hits += std::count(truth[q].begin(), truth[q].end(), f.second);
+        }
+        rec += static_cast<double>(hits) / std::max<size_t>(1, truth[q].size());
+      }
+      const double qps = nq / Seconds(t0);
+      *recall = rec / nq;
+      *dists = static_cast<double>(graph->distance_count() - d0) / nq;
+      return qps;
+    };
+    for (uint32_t ef : {16u, 32u, 64u, 128u}) {
+      double rec = 0, dists = 0;
+      const double qps = run_tenant(ef, false, &rec, &dists);
+      std::printf("   filter-aware walk ef %3u: recall %.4f, %.0f qps, %.0f distances/query\n", ef,
+                  rec, qps, dists);
+    }
+    auto lstart = Clock::now();
+    for (const auto& m : members) {
+      graph->LinkGroup(m.data(), m.size(), static_cast<uint32_t>(kM), nullptr);
+    }
+    std::printf("payload links (m %zu) for %u tenants made in %.2f s\n", kM, tenants,
+                Seconds(lstart));
+    for (uint32_t ef : {16u, 32u, 64u, 128u}) {
+      double rec = 0, dists = 0;
+      const double qps = run_tenant(ef, true, &rec, &dists);
+      std::printf(
+          "   linked walk ef %3u: recall %.4f, %.0f qps (%.2fx the exact scan), %.0f "
+          "distances/query\n",
+          ef, rec, qps, qps / tenant_exact_qps, dists);
+    }
+  }
   std::printf("distance computations by strata searches: %llu\n",
               static_cast<unsigned long long>(graph->distance_count()));
   return 0;

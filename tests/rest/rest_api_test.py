@@ -7,7 +7,9 @@ usage: rest_api_test.py <strata binary> <openapi json>
 """
 import copy
 import hashlib
+import http.client
 import http.server
+import io
 import json
 import os
 import re
@@ -15,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -386,7 +389,7 @@ class RestApiTest(unittest.TestCase):
         self.call("PUT", "/collections/tenants/index?wait=true",
                   {"field_name": "tenant", "field_schema": "keyword"})
         pts = [{"id": i, "vector": [rng.gauss(0, 1) for _ in range(dim)],
-                "payload": {"tenant": "t%d" % rng.randrange(10)}} for i in range(3000)]
+                "payload": {"tenant": "t%d" % rng.randrange(25)}} for i in range(3000)]
         for b in range(0, 3000, 500):  # the test server takes 1 MiB bodies
             self.call("PUT", "/collections/tenants/points?wait=true", {"points": pts[b:b + 500]})
         deadline = time.time() + 60
@@ -395,13 +398,13 @@ class RestApiTest(unittest.TestCase):
                 break
             time.sleep(0.1)
         deadline = time.time() + 10
-        while "payload-aware links (m 8) for 10 value groups" not in self.s.log_text() and time.time() < deadline:
+        while "payload-aware links (m 8) for 25 value groups" not in self.s.log_text() and time.time() < deadline:
             time.sleep(0.05)
-        self.assertIn("payload-aware links (m 8) for 10 value groups, 3000 points", self.s.log_text())
+        self.assertIn("payload-aware links (m 8) for 25 value groups, 3000 points", self.s.log_text())
         tenant_of = {p["id"]: p["payload"]["tenant"] for p in pts}
         hit = total = 0
         for t in range(40):
-            tenant = "t%d" % (t % 10)
+            tenant = "t%d" % (t % 25)  # 4% each: searched by walking the tenant's own links
             body = {"query": [rng.gauss(0, 1) for _ in range(dim)], "limit": 10,
                     "filter": {"must": [{"key": "tenant", "match": {"value": tenant}}]}}
             approx = [p["id"] for p in self.call("POST", "/collections/tenants/points/query", body)["result"]["points"]]
@@ -883,6 +886,33 @@ class RestApiTest(unittest.TestCase):
         restored("snap_up")
         self.assertEqual(os.listdir(os.path.join(self.s.dir, "snapshots", "snap_up")), [],
                          "the upload is removed after the recovery")
+
+        # Uploads stream into the kernel: a body over max_request_size_mb (1 MiB here) is fine
+        # (the archive with a 3 MiB entry the reader skips), one over max_snapshot_upload_mb is
+        # refused from its Content-Length alone.
+        padded = io.BytesIO()
+        with tarfile.open(fileobj=io.BytesIO(data)) as src, \
+                tarfile.open(fileobj=padded, mode="w", format=tarfile.USTAR_FORMAT) as dst:
+            for member in src.getmembers():
+                dst.addfile(member, src.extractfile(member))
+            extra = tarfile.TarInfo("padding.bin")
+            extra.size = 3 << 20
+            dst.addfile(extra, io.BytesIO(os.urandom(extra.size)))
+        big = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"snapshot\"; "
+               f"filename=\"big\"\r\n\r\n").encode() + padded.getvalue() + f"\r\n--{boundary}--\r\n".encode()
+        self.assertGreater(len(big), 3 << 20)
+        status, r = self.s.request("POST", "/collections/snap_big/snapshots/upload", raw=big, headers=ctype)
+        self.assertEqual(status, 200, r)
+        restored("snap_big")
+        conn = http.client.HTTPConnection("127.0.0.1", self.s.port, timeout=30)
+        conn.putrequest("POST", "/collections/snap_huge/snapshots/upload")
+        conn.putheader("Content-Type", ctype["Content-Type"])
+        conn.putheader("Content-Length", str(5 << 40))
+        conn.endheaders()
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 413)
+        self.assertIn("max_snapshot_upload_mb", json.loads(resp.read())["status"]["error"])
+        conn.close()
 
         # Bad input: wrong checksum, unknown scheme, a body that is not a snapshot, not multipart.
         bad = self.call("PUT", "/collections/snap/snapshots/recover",
