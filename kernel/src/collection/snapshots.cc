@@ -5,6 +5,7 @@
 #include <ctime>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "collection/tar.h"
 #include "common/logging.h"
@@ -79,6 +80,36 @@ std::string ManifestValue(const std::string& text, const std::string& key) {
     at = end + 1;
   }
   return "";
+}
+
+// Copies len bytes at `from` of `in` to `at` of `out`, 4 MiB at a time.
+Status CopyRange(const File& in, uint64_t from, File& out, uint64_t at, uint64_t len) {
+  std::string buf(static_cast<size_t>(std::min<uint64_t>(len, kChunk)), '\0');
+  for (uint64_t done = 0; done < len;) {
+    const uint64_t n = std::min<uint64_t>(kChunk, len - done);
+    STRATA_RETURN_IF_ERROR(in.ReadExact(from + done, buf.data(), n));
+    STRATA_RETURN_IF_ERROR(out.WriteAt(at + done, buf.data(), n));
+    done += n;
+  }
+  return Status::Ok();
+}
+
+// A saved-index entry's path inside the shard directory ("index/<dir>/<file>"), or "" when the
+// entry is not one (or tries to leave the directory).
+std::string IndexEntryPath(const std::string& name) {
+  const std::string prefix = std::string(Collection::kShardDirName) + "/index/";
+  if (name.rfind(prefix, 0) != 0) return "";
+  const std::string rel = name.substr(std::string(Collection::kShardDirName).size() + 1);
+  size_t parts = 0;
+  for (size_t at = 0; at <= rel.size();) {
+    size_t slash = rel.find('/', at);
+    if (slash == std::string::npos) slash = rel.size();
+    const std::string part = rel.substr(at, slash - at);
+    if (part.empty() || part == "." || part == "..") return "";
+    ++parts;
+    at = slash + 1;
+  }
+  return parts == 3 ? rel : "";
 }
 
 Result<std::string> ReadEntry(const File& f, const TarEntry& e, uint64_t limit,
@@ -156,8 +187,19 @@ Result<qdrant::SnapshotDescription> SnapshotStore::Create(const Collection& c) {
     STRATA_ASSIGN_OR_RETURN(
         uint64_t at,
         tar.Begin(sdk::JoinPath(Collection::kShardDirName, LocalShard::kImageFileName), now));
-    STRATA_ASSIGN_OR_RETURN(uint64_t image, c.shard().WriteImage(*f, at));
+    uint64_t layout = 0;
+    STRATA_ASSIGN_OR_RETURN(uint64_t image, c.shard().WriteImage(*f, at, &layout));
     STRATA_RETURN_IF_ERROR(tar.End(image));
+    // The saved vector indexes built on these very offsets: a recovery loads them instead of
+    // rebuilding (the meta file of each last, as on disk).
+    STRATA_RETURN_IF_ERROR(c.shard().ForEachSavedIndexFile(
+        layout, [&](const std::string& rel, const File& in) -> Status {
+          STRATA_ASSIGN_OR_RETURN(uint64_t size, in.Size());
+          STRATA_ASSIGN_OR_RETURN(uint64_t to,
+                                  tar.Begin(sdk::JoinPath(Collection::kShardDirName, rel), now));
+          STRATA_RETURN_IF_ERROR(CopyRange(in, 0, *f, to, size));
+          return tar.End(size);
+        }));
     STRATA_ASSIGN_OR_RETURN(size, tar.Finish());
     STRATA_ASSIGN_OR_RETURN(checksum, FileSha256(*f));
     return Status::Ok();
@@ -354,14 +396,25 @@ Status UnpackSnapshot(const File& archive, const std::string& what, FileSystem d
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> out,
                           dst.Open(sdk::JoinPath(shard_dir, LocalShard::kImageFileName),
                                    STRATA_OPEN_WRITE | STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
-  std::string buf(static_cast<size_t>(std::min<uint64_t>(image->size, kChunk)), '\0');
-  for (uint64_t done = 0; done < image->size;) {
-    const uint64_t n = std::min<uint64_t>(kChunk, image->size - done);
-    STRATA_RETURN_IF_ERROR(archive.ReadExact(image->offset + done, buf.data(), n));
-    STRATA_RETURN_IF_ERROR(out->WriteAt(done, buf.data(), n));
-    done += n;
-  }
+  STRATA_RETURN_IF_ERROR(CopyRange(archive, image->offset, *out, 0, image->size));
   STRATA_RETURN_IF_ERROR(out->Sync(false));
+  // Saved vector indexes, when the archive has them (the shard loads one only if it matches
+  // the restored offsets and configuration; its meta file, copied last, is the commit point).
+  std::set<std::string> index_dirs;
+  for (const TarEntry& e : entries) {
+    const std::string rel = e.type == '0' ? IndexEntryPath(e.name) : "";
+    if (rel.empty()) continue;
+    const std::string to = sdk::JoinPath(shard_dir, rel);
+    const std::string to_dir = to.substr(0, to.rfind('/'));
+    if (index_dirs.insert(to_dir).second) STRATA_RETURN_IF_ERROR(dst.MakeDirs(to_dir));
+    STRATA_ASSIGN_OR_RETURN(
+        std::unique_ptr<File> file,
+        dst.Open(to, STRATA_OPEN_WRITE | STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
+    STRATA_RETURN_IF_ERROR(CopyRange(archive, e.offset, *file, 0, e.size));
+    STRATA_RETURN_IF_ERROR(file->Sync(false));
+  }
+  for (const std::string& d : index_dirs) STRATA_RETURN_IF_ERROR(dst.SyncDir(d));
+  if (!index_dirs.empty()) STRATA_RETURN_IF_ERROR(dst.SyncDir(sdk::JoinPath(shard_dir, "index")));
   STRATA_RETURN_IF_ERROR(dst.SyncDir(shard_dir));
   return dst.SyncDir(dir);
 }

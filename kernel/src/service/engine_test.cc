@@ -10,10 +10,12 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "collection/snapshots.h"
 #include "collection/toc.h"
 #include "collections.pb.h"
+#include "index/flat_index.h"
 #include "points.pb.h"
 #include "service/kernel_service.h"
 #include "storage/posix_fs.h"
@@ -39,7 +41,7 @@ class EngineTest : public ::testing::Test {
   void Reopen() {
     service_.reset();
     toc_.reset();
-    Result<std::unique_ptr<Toc>> t = Toc::Open(fs_->view(), ShardOptions{});
+    Result<std::unique_ptr<Toc>> t = Toc::Open(fs_->view(), options_);
     ASSERT_TRUE(t.ok()) << t.status().ToString();
     toc_ = std::move(t).value();
     snapshots_dir_ = root_ + "/snapshots";
@@ -117,6 +119,7 @@ class EngineTest : public ::testing::Test {
     return r.ok() ? r->result().count() : 0;
   }
 
+  ShardOptions options_;  // what Reopen opens the collections with
   std::string root_;
   std::string snapshots_dir_;
   std::unique_ptr<OwnedFs> fs_;
@@ -1008,6 +1011,53 @@ TEST_F(SnapshotTest, BadSnapshotsAndLocationsAreRefusedAndChangeNothing) {
                 .status()
                 .code(),
             StatusCode::kPermissionDenied);
+}
+
+// A snapshot carries the saved vector index built on its offsets: the recovered collection loads
+// it instead of building it again.
+TEST_F(SnapshotTest, SavedIndexesTravelWithTheSnapshot) {
+  options_.index = FlatIndexVtable();
+  options_.optimizer_interval_ms = 5;
+  Reopen();
+  qdrant::CreateCollection create;
+  create.set_collection_name("ix");
+  create.mutable_vectors_config()->mutable_params()->set_size(3);
+  create.mutable_vectors_config()->mutable_params()->set_distance(qdrant::Euclid);
+  create.mutable_optimizers_config()->set_indexing_threshold(1);  // KiB: 85 3-d vectors
+  ASSERT_TRUE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Create, create).ok());
+  std::vector<qdrant::PointStruct> pts;
+  for (int i = 0; i < 300; ++i) pts.push_back(Point(i, {1.f * i, 2.f, 3.f}, i % 5));
+  ASSERT_TRUE(Upsert("ix", pts).ok());
+  auto indexed = [&](const std::string& name) -> uint64_t {
+    qdrant::GetCollectionInfoRequest info;
+    info.set_collection_name(name);
+    auto r = Call<qdrant::GetCollectionInfoResponse>(STRATA_METHOD_Collections_Get, info);
+    return r.ok() ? r->result().indexed_vectors_count() : 0;
+  };
+  for (int i = 0; i < 2000 && indexed("ix") < 300; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(indexed("ix"), 300u);  // saved before it was put to use
+  Result<qdrant::SnapshotDescription> d = CreateSnapshot("ix");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const std::string listing = Shell("tar tf '" + PathOf("ix", d->name()) + "'");
+  EXPECT_NE(listing.find("0/index/v/index.meta"), std::string::npos) << listing;
+  const std::string state = State("ix");
+
+  options_.optimizer_interval_ms = 0;  // nothing could build an index now
+  Reopen();
+  ASSERT_TRUE(Recover("ix_copy", "file://" + PathOf("ix", d->name())).ok());
+  EXPECT_EQ(indexed("ix_copy"), 300u) << "loaded from the snapshot, not rebuilt";
+  EXPECT_EQ(State("ix_copy"), state);
+  qdrant::SearchPoints search;
+  search.set_collection_name("ix_copy");
+  for (float x : {40.2f, 2.f, 3.f}) search.add_vector(x);
+  search.set_limit(3);
+  auto found = Call<qdrant::SearchResponse>(STRATA_METHOD_Points_Search, search);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->result_size(), 3);
+  EXPECT_EQ(found->result(0).id().num(), 40u) << "searched through the loaded index";
 }
 
 TEST_F(SnapshotTest, AnUploadInPiecesRecoversAndIsRemovedAfterwards) {

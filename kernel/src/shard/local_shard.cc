@@ -345,6 +345,7 @@ std::string LocalShard::IndexDir(const VectorSpec& spec) const {
 }
 
 Status LocalShard::SaveIndex(const VectorSpec& spec, const VectorIndex& index) {
+  std::lock_guard<std::mutex> lock(index_files_mu_);
   const std::string dir = IndexDir(spec);
   const std::string meta = sdk::JoinPath(dir, kIndexMeta);
   STRATA_RETURN_IF_ERROR(fs_.MakeDirs(dir));
@@ -1001,9 +1002,42 @@ Result<uint64_t> LocalShard::WriteImageLocked(File& f, uint64_t at, uint64_t seq
   return written + buf.size();
 }
 
-Result<uint64_t> LocalShard::WriteImage(File& f, uint64_t at) const {
+Result<uint64_t> LocalShard::WriteImage(File& f, uint64_t at, uint64_t* layout) const {
   std::shared_lock<std::shared_mutex> data(data_mu_);
+  if (layout != nullptr) *layout = layout_id_;
   return WriteImageLocked(f, at, applied_seq_);
+}
+
+Status LocalShard::ForEachSavedIndexFile(
+    uint64_t layout, const std::function<Status(const std::string& rel, const File& f)>& fn) const {
+  std::lock_guard<std::mutex> lock(index_files_mu_);
+  const std::string root = sdk::JoinPath(dir_, "index");
+  STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(root));
+  if (!exists) return Status::Ok();
+  STRATA_ASSIGN_OR_RETURN(std::vector<DirEntry> dirs, fs_.List(root));
+  for (const DirEntry& d : dirs) {
+    if (!d.is_dir) continue;
+    const std::string dir = sdk::JoinPath(root, d.name);
+    const std::string meta = sdk::JoinPath(dir, kIndexMeta);
+    STRATA_ASSIGN_OR_RETURN(bool has_meta, fs_.Exists(meta));
+    if (!has_meta) continue;  // not committed
+    std::string m;
+    STRATA_ASSIGN_OR_RETURN(m, fs_.ReadAll(meta));
+    if (m.size() < 24 || LoadLe<uint64_t>(m.data() + 16) != layout) continue;
+    STRATA_ASSIGN_OR_RETURN(std::vector<DirEntry> files, fs_.List(dir));
+    // The plugin's files first, the meta (the commit point) last.
+    std::sort(files.begin(), files.end(), [](const DirEntry& a, const DirEntry& b) {
+      return (a.name == kIndexMeta) < (b.name == kIndexMeta) ||
+             ((a.name == kIndexMeta) == (b.name == kIndexMeta) && a.name < b.name);
+    });
+    for (const DirEntry& f : files) {
+      if (f.is_dir || f.name.find(sdk::kAtomicTempSuffix) != std::string::npos) continue;
+      STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> in,
+                              fs_.Open(sdk::JoinPath(dir, f.name), STRATA_OPEN_READ));
+      STRATA_RETURN_IF_ERROR(fn(sdk::JoinPath(sdk::JoinPath("index", d.name), f.name), *in));
+    }
+  }
+  return Status::Ok();
 }
 
 Status LocalShard::SnapshotLocked() {
@@ -1639,6 +1673,7 @@ uint64_t LocalShard::Vacuum() {
   }
   // Saved indexes describe the old offsets: no longer loadable, so free their space.
   const std::string saved = sdk::JoinPath(dir_, "index");
+  std::lock_guard<std::mutex> files_lock(index_files_mu_);
   Result<bool> has_saved = fs_.Exists(saved);
   if (has_saved.ok() && *has_saved) {
     Status removed = fs_.Remove(saved, true);

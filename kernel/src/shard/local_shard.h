@@ -124,7 +124,13 @@ class LocalShard {
   static constexpr const char* kImageFileName = "segment.snap";
   // Writes the segment's image (snapshot_format.md) at offset `at` of f: every applied write
   // is in it; writes wait for the time it takes (searches go on). Returns the bytes written.
-  Result<uint64_t> WriteImage(File& f, uint64_t at) const;
+  Result<uint64_t> WriteImage(File& f, uint64_t at, uint64_t* layout = nullptr) const;
+  // The saved vector index files that belong to an image of offset layout `layout` (from
+  // WriteImage), as paths relative to the shard directory, each opened for fn; saves wait
+  // meanwhile, so the set is consistent. Indexes saved for another layout are left out.
+  Status ForEachSavedIndexFile(
+      uint64_t layout,
+      const std::function<Status(const std::string& rel, const File& f)>& fn) const;
   // Checks an image written by WriteImage (magic, version, every record's CRC, footer) without
   // loading it; DATA_LOSS naming `what` otherwise.
   static Status VerifyImage(const File& f, uint64_t at, uint64_t size, const std::string& what);
@@ -165,6 +171,7 @@ class LocalShard {
   Status LoadSnapshot(uint64_t* applied_seq);
   Status SnapshotLocked();
   Result<uint64_t> WriteImageLocked(File& f, uint64_t at, uint64_t seq) const;  // data_mu_
+  mutable std::mutex index_files_mu_;  // saved index files: writers vs snapshot readers
   // One built index over offsets [0, n) of one vector name; destroyed with its last user.
   struct VectorIndex {
     const strata_index_vtable* vt = nullptr;
