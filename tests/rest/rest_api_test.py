@@ -386,8 +386,6 @@ class RestApiTest(unittest.TestCase):
         self.call("PUT", "/collections/tenants", {"vectors": {"size": dim, "distance": "Euclid"},
                                                   "optimizers_config": {"indexing_threshold": 20},
                                                   "hnsw_config": {"full_scan_threshold": 1, "m": 8}})
-        self.call("PUT", "/collections/tenants/index?wait=true",
-                  {"field_name": "tenant", "field_schema": "keyword"})
         pts = [{"id": i, "vector": [rng.gauss(0, 1) for _ in range(dim)],
                 "payload": {"tenant": "t%d" % rng.randrange(25)}} for i in range(3000)]
         for b in range(0, 3000, 500):  # the test server takes 1 MiB bodies
@@ -397,7 +395,11 @@ class RestApiTest(unittest.TestCase):
             if self.call("GET", "/collections/tenants")["result"]["indexed_vectors_count"] >= 3000:
                 break
             time.sleep(0.1)
-        deadline = time.time() + 10
+        # The payload index comes after the graph (a common order): the optimizer rebuilds the
+        # graph with the tenants' links.
+        self.call("PUT", "/collections/tenants/index?wait=true",
+                  {"field_name": "tenant", "field_schema": "keyword"})
+        deadline = time.time() + 20
         while "payload-aware links (m 8) for 25 value groups" not in self.s.log_text() and time.time() < deadline:
             time.sleep(0.05)
         self.assertIn("payload-aware links (m 8) for 25 value groups, 3000 points", self.s.log_text())

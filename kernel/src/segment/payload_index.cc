@@ -362,6 +362,21 @@ void PayloadIndex::CompactNumbers(Field* f) const {
   f->numbers_live = f->sorted.size();
 }
 
+namespace {
+bool ExactKind(const FieldIndexSpec& spec) {
+  return spec.kind == FieldKind::kKeyword || spec.kind == FieldKind::kUuid ||
+         spec.kind == FieldKind::kBool || (spec.kind == FieldKind::kInteger && spec.lookup);
+}
+}  // namespace
+
+std::vector<std::string> PayloadIndex::ExactFields() const {
+  std::vector<std::string> out;
+  for (const Field& f : fields_) {
+    if (ExactKind(f.spec)) out.push_back(f.path);
+  }
+  return out;
+}
+
 std::vector<PayloadIndex::ValueGroup> PayloadIndex::ValueGroups(uint64_t min_points,
                                                                 uint32_t below) const {
   std::vector<ValueGroup> out;
@@ -393,7 +408,7 @@ std::vector<PayloadIndex::ValueGroup> PayloadIndex::ValueGroups(uint64_t min_poi
                                           v.keys[0].end();
                                  }),
                   group.end());
-      if (group.size() >= min_points) out.push_back({f.path, std::move(group)});
+      if (group.size() >= min_points) out.push_back({f.path, key, std::move(group)});
     }
   }
   return out;

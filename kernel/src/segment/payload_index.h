@@ -92,8 +92,11 @@ class PayloadIndex {
   // the vector index links into payload-aware subgraphs (Qdrant's payload_m).
   struct ValueGroup {
     std::string field;
+    std::string key;  // the value as a posting key: the string, the integer in decimal, "1"/"0"
     std::vector<uint32_t> offsets;
   };
+  // The fields ValueGroups looks at (exact kinds).
+  std::vector<std::string> ExactFields() const;
   std::vector<ValueGroup> ValueGroups(uint64_t min_points, uint32_t below) const;
   // Live points with at least one indexed value at the field (payload_schema's `points`).
   uint64_t PointsIndexed(const std::string& path) const;

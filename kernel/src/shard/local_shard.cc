@@ -158,7 +158,7 @@ void LocalShard::OptimizerLoop() {
         auto it = indexes_.find(spec.name);
         if (it != indexes_.end()) indexed = it->second->n;
       }
-      if (!IndexDue(spec, n, indexed)) {
+      if (!IndexDue(spec, n, indexed) && !RelinkDue(spec)) {
         // Below the rebuild point: once writes pause, insert the unindexed tail into the
         // current index (when the plugin can), so no tail stays scanned for good.
         const int64_t idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -291,9 +291,12 @@ Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
     if (it == options_.index_params.end()) it = options_.index_params.find("m");
     if (it != options_.index_params.end())
       payload_m = std::strtoull(it->second.c_str(), nullptr, 10);
+    // Every exact field is considered now, linked values or not (so no rebuild is due for it).
+    for (const std::string& f : segment_->payload_index().ExactFields()) index.linked[f];
     if (payload_m == 0) return Status::Ok();
     groups = segment_->payload_index().ValueGroups(min_points, index.n);
   }
+  index.linked_n = index.n;
   if (groups.empty()) return Status::Ok();
   const auto start = std::chrono::steady_clock::now();
   uint64_t points = 0;
@@ -302,10 +305,9 @@ Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
     const int32_t rc = index.vt->link_group(index.idx, g.offsets.data(), g.offsets.size(),
                                             static_cast<uint32_t>(payload_m), cancel, &err);
     if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("payload links");
-    index.linked_fields.insert(g.field);
+    index.linked[g.field].insert(g.key);
     points += g.offsets.size();
   }
-  index.linked_n = index.n;
   LogInfo("optimizer",
           dir_ + ": payload-aware links (m " + std::to_string(payload_m) + ") for " +
               std::to_string(groups.size()) + " value groups, " + std::to_string(points) +
@@ -364,10 +366,15 @@ Status LocalShard::SaveIndex(const VectorSpec& spec, const VectorIndex& index) {
   AppendLe<uint32_t>(&body, index.dim);
   AppendLe<uint32_t>(&body, static_cast<uint32_t>(index.params.size()));
   body += index.params;
-  AppendLe<uint32_t>(&body, static_cast<uint32_t>(index.linked_fields.size()));
-  for (const std::string& f : index.linked_fields) {
-    AppendLe<uint32_t>(&body, static_cast<uint32_t>(f.size()));
-    body += f;
+  auto append_text = [&body](const std::string& t) {
+    AppendLe<uint32_t>(&body, static_cast<uint32_t>(t.size()));
+    body += t;
+  };
+  AppendLe<uint32_t>(&body, static_cast<uint32_t>(index.linked.size()));
+  for (const auto& [field, keys] : index.linked) {
+    append_text(field);
+    AppendLe<uint32_t>(&body, static_cast<uint32_t>(keys.size()));
+    for (const std::string& k : keys) append_text(k);
   }
   AppendLe<uint32_t>(&body, index.linked_n);
   AppendLe<uint32_t>(&body, Crc32c(body.data(), body.size()));
@@ -394,22 +401,38 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const Vec
   const uint32_t plen = LoadLe<uint32_t>(m.data() + 32);
   if (36 + size_t{plen} + 4 > m.size()) return DataLoss(meta + ": truncated");
   const std::string params = m.substr(36, plen);
-  std::set<std::string> linked;
+  std::map<std::string, std::set<std::string>> linked;
   uint32_t linked_n = 0;
   size_t at = 36 + size_t{plen};
+  // Bounds-checked readers over m (the CRC at the end is not theirs).
+  auto read_u32 = [&](uint32_t* v) {
+    if (at + 4 + 4 > m.size()) return false;
+    *v = LoadLe<uint32_t>(m.data() + at);
+    at += 4;
+    return true;
+  };
+  auto read_text = [&](std::string* t) {
+    uint32_t len = 0;
+    if (!read_u32(&len) || at + len + 4 > m.size()) return false;
+    t->assign(m, at, len);
+    at += len;
+    return true;
+  };
   if (version >= 2) {
-    if (at + 4 + 4 > m.size()) return DataLoss(meta + ": truncated");
-    uint32_t count = LoadLe<uint32_t>(m.data() + at);
-    at += 4;
-    for (uint32_t i = 0; i < count; ++i) {
-      if (at + 4 + 4 > m.size()) return DataLoss(meta + ": truncated");
-      const uint32_t len = LoadLe<uint32_t>(m.data() + at);
-      if (at + 4 + len + 4 > m.size()) return DataLoss(meta + ": truncated");
-      linked.insert(m.substr(at + 4, len));
-      at += 4 + size_t{len};
+    uint32_t fields = 0;
+    if (!read_u32(&fields)) return DataLoss(meta + ": truncated");
+    for (uint32_t i = 0; i < fields; ++i) {
+      std::string field;
+      uint32_t keys = 0;
+      if (!read_text(&field) || !read_u32(&keys)) return DataLoss(meta + ": truncated");
+      std::set<std::string>& set = linked[field];
+      for (uint32_t k = 0; k < keys; ++k) {
+        std::string key;
+        if (!read_text(&key)) return DataLoss(meta + ": truncated");
+        set.insert(std::move(key));
+      }
     }
-    linked_n = LoadLe<uint32_t>(m.data() + at);
-    at += 4;
+    if (!read_u32(&linked_n)) return DataLoss(meta + ": truncated");
   }
   if (at + 4 != m.size()) return DataLoss(meta + ": bad length");
   if (layout != layout_id_ || !layout_on_disk_) {
@@ -427,7 +450,7 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const Vec
   strata_error err{};
   const int32_t rc = index->vt->load(index->idx, &d, &err);
   if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index load");
-  index->linked_fields = std::move(linked);
+  index->linked = std::move(linked);
   index->linked_n = std::min(linked_n, n);
   return index;
 }
@@ -461,15 +484,35 @@ uint8_t AllowOffset(void* raw, uint32_t offset) {
 bool LocalShard::FilterPinsLinkedValue(const qdrant::Filter* filter, const VectorIndex& index) {
   // Exactly one condition, so the allowed points are the group itself (minus deleted ones): a
   // narrower filter could leave a subset its links do not connect.
-  if (filter == nullptr || index.linked_fields.empty() || filter->must_size() != 1 ||
+  if (filter == nullptr || index.linked.empty() || filter->must_size() != 1 ||
       filter->should_size() != 0 || filter->must_not_size() != 0 || filter->has_min_should()) {
     return false;
   }
   const qdrant::Condition& c = filter->must(0);
   if (!c.has_field() || !c.field().has_match()) return false;
+  auto field = index.linked.find(c.field().key());
+  if (field == index.linked.end()) return false;
   const qdrant::Match& m = c.field().match();
-  return (m.has_keyword() || m.has_integer() || m.has_boolean()) &&
-         index.linked_fields.count(c.field().key()) > 0;
+  // The posting key of the value (as PayloadIndex::Extract writes it).
+  const std::string key = m.has_keyword()   ? m.keyword()
+                          : m.has_integer() ? std::to_string(m.integer())
+                          : m.has_boolean() ? (m.boolean() ? "1" : "0")
+                                            : std::string();
+  return (m.has_keyword() || m.has_integer() || m.has_boolean()) && field->second.count(key) > 0;
+}
+
+bool LocalShard::RelinkDue(const VectorSpec& spec) const {
+  if (!STRATA_HAS(options_.index, link_group) || options_.index->link_group == nullptr) {
+    return false;
+  }
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  auto it = indexes_.find(spec.name);
+  if (it == indexes_.end()) return false;
+  const VectorIndex& index = *it->second;
+  for (const std::string& f : segment_->payload_index().ExactFields()) {
+    if (index.linked.count(f) == 0) return true;
+  }
+  return false;
 }
 
 std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,

@@ -183,9 +183,10 @@ class LocalShard {
     uint64_t generation = 0;  // index_generation_ when the build started
     uint64_t layout = 0;      // layout_id_ when the build started
     uint32_t saved_n = 0;     // offsets covered by the saved copy (0: none)
-    // Payload fields whose value groups got payload-aware links at build (link_group), and
-    // the offsets those links cover ([0, linked_n); later inserts are not in the groups).
-    std::set<std::string> linked_fields;
+    // Payload-aware links made at build (link_group): per exact-indexed field present then,
+    // the values (posting keys) whose groups got links; and the offsets those links cover
+    // ([0, linked_n); later inserts are not in the groups).
+    std::map<std::string, std::set<std::string>> linked;
     uint32_t linked_n = 0;
     std::string params;  // the index parameters, "k=v\n" sorted (saved with the index)
     ~VectorIndex() {
@@ -195,9 +196,9 @@ class LocalShard {
   void OptimizerLoop();
   Result<std::shared_ptr<VectorIndex>> BuildIndex(const VectorSpec& spec, uint32_t n);
   // Payload-aware links (the index plugin's link_group) for every indexed value shared by at
-  // least full_scan_threshold of vectors; records the fields in index.linked_fields.
+  // least full_scan_threshold of vectors; records them in index.linked.
   Status LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index, const strata_cancel* cancel);
-  // True when the filter has a must match on a field whose groups have links in `index`.
+  // True when the filter is exactly one match on a value whose group has links in `index`.
   static bool FilterPinsLinkedValue(const qdrant::Filter* filter, const VectorIndex& index);
   // Creates the plugin's index over offsets [0, n) without building it.
   Result<std::shared_ptr<VectorIndex>> MakeIndex(const VectorSpec& spec, uint32_t n);
@@ -250,6 +251,9 @@ class LocalShard {
   // re-inserting. Searches wait while it saves (save is exclusive in the ABI).
   void SaveGrownIndex(const VectorSpec& spec);
   std::string build_error_;  // the last failed build's message; guarded by optimizer_mu_
+  // A payload field indexed after the vector index was built (so its values have no links
+  // yet): the optimizer rebuilds the index, searches keep using the current one meanwhile.
+  bool RelinkDue(const VectorSpec& spec) const;
   // Whether the optimizer builds an index over n offsets when `indexed` are covered.
   bool IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const;
   std::thread optimizer_;
