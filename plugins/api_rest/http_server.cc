@@ -232,14 +232,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Write(std::move(resp), keep_alive_);
   }
 
+  // Status line and headers of an answer.
+  template <class Message>
+  static void FillHead(Message& res, const HttpResponse& r) {
+    res.version(11);
+    res.result(static_cast<http::status>(r.status));
+    res.set(http::field::server, "strata");
+    res.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+  }
+
   void Write(HttpResponse r, bool keep_alive) {
     if (r.stream) return WriteStream(std::move(r), keep_alive);
     auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<http::status>(r.status));
-    res->set(http::field::server, "strata");
-    res->set(http::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) res->set(k, v);
+    FillHead(*res, r);
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
@@ -253,11 +259,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // The header with the whole length, then the pieces one after another.
   void WriteStream(HttpResponse r, bool keep_alive) {
     auto res = std::make_shared<http::response<http::empty_body>>();
-    res->version(11);
-    res->result(static_cast<http::status>(r.status));
-    res->set(http::field::server, "strata");
-    res->set(http::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) res->set(k, v);
+    FillHead(*res, r);
     res->set(http::field::content_length, std::to_string(r.stream_size));
     res->keep_alive(keep_alive);
     auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);

@@ -52,6 +52,25 @@ Status GetString(const Json& j, const std::string& at, std::string* out) {
   return Status::Ok();
 }
 
+// A string naming one of `variants` (Qdrant's snake_case enum spellings) into its value.
+template <class E>
+Status ParseVariant(const Json& j, const std::string& at,
+                    std::initializer_list<std::pair<const char*, E>> variants, E* out) {
+  std::string v;
+  STRATA_RETURN_IF_ERROR(GetString(j, at, &v));
+  std::string names;
+  size_t i = 0;
+  for (const auto& [name, value] : variants) {
+    if (v == name) {
+      *out = value;
+      return Status::Ok();
+    }
+    names += (i == 0 ? "" : i + 1 == variants.size() ? " or " : ", ") + std::string(name);
+    ++i;
+  }
+  return Bad(at, "unknown variant `" + v + "`, expected " + names);
+}
+
 // Optional members: each helper sets the proto field only when the member is present.
 #define OPT_UINT(obj, name, setter)                          \
   if (const Json* m = Member(obj, name)) {                   \
@@ -504,36 +523,24 @@ Status ParseQuantization(const Json& j, const std::string& at, qdrant::Quantizat
       bin->set_always_ram(v);
     }
     if (const Json* e = Member(*b, "encoding")) {
-      std::string v;
-      STRATA_RETURN_IF_ERROR(GetString(*e, Join(at, "binary.encoding"), &v));
-      if (v == "one_bit") {
-        bin->set_encoding(qdrant::OneBit);
-      } else if (v == "two_bits") {
-        bin->set_encoding(qdrant::TwoBits);
-      } else if (v == "one_and_half_bits") {
-        bin->set_encoding(qdrant::OneAndHalfBits);
-      } else {
-        return Bad(Join(at, "binary.encoding"),
-                   "unknown variant `" + v + "`, expected one_bit, two_bits or one_and_half_bits");
-      }
+      qdrant::BinaryQuantizationEncoding v = qdrant::OneBit;
+      STRATA_RETURN_IF_ERROR(ParseVariant(*e, Join(at, "binary.encoding"),
+                                          {{"one_bit", qdrant::OneBit},
+                                           {"two_bits", qdrant::TwoBits},
+                                           {"one_and_half_bits", qdrant::OneAndHalfBits}},
+                                          &v));
+      bin->set_encoding(v);
     }
     if (const Json* e = Member(*b, "query_encoding")) {
-      std::string v;
-      STRATA_RETURN_IF_ERROR(GetString(*e, Join(at, "binary.query_encoding"), &v));
       using QE = qdrant::BinaryQuantizationQueryEncoding;
-      QE::Setting setting = QE::Default;
-      if (v == "binary") {
-        setting = QE::Binary;
-      } else if (v == "scalar4bits") {
-        setting = QE::Scalar4Bits;
-      } else if (v == "scalar8bits") {
-        setting = QE::Scalar8Bits;
-      } else if (v != "default") {
-        return Bad(
-            Join(at, "binary.query_encoding"),
-            "unknown variant `" + v + "`, expected default, binary, scalar4bits or scalar8bits");
-      }
-      bin->mutable_query_encoding()->set_setting(setting);
+      QE::Setting v = QE::Default;
+      STRATA_RETURN_IF_ERROR(ParseVariant(*e, Join(at, "binary.query_encoding"),
+                                          {{"default", QE::Default},
+                                           {"binary", QE::Binary},
+                                           {"scalar4bits", QE::Scalar4Bits},
+                                           {"scalar8bits", QE::Scalar8Bits}},
+                                          &v));
+      bin->mutable_query_encoding()->set_setting(v);
     }
     return Status::Ok();
   }

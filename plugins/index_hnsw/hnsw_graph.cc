@@ -308,46 +308,12 @@ inline void SetBit(std::vector<uint64_t>& bits, uint32_t i) {
 
 std::vector<Graph::Candidate> Graph::SearchMembers(const float* q, uint32_t entry, uint32_t ef,
                                                    const std::vector<uint64_t>& members) const {
-  Lease lease(*visited_);
-  VisitedList& visited = *lease.list;
-  visited.Prepare(capacity_);
-  std::vector<Candidate>& top = visited.top_storage;
-  std::vector<Candidate>& frontier = visited.frontier_storage;
-  top.clear();
-  frontier.clear();
-  const WorseFirst worse;
-  const BetterFirst better;
-  const float d0 = Distance(q, entry);
-  visited.Visit(entry);
-  frontier.push_back({d0, entry});
-  top.push_back({d0, entry});
-  float bound = d0;
-  while (!frontier.empty()) {
-    const Candidate c = frontier.front();
-    if (c.first > bound && top.size() >= ef) break;
-    std::pop_heap(frontier.begin(), frontier.end(), better);
-    frontier.pop_back();
-    const uint32_t* l = Links0(c.second);
-    for (uint32_t i = 0; i < l[0]; ++i) {
-      const uint32_t n = l[1 + i];
-      if (!Bit(members, n) || visited.Visit(n)) continue;
-      const float dn = Distance(q, n);
-      if (top.size() < ef || dn < bound) {
-        frontier.push_back({dn, n});
-        std::push_heap(frontier.begin(), frontier.end(), better);
-        top.push_back({dn, n});
-        std::push_heap(top.begin(), top.end(), worse);
-        if (top.size() > ef) {
-          std::pop_heap(top.begin(), top.end(), worse);
-          top.pop_back();
-        }
-        bound = top.front().first;
-      }
-    }
-  }
-  std::vector<Candidate> out(top.begin(), top.end());
-  std::sort(out.begin(), out.end());
-  return out;
+  // The filtered layer search, walking members only from the start (the entry is one).
+  AllowFn allow;
+  allow.bits = members.data();
+  allow.n_bits = capacity_;
+  allow.linked_group = true;
+  return SearchLayer(q, entry, ef, 0, &allow);
 }
 
 void Graph::AddGroupLink(uint32_t from, uint32_t to, float d, const std::vector<uint64_t>& group) {
