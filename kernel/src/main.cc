@@ -15,10 +15,14 @@ namespace {
 
 void Usage(FILE* out) {
   std::fputs(
-      "usage: strata [--config FILE] [--plugin-file FILE]... [--plugins] [--version]\n"
+      "usage: strata [--config FILE] [--plugin-file FILE]... [--storage-snapshot FILE]\n"
+      "              [--plugins] [--version]\n"
       "  --config FILE       YAML configuration (Qdrant layout); STRATA__SECTION__KEY\n"
       "                      environment variables override it\n"
       "  --plugin-file FILE  load this plugin library in addition to plugins.dirs\n"
+      "  --storage-snapshot FILE\n"
+      "                      recover every collection and alias of this full snapshot\n"
+      "                      (POST /snapshots) before serving; same-named ones are replaced\n"
       "  --plugins           list discovered plugins with their status and exit\n"
       "  --version           print version, ABI and build id and exit\n",
       out);
@@ -52,6 +56,8 @@ int main(int argc, char** argv) {
       options.config_file = a.substr(9);
     } else if (a == "--plugin-file") {
       options.extra_plugin_files.push_back(value("--plugin-file"));
+    } else if (a == "--storage-snapshot") {
+      options.storage_snapshot = value("--storage-snapshot");
     } else if (a == "--plugins") {
       options.list_plugins = true;
     } else if (a == "--version") {

@@ -1869,6 +1869,34 @@ HttpResponse RunSnapshotOp(RestFrontend& fe, Call& c, std::function<Status()> op
   return Accepted(c);
 }
 
+// A snapshot file as the answer (collection "": a full snapshot), in 4 MiB pieces read from the
+// kernel as the connection drains.
+HttpResponse Download(RestFrontend& fe, Call& c, const std::string& collection,
+                      const std::string& name) {
+  strata::SnapshotReadRequest req;
+  req.set_collection_name(collection);
+  req.set_snapshot_name(name);
+  req.set_max_bytes(4u << 20);
+  strata::SnapshotReadResponse first;
+  Status s = fe.Kernel(STRATA_METHOD_Strata_SnapshotRead, req, c, &first);
+  if (!s.ok()) return Error(c, s);
+  HttpResponse r;
+  r.content_type = "application/octet-stream";
+  r.headers["Content-Disposition"] = "attachment; filename=\"" + name + "\"";
+  r.stream_size = first.total_size();
+  auto head = std::make_shared<std::string>(std::move(*first.mutable_data()));
+  r.stream = [&fe, req, head, access = c.access](uint64_t offset) -> Result<std::string> {
+    if (offset == 0 && !head->empty()) return std::move(*head);
+    strata::SnapshotReadRequest next = req;
+    next.set_offset(offset);
+    strata::SnapshotReadResponse piece;
+    STRATA_RETURN_IF_ERROR(
+        KernelCall(fe.host(), STRATA_METHOD_Strata_SnapshotRead, next, access, &piece));
+    return std::move(*piece.mutable_data());
+  };
+  return r;
+}
+
 std::string NewUploadId() {
   std::random_device rd;
   char id[40];
@@ -2047,29 +2075,7 @@ void RestFrontend::AddSnapshotRoutes() {
   // Download: the file in 4 MiB pieces, read from the kernel as the connection drains.
   Add("GET", "/collections/{collection_name}/snapshots/{snapshot_name}",
       [](RestFrontend& fe, Call& c) {
-        strata::SnapshotReadRequest req;
-        req.set_collection_name(c.path["collection_name"]);
-        req.set_snapshot_name(c.path["snapshot_name"]);
-        req.set_max_bytes(4u << 20);
-        strata::SnapshotReadResponse first;
-        Status s = fe.Kernel(STRATA_METHOD_Strata_SnapshotRead, req, c, &first);
-        if (!s.ok()) return Error(c, s);
-        HttpResponse r;
-        r.content_type = "application/octet-stream";
-        r.headers["Content-Disposition"] =
-            "attachment; filename=\"" + c.path["snapshot_name"] + "\"";
-        r.stream_size = first.total_size();
-        auto head = std::make_shared<std::string>(std::move(*first.mutable_data()));
-        r.stream = [&fe, req, head, access = c.access](uint64_t offset) -> Result<std::string> {
-          if (offset == 0 && !head->empty()) return std::move(*head);
-          strata::SnapshotReadRequest next = req;
-          next.set_offset(offset);
-          strata::SnapshotReadResponse piece;
-          STRATA_RETURN_IF_ERROR(
-              KernelCall(fe.host(), STRATA_METHOD_Strata_SnapshotRead, next, access, &piece));
-          return std::move(*piece.mutable_data());
-        };
-        return r;
+        return Download(fe, c, c.path["collection_name"], c.path["snapshot_name"]);
       });
   Add("PUT", "/collections/{collection_name}/snapshots/recover", [](RestFrontend& fe, Call& c) {
     Status s = RequireObjectBody(c);
@@ -2123,18 +2129,43 @@ void RestFrontend::AddSnapshotRoutes() {
   Add("POST", UploadSink::kRoute, [](RestFrontend&, Call& c) {
     return Error(c, InvalidArgument("snapshot uploads need a Content-Length"));
   });
-  // Full-storage snapshots: the kernel says they are not implemented yet.
-  auto full = [](uint32_t method) {
-    return [method](RestFrontend& fe, Call& c) {
-      qdrant::CreateSnapshotResponse resp;
-      Status s = fe.Kernel(method, qdrant::CreateFullSnapshotRequest(), c, &resp);
-      return Error(c, s.ok() ? Internal("unexpected answer") : s);
-    };
-  };
-  Add("POST", "/snapshots", full(STRATA_METHOD_Snapshots_CreateFull));
-  Add("GET", "/snapshots", full(STRATA_METHOD_Snapshots_ListFull));
-  Add("DELETE", "/snapshots/{snapshot_name}", full(STRATA_METHOD_Snapshots_DeleteFull));
-  Add("GET", "/snapshots/{snapshot_name}", full(STRATA_METHOD_Snapshots_ListFull));
+  // Full-storage snapshots: every collection and the aliases in one archive (recovered with
+  // `strata --storage-snapshot FILE`).
+  Add("POST", "/snapshots", [](RestFrontend& fe, Call& c) {
+    if (!QueryBool(c, "wait", true)) {
+      return RunSnapshotOp(fe, c, [&fe, access = c.access] {
+        qdrant::CreateSnapshotResponse resp;
+        return KernelCall(fe.host(), STRATA_METHOD_Snapshots_CreateFull,
+                          qdrant::CreateFullSnapshotRequest(), access, &resp);
+      });
+    }
+    qdrant::CreateSnapshotResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Snapshots_CreateFull, qdrant::CreateFullSnapshotRequest(), c,
+                         &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) { WriteSnapshotDescription(w, resp.snapshot_description()); });
+  });
+  Add("GET", "/snapshots", [](RestFrontend& fe, Call& c) {
+    qdrant::ListSnapshotsResponse resp;
+    Status s =
+        fe.Kernel(STRATA_METHOD_Snapshots_ListFull, qdrant::ListFullSnapshotsRequest(), c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartArray();
+      for (const auto& d : resp.snapshot_descriptions()) WriteSnapshotDescription(w, d);
+      w.EndArray();
+    });
+  });
+  Add("DELETE", "/snapshots/{snapshot_name}", [](RestFrontend& fe, Call& c) {
+    qdrant::DeleteFullSnapshotRequest req;
+    req.set_snapshot_name(c.path["snapshot_name"]);
+    return RunSnapshotOp(fe, c, [&fe, req, access = c.access] {
+      qdrant::DeleteSnapshotResponse resp;
+      return KernelCall(fe.host(), STRATA_METHOD_Snapshots_DeleteFull, req, access, &resp);
+    });
+  });
+  Add("GET", "/snapshots/{snapshot_name}",
+      [](RestFrontend& fe, Call& c) { return Download(fe, c, "", c.path["snapshot_name"]); });
 }
 
 }  // namespace

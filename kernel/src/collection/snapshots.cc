@@ -1,6 +1,7 @@
 #include "collection/snapshots.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -19,6 +20,9 @@ constexpr const char* kChecksumSuffix = ".checksum";
 constexpr const char* kUploadPrefix = ".upload-";
 constexpr const char* kManifest = "snapshot.meta";
 constexpr const char* kFormat = "strata-collection-snapshot";
+constexpr const char* kFullFormat = "strata-storage-snapshot";
+constexpr const char* kAliasesEntry = "aliases.meta";
+constexpr const char* kCollectionsDir = "collections/";
 constexpr int kFormatVersion = 1;
 constexpr uint64_t kChunk = 4u << 20;
 
@@ -144,7 +148,13 @@ Result<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(FileSystem fs, std::s
   std::unique_ptr<SnapshotStore> store(new SnapshotStore(fs, std::move(root)));
   STRATA_ASSIGN_OR_RETURN(std::vector<DirEntry> dirs, fs.List(""));
   for (const DirEntry& d : dirs) {
-    if (!d.is_dir) continue;
+    if (!d.is_dir) {
+      if (EndsWith(d.name, sdk::kAtomicTempSuffix)) {
+        LogInfo("snapshots", "removing leftover " + d.name);
+        (void)fs.Remove(d.name, false);
+      }
+      continue;
+    }
     Result<std::vector<DirEntry>> files = fs.List(d.name);
     if (!files.ok()) continue;
     for (const DirEntry& f : *files) {
@@ -157,18 +167,48 @@ Result<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(FileSystem fs, std::s
   return store;
 }
 
-Result<qdrant::SnapshotDescription> SnapshotStore::Create(const Collection& c) {
-  std::lock_guard<std::mutex> lock(create_mu_);
-  const std::time_t now = std::time(nullptr);
-  const std::string& dir = c.name();
+namespace {
+
+// A collection's archive (format in snapshot_archive.md) written at `base` of f; its size.
+Result<uint64_t> WriteCollectionArchive(const Collection& c, File& f, uint64_t base,
+                                        std::time_t now, bool standalone) {
+  TarWriter tar(&f, base);
+  const std::string manifest =
+      std::string("format=") + kFormat + "\nversion=" + std::to_string(kFormatVersion) +
+      "\ncollection=" + c.name() + "\ncreated_unix=" + std::to_string(now) + "\n";
+  STRATA_RETURN_IF_ERROR(tar.Add(kManifest, manifest, now));
+  STRATA_RETURN_IF_ERROR(tar.Add(Collection::kMetaFileName, c.EncodeMeta(), now));
+  STRATA_ASSIGN_OR_RETURN(
+      uint64_t at,
+      tar.Begin(sdk::JoinPath(Collection::kShardDirName, LocalShard::kImageFileName), now));
+  uint64_t layout = 0;
+  STRATA_ASSIGN_OR_RETURN(uint64_t image, c.shard().WriteImage(f, at, &layout));
+  STRATA_RETURN_IF_ERROR(tar.End(image));
+  // The saved vector indexes built on these very offsets: a recovery loads them instead of
+  // rebuilding (the meta file of each last, as on disk).
+  STRATA_RETURN_IF_ERROR(c.shard().ForEachSavedIndexFile(
+      layout, [&](const std::string& rel, const File& in) -> Status {
+        STRATA_ASSIGN_OR_RETURN(uint64_t size, in.Size());
+        STRATA_ASSIGN_OR_RETURN(uint64_t to,
+                                tar.Begin(sdk::JoinPath(Collection::kShardDirName, rel), now));
+        STRATA_RETURN_IF_ERROR(CopyRange(in, 0, f, to, size));
+        return tar.End(size);
+      }));
+  return tar.Finish(standalone);
+}
+
+}  // namespace
+
+Result<qdrant::SnapshotDescription> SnapshotStore::Publish(
+    const std::string& dir, const std::string& stem, std::time_t now,
+    const std::function<Result<uint64_t>(File&)>& write) {
   STRATA_RETURN_IF_ERROR(fs_.MakeDirs(dir));
-  const std::string stem =
-      c.name() + "-" + std::to_string(node_id_) + "-" + UtcStamp(now, "%Y-%m-%d-%H-%M-%S");
-  std::string name = stem + kSuffix;
+  const std::string base = stem + "-" + UtcStamp(now, "%Y-%m-%d-%H-%M-%S");
+  std::string name = base + kSuffix;
   for (int n = 1;; ++n) {
     STRATA_ASSIGN_OR_RETURN(bool taken, fs_.Exists(sdk::JoinPath(dir, name)));
     if (!taken) break;
-    name = stem + "-" + std::to_string(n) + kSuffix;
+    name = base + "-" + std::to_string(n) + kSuffix;
   }
   const std::string path = sdk::JoinPath(dir, name);
   const std::string tmp = path + sdk::kAtomicTempSuffix;
@@ -178,36 +218,14 @@ Result<qdrant::SnapshotDescription> SnapshotStore::Create(const Collection& c) {
     STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f,
                             fs_.Open(tmp, STRATA_OPEN_READ | STRATA_OPEN_WRITE |
                                               STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
-    TarWriter tar(f.get());
-    const std::string manifest =
-        std::string("format=") + kFormat + "\nversion=" + std::to_string(kFormatVersion) +
-        "\ncollection=" + c.name() + "\ncreated_unix=" + std::to_string(now) + "\n";
-    STRATA_RETURN_IF_ERROR(tar.Add(kManifest, manifest, now));
-    STRATA_RETURN_IF_ERROR(tar.Add(Collection::kMetaFileName, c.EncodeMeta(), now));
-    STRATA_ASSIGN_OR_RETURN(
-        uint64_t at,
-        tar.Begin(sdk::JoinPath(Collection::kShardDirName, LocalShard::kImageFileName), now));
-    uint64_t layout = 0;
-    STRATA_ASSIGN_OR_RETURN(uint64_t image, c.shard().WriteImage(*f, at, &layout));
-    STRATA_RETURN_IF_ERROR(tar.End(image));
-    // The saved vector indexes built on these very offsets: a recovery loads them instead of
-    // rebuilding (the meta file of each last, as on disk).
-    STRATA_RETURN_IF_ERROR(c.shard().ForEachSavedIndexFile(
-        layout, [&](const std::string& rel, const File& in) -> Status {
-          STRATA_ASSIGN_OR_RETURN(uint64_t size, in.Size());
-          STRATA_ASSIGN_OR_RETURN(uint64_t to,
-                                  tar.Begin(sdk::JoinPath(Collection::kShardDirName, rel), now));
-          STRATA_RETURN_IF_ERROR(CopyRange(in, 0, *f, to, size));
-          return tar.End(size);
-        }));
-    STRATA_ASSIGN_OR_RETURN(size, tar.Finish());
+    STRATA_ASSIGN_OR_RETURN(size, write(*f));
     STRATA_ASSIGN_OR_RETURN(checksum, FileSha256(*f));
     return Status::Ok();
   }();
   if (s.ok()) s = fs_.Rename(tmp, path);
   if (!s.ok()) {
     (void)fs_.Remove(tmp, false);
-    return s.WithContext("snapshot of collection " + c.name());
+    return s;
   }
   STRATA_RETURN_IF_ERROR(fs_.AtomicSave(path + kChecksumSuffix, checksum));
   STRATA_RETURN_IF_ERROR(fs_.SyncDir(dir));
@@ -218,6 +236,82 @@ Result<qdrant::SnapshotDescription> SnapshotStore::Create(const Collection& c) {
   d.set_checksum(checksum);
   return d;
 }
+
+Result<qdrant::SnapshotDescription> SnapshotStore::Create(const Collection& c) {
+  std::lock_guard<std::mutex> lock(create_mu_);
+  const std::time_t now = std::time(nullptr);
+  Result<qdrant::SnapshotDescription> d =
+      Publish(c.name(), c.name() + "-" + std::to_string(node_id_), now,
+              [&](File& f) { return WriteCollectionArchive(c, f, 0, now, true); });
+  if (!d.ok()) return d.status().WithContext("snapshot of collection " + c.name());
+  return d;
+}
+
+Result<qdrant::SnapshotDescription> SnapshotStore::CreateFull(
+    const std::vector<std::shared_ptr<Collection>>& collections, const std::string& aliases) {
+  std::lock_guard<std::mutex> lock(create_mu_);
+  const std::time_t now = std::time(nullptr);
+  Result<qdrant::SnapshotDescription> d =
+      Publish("", "full-snapshot", now, [&](File& f) -> Result<uint64_t> {
+        TarWriter tar(&f);
+        const std::string manifest = std::string("format=") + kFullFormat +
+                                     "\nversion=" + std::to_string(kFormatVersion) +
+                                     "\ncreated_unix=" + std::to_string(now) + "\n";
+        STRATA_RETURN_IF_ERROR(tar.Add(kManifest, manifest, now));
+        STRATA_RETURN_IF_ERROR(tar.Add(kAliasesEntry, aliases, now));
+        for (const std::shared_ptr<Collection>& c : collections) {
+          STRATA_ASSIGN_OR_RETURN(
+              uint64_t at, tar.Begin(std::string(kCollectionsDir) + c->name() + kSuffix, now));
+          STRATA_ASSIGN_OR_RETURN(uint64_t size, WriteCollectionArchive(*c, f, at, now, false));
+          STRATA_RETURN_IF_ERROR(tar.End(size));
+        }
+        return tar.Finish();
+      });
+  if (!d.ok()) return d.status().WithContext("full snapshot");
+  return d;
+}
+
+Result<std::vector<FullSnapshotPart>> SnapshotStore::UnpackFull(const File& archive,
+                                                                const std::string& what,
+                                                                std::string* aliases) {
+  STRATA_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, ReadTar(archive, what));
+  const TarEntry* manifest = nullptr;
+  const TarEntry* alias_entry = nullptr;
+  for (const TarEntry& e : entries) {
+    if (e.name == kManifest) manifest = &e;
+    if (e.name == kAliasesEntry) alias_entry = &e;
+  }
+  if (manifest == nullptr || alias_entry == nullptr) {
+    return InvalidArgument(what + ": not a Strata full snapshot (no " + kManifest + " or " +
+                           kAliasesEntry + ")");
+  }
+  STRATA_ASSIGN_OR_RETURN(std::string text, ReadEntry(archive, *manifest, 64 << 10, what));
+  if (ManifestValue(text, "format") != kFullFormat) {
+    return InvalidArgument(what + ": " + kManifest + " does not name the format " + kFullFormat);
+  }
+  STRATA_ASSIGN_OR_RETURN(*aliases, ReadEntry(archive, *alias_entry, 64 << 20, what));
+  std::vector<FullSnapshotPart> parts;
+  static std::atomic<uint64_t> counter{0};
+  for (const TarEntry& e : entries) {
+    const std::string prefix = kCollectionsDir;
+    if (e.type != '0' || e.name.rfind(prefix, 0) != 0 || !EndsWith(e.name, kSuffix)) continue;
+    FullSnapshotPart part;
+    part.collection =
+        e.name.substr(prefix.size(), e.name.size() - prefix.size() - std::string(kSuffix).size());
+    STRATA_RETURN_IF_ERROR(ValidateCollectionName(part.collection, what + ": " + e.name));
+    // Each collection's archive goes to a temporary file of its own to be recovered from.
+    part.path = ".restore-" + std::to_string(++counter) + sdk::kAtomicTempSuffix;
+    STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> out,
+                            fs_.Open(part.path, STRATA_OPEN_READ | STRATA_OPEN_WRITE |
+                                                    STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
+    STRATA_RETURN_IF_ERROR(CopyRange(archive, e.offset, *out, 0, e.size));
+    part.file = std::move(out);
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
+void SnapshotStore::RemoveTemporary(const std::string& path) { (void)fs_.Remove(path, false); }
 
 Result<qdrant::SnapshotDescription> SnapshotStore::Describe(const std::string& collection,
                                                             const std::string& name,

@@ -9,6 +9,8 @@
 #ifndef STRATA_KERNEL_COLLECTION_SNAPSHOTS_H_
 #define STRATA_KERNEL_COLLECTION_SNAPSHOTS_H_
 
+#include <ctime>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +23,13 @@
 
 namespace strata::kernel {
 
+// A collection's archive taken out of a full snapshot into a temporary file.
+struct FullSnapshotPart {
+  std::string collection;
+  std::string path;  // in the snapshots directory (remove with RemoveTemporary)
+  std::unique_ptr<File> file;
+};
+
 class SnapshotStore {
  public:
   // fs is rooted at the snapshots directory, whose absolute path is `root` (file:// locations
@@ -29,6 +38,16 @@ class SnapshotStore {
 
   // Writes a new snapshot of c (its name: <collection>-<node>-<YYYY-MM-DD-HH-MM-SS>.snapshot).
   Result<qdrant::SnapshotDescription> Create(const Collection& c);
+  // A full snapshot (full-snapshot-<YYYY-MM-DD-HH-MM-SS>.snapshot at the directory's top):
+  // every collection's archive nested as collections/<name>.snapshot, and the alias table.
+  // List / Delete / Read it with collection "".
+  Result<qdrant::SnapshotDescription> CreateFull(
+      const std::vector<std::shared_ptr<Collection>>& collections, const std::string& aliases);
+  // Checks a full snapshot and copies out each collection's archive; *aliases: the alias table
+  // entry (Toc's aliases.meta format).
+  Result<std::vector<FullSnapshotPart>> UnpackFull(const File& archive, const std::string& what,
+                                                   std::string* aliases);
+  void RemoveTemporary(const std::string& path);
   // The collection's snapshots, oldest first (by creation time, then name).
   Result<std::vector<qdrant::SnapshotDescription>> List(const std::string& collection) const;
   // NOT_FOUND when there is no such snapshot.
@@ -51,6 +70,11 @@ class SnapshotStore {
 
  private:
   SnapshotStore(FileSystem fs, std::string root);
+  // Writes an archive with `write` under a fresh name <stem>-<date>.snapshot in dir (temporary
+  // file, SHA-256, rename, checksum file) and describes it.
+  Result<qdrant::SnapshotDescription> Publish(const std::string& dir, const std::string& stem,
+                                              std::time_t now,
+                                              const std::function<Result<uint64_t>(File&)>& write);
   Result<qdrant::SnapshotDescription> Describe(const std::string& collection,
                                                const std::string& name, uint64_t size) const;
 

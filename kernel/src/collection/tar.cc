@@ -113,14 +113,16 @@ Status TarWriter::End(uint64_t size) {
   return Status::Ok();
 }
 
-Result<uint64_t> TarWriter::Finish() {
+Result<uint64_t> TarWriter::Finish(bool standalone) {
   if (!open_name_.empty()) return FailedPrecondition("tar: an entry is still open");
   const std::string zeros(2 * kBlock, '\0');
   STRATA_RETURN_IF_ERROR(f_->WriteAt(at_, zeros.data(), zeros.size()));
   at_ += zeros.size();
-  STRATA_RETURN_IF_ERROR(f_->Truncate(at_));
-  STRATA_RETURN_IF_ERROR(f_->Sync(false));
-  return at_;
+  if (standalone) {
+    STRATA_RETURN_IF_ERROR(f_->Truncate(at_));
+    STRATA_RETURN_IF_ERROR(f_->Sync(false));
+  }
+  return at_ - base_;
 }
 
 Result<std::vector<TarEntry>> ReadTar(const File& f, const std::string& what) {

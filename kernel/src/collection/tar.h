@@ -21,20 +21,23 @@ namespace strata::kernel {
 
 class TarWriter {
  public:
-  // Writes from offset 0 of `f` (which should be empty).
-  explicit TarWriter(File* f) : f_(f) {}
+  // Writes from offset `base` of `f` (0 and an empty file for a standalone archive; further in
+  // for an archive nested as an entry of another).
+  explicit TarWriter(File* f, uint64_t base = 0) : f_(f), at_(base), base_(base) {}
 
   Status Add(const std::string& name, std::string_view data, int64_t mtime);
   // Starts an entry and returns the offset its data goes at; the caller writes the data there
   // (any number of bytes), then calls End with their count.
   Result<uint64_t> Begin(const std::string& name, int64_t mtime);
   Status End(uint64_t size);
-  // Writes the end-of-archive blocks and syncs the file. Returns the archive's size.
-  Result<uint64_t> Finish();
+  // Writes the end-of-archive blocks; a standalone archive's file is also cut there and synced.
+  // Returns the archive's size.
+  Result<uint64_t> Finish(bool standalone = true);
 
  private:
   File* f_;
   uint64_t at_ = 0;        // where the next header goes
+  uint64_t base_ = 0;      // where this archive starts in the file
   uint64_t open_ = 0;      // header offset of the entry Begin started
   std::string open_name_;  // its name ("" when none)
   int64_t open_mtime_ = 0;

@@ -53,20 +53,12 @@ Result<std::unique_ptr<Toc>> Toc::Open(FileSystem fs, ShardOptions options) {
   STRATA_ASSIGN_OR_RETURN(bool has_aliases, fs.Exists(kAliasFile));
   if (has_aliases) {
     STRATA_ASSIGN_OR_RETURN(std::string file, fs.ReadAll(kAliasFile));
-    uint32_t crc = 0;
-    qdrant::ListAliasesResponse list;
-    if (file.size() < 16 || std::memcmp(file.data(), kAliasMagic, 8) != 0 ||
-        (std::memcpy(&crc, file.data() + 12, 4),
-         crc != Crc32c(file.data() + 16, file.size() - 16)) ||
-        !list.ParseFromArray(file.data() + 16, static_cast<int>(file.size() - 16))) {
-      return DataLoss(std::string(kAliasFile) + ": corrupt alias table");
-    }
-    for (const auto& a : list.aliases()) toc->aliases_[a.alias_name()] = a.collection_name();
+    STRATA_ASSIGN_OR_RETURN(toc->aliases_, DecodeAliases(file, kAliasFile));
   }
   return toc;
 }
 
-Status Toc::SaveAliases() const {
+std::string Toc::EncodeAliasesLocked() const {
   qdrant::ListAliasesResponse list;
   for (const auto& [alias, coll] : aliases_) {
     auto* a = list.add_aliases();
@@ -79,7 +71,55 @@ Status Toc::SaveAliases() const {
   file.append(reinterpret_cast<const char*>(&version), 4);
   file.append(reinterpret_cast<const char*>(&crc), 4);
   file += body;
-  return fs_.AtomicSave(kAliasFile, file);
+  return file;
+}
+
+std::string Toc::EncodeAliases() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return EncodeAliasesLocked();
+}
+
+Status Toc::SaveAliases() const { return fs_.AtomicSave(kAliasFile, EncodeAliasesLocked()); }
+
+Result<std::map<std::string, std::string>> Toc::DecodeAliases(const std::string& file,
+                                                              const std::string& what) {
+  uint32_t crc = 0;
+  qdrant::ListAliasesResponse list;
+  if (file.size() < 16 || std::memcmp(file.data(), kAliasMagic, 8) != 0 ||
+      (std::memcpy(&crc, file.data() + 12, 4), crc != Crc32c(file.data() + 16, file.size() - 16)) ||
+      !list.ParseFromArray(file.data() + 16, static_cast<int>(file.size() - 16))) {
+    return DataLoss(what + ": corrupt alias table");
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& a : list.aliases()) out[a.alias_name()] = a.collection_name();
+  return out;
+}
+
+Status Toc::RecoverFullSnapshot(const File& archive, const std::string& what) {
+  if (snapshots_ == nullptr) return Unavailable("no snapshots directory is open");
+  std::string alias_bytes;
+  STRATA_ASSIGN_OR_RETURN(std::vector<FullSnapshotPart> parts,
+                          snapshots_->UnpackFull(archive, what, &alias_bytes));
+  Status s = [&]() -> Status {
+    STRATA_ASSIGN_OR_RETURN(auto aliases, DecodeAliases(alias_bytes, what + ": aliases.meta"));
+    for (const FullSnapshotPart& p : parts) {
+      STRATA_RETURN_IF_ERROR(
+          RecoverSnapshot(p.collection, *p.file, what + ": " + p.collection, ""));
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [alias, coll] : aliases) {
+      if (collections_.count(coll) && !collections_.count(alias)) aliases_[alias] = coll;
+    }
+    return SaveAliases();
+  }();
+  for (FullSnapshotPart& p : parts) {
+    p.file.reset();
+    snapshots_->RemoveTemporary(p.path);
+  }
+  if (s.ok()) {
+    LogInfo("toc", std::to_string(parts.size()) + " collection(s) recovered from " + what);
+  }
+  return s;
 }
 
 Status Toc::Create(const qdrant::CreateCollection& req) {

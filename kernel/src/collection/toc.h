@@ -47,12 +47,20 @@ class Toc {
   // collection first, which serves until the swap; aliases to `name` stay. Errors name `what`.
   Status RecoverSnapshot(const std::string& name, const File& archive, const std::string& what,
                          const std::string& checksum);
+  // Recovers every collection of a full snapshot (SnapshotStore::CreateFull), replacing
+  // same-named ones, then the aliases whose collections exist. Errors name `what`.
+  Status RecoverFullSnapshot(const File& archive, const std::string& what);
+  // The alias table as aliases.meta holds it (also the full snapshot's entry).
+  std::string EncodeAliases() const;
   // Collections that failed to load, with the reason.
   std::map<std::string, std::string> Quarantined() const;
 
  private:
   Toc(FileSystem fs, ShardOptions options);
   Status SaveAliases() const;  // requires mu_
+  std::string EncodeAliasesLocked() const;
+  static Result<std::map<std::string, std::string>> DecodeAliases(const std::string& file,
+                                                                  const std::string& what);
   // Renames the collection's directory to a tomb and drops it from the table (requires mu_).
   Result<std::shared_ptr<Collection>> RetireLocked(const std::string& name, std::string* tomb);
   // Releases a retired collection and removes its tomb.

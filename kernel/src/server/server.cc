@@ -143,6 +143,22 @@ int RunServer(const ServerOptions& options) {
                            settings->snapshots_path + ": " + store.status().message());
     }
   }
+  if (!options.storage_snapshot.empty()) {
+    // A full snapshot named on the command line: recovered before anything is served.
+    const std::filesystem::path file = std::filesystem::absolute(options.storage_snapshot);
+    Result<std::unique_ptr<OwnedFs>> dir = OwnedFs::Open(storage, file.parent_path().string());
+    Result<std::unique_ptr<File>> f =
+        dir.ok() ? (*dir)->view().Open(file.filename().string(), STRATA_OPEN_READ)
+                 : Result<std::unique_ptr<File>>(dir.status());
+    Status recovered = f.ok() ? (*toc)->RecoverFullSnapshot(**f, file.string()) : f.status();
+    if (!recovered.ok()) {
+      LogError(kTarget, "--storage-snapshot " + file.string() + ": " + recovered.message());
+      toc->reset();
+      storage->unlock(fs, lock);
+      storage->close_fs(fs);
+      return 1;
+    }
+  }
   service.set_toc(toc->get());
   LogInfo(kTarget, std::to_string((*toc)->List().size()) + " collection(s) loaded; WAL sync " +
                        (settings->wal_sync_always ? "always" : "never"));

@@ -11,7 +11,8 @@ struct ServerOptions {
   std::string config_file;                      // --config
   bool list_plugins = false;                    // --plugins
   std::vector<std::string> extra_plugin_files;  // --plugin-file (repeatable)
-  std::string exe_dir;  // directory of the running binary (default plugin dir)
+  std::string storage_snapshot;  // --storage-snapshot: a full snapshot recovered at start
+  std::string exe_dir;           // directory of the running binary (default plugin dir)
 };
 
 // Runs until SIGINT/SIGTERM (or, with list_plugins, prints the table and returns).

@@ -1060,6 +1060,72 @@ TEST_F(SnapshotTest, SavedIndexesTravelWithTheSnapshot) {
   EXPECT_EQ(found->result(0).id().num(), 40u) << "searched through the loaded index";
 }
 
+// A full snapshot holds every collection and the aliases; recovering it brings back both
+// collections as they were and the alias, whatever happened in between.
+TEST_F(SnapshotTest, AFullSnapshotRestoresEveryCollectionAndAlias) {
+  CreateCollection("a", 3, qdrant::Euclid);
+  CreateCollection("b", 2, qdrant::Dot);
+  std::vector<qdrant::PointStruct> pa, pb;
+  for (int i = 0; i < 40; ++i) pa.push_back(Point(i, {1.f * i, 0, 1}, i % 3));
+  for (int i = 0; i < 25; ++i) pb.push_back(Point(100 + i, {1, 1.f * i}, i % 2));
+  ASSERT_TRUE(Upsert("a", pa).ok());
+  ASSERT_TRUE(Upsert("b", pb).ok());
+  qdrant::ChangeAliases aliases;
+  auto* ca = aliases.add_actions()->mutable_create_alias();
+  ca->set_collection_name("a");
+  ca->set_alias_name("live");
+  ASSERT_TRUE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_UpdateAliases, aliases)
+          .ok());
+  const std::string state_a = State("a"), state_b = State("b");
+  auto created = Call<qdrant::CreateSnapshotResponse>(STRATA_METHOD_Snapshots_CreateFull,
+                                                      qdrant::CreateFullSnapshotRequest());
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const qdrant::SnapshotDescription& d = created->snapshot_description();
+  EXPECT_EQ(d.name().rfind("full-snapshot-", 0), 0u) << d.name();
+  const std::string file = snapshots_dir_ + "/" + d.name();
+  EXPECT_EQ(Shell("sha256sum '" + file + "' | cut -d' ' -f1"), d.checksum() + "\n");
+  EXPECT_EQ(Shell("tar tf '" + file + "'"),
+            "snapshot.meta\naliases.meta\ncollections/a.snapshot\ncollections/b.snapshot\n");
+  auto listed = Call<qdrant::ListSnapshotsResponse>(STRATA_METHOD_Snapshots_ListFull,
+                                                    qdrant::ListFullSnapshotsRequest());
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->snapshot_descriptions_size(), 1);
+  EXPECT_EQ(listed->snapshot_descriptions(0).name(), d.name());
+  strata::SnapshotReadRequest read;  // no collection: a full snapshot
+  read.set_snapshot_name(d.name());
+  read.set_max_bytes(16u << 20);
+  auto bytes = Call<strata::SnapshotReadResponse>(STRATA_METHOD_Strata_SnapshotRead, read);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(bytes->data().size(), static_cast<size_t>(d.size()));
+
+  // Lose a collection, change the other, drop the alias; then recover.
+  ASSERT_TRUE(*toc_->Delete("a"));
+  ASSERT_TRUE(Upsert("b", {Point(999, {5, 5}, 0)}).ok());
+  EXPECT_FALSE(toc_->Find("live").ok()) << "deleting a took its alias";
+  {
+    auto f = snap_fs_->view().Open(d.name(), STRATA_OPEN_READ);
+    ASSERT_TRUE(f.ok());
+    Status s = toc_->RecoverFullSnapshot(**f, file);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  EXPECT_EQ(State("a"), state_a);
+  EXPECT_EQ(State("b"), state_b);
+  EXPECT_EQ(Count("live"), 40u) << "the alias is back";
+  EXPECT_TRUE(Shell("ls -a '" + snapshots_dir_ + "'").find(".restore-") == std::string::npos)
+      << "temporary files removed";
+  // A collection snapshot is not a full one.
+  Result<qdrant::SnapshotDescription> one = CreateSnapshot("b");
+  ASSERT_TRUE(one.ok());
+  auto f = snap_fs_->view().Open("b/" + one->name(), STRATA_OPEN_READ);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(toc_->RecoverFullSnapshot(**f, "b").code(), StatusCode::kInvalidArgument);
+  qdrant::DeleteFullSnapshotRequest del;
+  del.set_snapshot_name(d.name());
+  EXPECT_TRUE(Call<qdrant::DeleteSnapshotResponse>(STRATA_METHOD_Snapshots_DeleteFull, del).ok());
+  EXPECT_FALSE(std::filesystem::exists(file));
+}
+
 TEST_F(SnapshotTest, AnUploadInPiecesRecoversAndIsRemovedAfterwards) {
   CreateCollection("up", 3, qdrant::Cosine);
   std::vector<qdrant::PointStruct> pts;

@@ -927,18 +927,50 @@ void DispatchSnapshots(Toc& toc, Exchange& ex) {
             STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
             return store->Delete(c->name(), r.snapshot_name());
           });
+    case STRATA_METHOD_Snapshots_CreateFull:
+      return Handle<qdrant::CreateFullSnapshotRequest, qdrant::CreateSnapshotResponse>(
+          ex, [&](const auto&, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            std::vector<std::shared_ptr<Collection>> all;
+            for (const std::string& name : toc.List()) {
+              Result<std::shared_ptr<Collection>> c = toc.Find(name);
+              if (c.ok()) all.push_back(std::move(c).value());  // deleted meanwhile: left out
+            }
+            STRATA_ASSIGN_OR_RETURN(*resp->mutable_snapshot_description(),
+                                    store->CreateFull(all, toc.EncodeAliases()));
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Snapshots_ListFull:
+      return Handle<qdrant::ListFullSnapshotsRequest, qdrant::ListSnapshotsResponse>(
+          ex, [&](const auto&, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            STRATA_ASSIGN_OR_RETURN(auto list, store->List(""));
+            for (auto& d : list) *resp->add_snapshot_descriptions() = std::move(d);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Snapshots_DeleteFull:
+      return Handle<qdrant::DeleteFullSnapshotRequest, qdrant::DeleteSnapshotResponse>(
+          ex, [&](const auto& r, auto*) {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            return store->Delete("", r.snapshot_name());
+          });
     case STRATA_METHOD_Strata_SnapshotRead:
       return Handle<strata::SnapshotReadRequest, strata::SnapshotReadResponse>(
           ex, [&](const auto& r, auto* resp) {
             STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
-            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            // An empty collection name reads a full snapshot.
+            std::string dir;
+            if (!r.collection_name().empty()) {
+              STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+              dir = c->name();
+            }
             if (r.max_bytes() > (16u << 20)) {
               return InvalidArgument("max_bytes: at most 16 MiB per read");
             }
             uint64_t total = 0;
             STRATA_ASSIGN_OR_RETURN(
                 *resp->mutable_data(),
-                store->Read(c->name(), r.snapshot_name(), r.offset(),
+                store->Read(dir, r.snapshot_name(), r.offset(),
                             r.max_bytes() == 0 ? 1u << 20 : r.max_bytes(), &total));
             resp->set_total_size(total);
             return Status::Ok();
@@ -976,9 +1008,7 @@ void DispatchSnapshots(Toc& toc, Exchange& ex) {
             return toc.RecoverSnapshot(r.collection_name(), *f, what, r.checksum());
           });
     default:
-      ex.Fail(Unimplemented("qdrant." + MethodName(ex.method()) +
-                            ": full-storage snapshots are not implemented yet; snapshot each "
-                            "collection instead"));
+      ex.Fail(Unimplemented("unknown snapshot method " + MethodName(ex.method())));
   }
 }
 
