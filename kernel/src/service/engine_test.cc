@@ -984,6 +984,21 @@ TEST_F(SnapshotTest, BadSnapshotsAndLocationsAreRefusedAndChangeNothing) {
   }
   EXPECT_EQ(Recover("c", "file://" + junk).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(State("c"), state) << "a refused recovery changes nothing";
+  // Entries that try to leave the index directory are not unpacked anywhere.
+  const std::string sneaky = PathOf("c", "sneaky.snapshot");
+  Shell(
+      "python3 -c \"import tarfile,io,sys\n"
+      "src=tarfile.open(sys.argv[1]); "
+      "dst=tarfile.open(sys.argv[2],'w',format=tarfile.USTAR_FORMAT)\n"
+      "[dst.addfile(m, src.extractfile(m)) for m in src.getmembers()]\n"
+      "for n in ['0/index/../../../../escaped', '0/index/v/../../escaped', '0/index/v/x/y']:\n"
+      "  t=tarfile.TarInfo(n); t.size=2; dst.addfile(t, io.BytesIO(b'hi'))\n"
+      "dst.close()\" '" +
+      file + "' '" + sneaky + "'");
+  ASSERT_TRUE(std::filesystem::exists(sneaky));
+  ASSERT_TRUE(Recover("c_sneaky", "file://" + sneaky).ok());
+  EXPECT_EQ(Shell("find '" + root_ + "' -name escaped"), "") << "nothing written outside";
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/collections/c_sneaky/0/index/v/x"));
   EXPECT_FALSE(toc_->Exists("c2"));
   EXPECT_EQ(Recover("c2", "file://" + junk).code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(toc_->Exists("c2")) << "nothing half-created";
