@@ -1869,6 +1869,34 @@ HttpResponse RunSnapshotOp(RestFrontend& fe, Call& c, std::function<Status()> op
   return Accepted(c);
 }
 
+// Creates a snapshot (collection or full): its description, or 202 with wait=false.
+template <class Req>
+HttpResponse CreateSnapshot(RestFrontend& fe, Call& c, uint32_t method, const Req& req) {
+  if (!QueryBool(c, "wait", true)) {
+    return RunSnapshotOp(fe, c, [&fe, method, req, access = c.access] {
+      qdrant::CreateSnapshotResponse resp;
+      return KernelCall(fe.host(), method, req, access, &resp);
+    });
+  }
+  qdrant::CreateSnapshotResponse resp;
+  Status s = fe.Kernel(method, req, c, &resp);
+  if (!s.ok()) return Error(c, s);
+  return Ok(c, [&](JsonWriter& w) { WriteSnapshotDescription(w, resp.snapshot_description()); });
+}
+
+// Lists snapshots (of a collection or full ones) as an array of descriptions.
+template <class Req>
+HttpResponse ListSnapshots(RestFrontend& fe, Call& c, uint32_t method, const Req& req) {
+  qdrant::ListSnapshotsResponse resp;
+  Status s = fe.Kernel(method, req, c, &resp);
+  if (!s.ok()) return Error(c, s);
+  return Ok(c, [&](JsonWriter& w) {
+    w.StartArray();
+    for (const auto& d : resp.snapshot_descriptions()) WriteSnapshotDescription(w, d);
+    w.EndArray();
+  });
+}
+
 // A snapshot file as the answer (collection "": a full snapshot), in 4 MiB pieces read from the
 // kernel as the connection drains.
 HttpResponse Download(RestFrontend& fe, Call& c, const std::string& collection,
@@ -2039,28 +2067,12 @@ void RestFrontend::AddSnapshotRoutes() {
   Add("POST", "/collections/{collection_name}/snapshots", [](RestFrontend& fe, Call& c) {
     qdrant::CreateSnapshotRequest req;
     req.set_collection_name(c.path["collection_name"]);
-    if (!QueryBool(c, "wait", true)) {
-      return RunSnapshotOp(fe, c, [&fe, req, access = c.access] {
-        qdrant::CreateSnapshotResponse resp;
-        return KernelCall(fe.host(), STRATA_METHOD_Snapshots_Create, req, access, &resp);
-      });
-    }
-    qdrant::CreateSnapshotResponse resp;
-    Status s = fe.Kernel(STRATA_METHOD_Snapshots_Create, req, c, &resp);
-    if (!s.ok()) return Error(c, s);
-    return Ok(c, [&](JsonWriter& w) { WriteSnapshotDescription(w, resp.snapshot_description()); });
+    return CreateSnapshot(fe, c, STRATA_METHOD_Snapshots_Create, req);
   });
   Add("GET", "/collections/{collection_name}/snapshots", [](RestFrontend& fe, Call& c) {
     qdrant::ListSnapshotsRequest req;
     req.set_collection_name(c.path["collection_name"]);
-    qdrant::ListSnapshotsResponse resp;
-    Status s = fe.Kernel(STRATA_METHOD_Snapshots_List, req, c, &resp);
-    if (!s.ok()) return Error(c, s);
-    return Ok(c, [&](JsonWriter& w) {
-      w.StartArray();
-      for (const auto& d : resp.snapshot_descriptions()) WriteSnapshotDescription(w, d);
-      w.EndArray();
-    });
+    return ListSnapshots(fe, c, STRATA_METHOD_Snapshots_List, req);
   });
   Add("DELETE", "/collections/{collection_name}/snapshots/{snapshot_name}",
       [](RestFrontend& fe, Call& c) {
@@ -2132,29 +2144,12 @@ void RestFrontend::AddSnapshotRoutes() {
   // Full-storage snapshots: every collection and the aliases in one archive (recovered with
   // `strata --storage-snapshot FILE`).
   Add("POST", "/snapshots", [](RestFrontend& fe, Call& c) {
-    if (!QueryBool(c, "wait", true)) {
-      return RunSnapshotOp(fe, c, [&fe, access = c.access] {
-        qdrant::CreateSnapshotResponse resp;
-        return KernelCall(fe.host(), STRATA_METHOD_Snapshots_CreateFull,
-                          qdrant::CreateFullSnapshotRequest(), access, &resp);
-      });
-    }
-    qdrant::CreateSnapshotResponse resp;
-    Status s = fe.Kernel(STRATA_METHOD_Snapshots_CreateFull, qdrant::CreateFullSnapshotRequest(), c,
-                         &resp);
-    if (!s.ok()) return Error(c, s);
-    return Ok(c, [&](JsonWriter& w) { WriteSnapshotDescription(w, resp.snapshot_description()); });
+    return CreateSnapshot(fe, c, STRATA_METHOD_Snapshots_CreateFull,
+                          qdrant::CreateFullSnapshotRequest());
   });
   Add("GET", "/snapshots", [](RestFrontend& fe, Call& c) {
-    qdrant::ListSnapshotsResponse resp;
-    Status s =
-        fe.Kernel(STRATA_METHOD_Snapshots_ListFull, qdrant::ListFullSnapshotsRequest(), c, &resp);
-    if (!s.ok()) return Error(c, s);
-    return Ok(c, [&](JsonWriter& w) {
-      w.StartArray();
-      for (const auto& d : resp.snapshot_descriptions()) WriteSnapshotDescription(w, d);
-      w.EndArray();
-    });
+    return ListSnapshots(fe, c, STRATA_METHOD_Snapshots_ListFull,
+                         qdrant::ListFullSnapshotsRequest());
   });
   Add("DELETE", "/snapshots/{snapshot_name}", [](RestFrontend& fe, Call& c) {
     qdrant::DeleteFullSnapshotRequest req;
