@@ -124,15 +124,19 @@ double QpsAt(const std::vector<Point>& curve, double target) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <dataset dir> [--threads 1,2] [--efs 16,...]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <dataset dir> [--threads 1,2] [--efs 16,...] [--tenants N]\n",
+                 argv[0]);
     return 2;
   }
   const std::string dir = argv[1];
   std::vector<int> threads = {1, 2};
   std::vector<int> efs = {16, 32, 64, 128, 256, 512};
+  uint32_t tenants_arg = 0;  // --tenants N: the tenants section's split (default: just above
+                             // twice the scan threshold each)
   for (int i = 2; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--threads") threads = ParseList(argv[i + 1]);
     if (std::string(argv[i]) == "--efs") efs = ParseList(argv[i + 1]);
+    if (std::string(argv[i]) == "--tenants") tenants_arg = std::stoul(argv[i + 1]);
   }
   std::ifstream meta(dir + "/meta.txt");
   std::string meta_text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
@@ -364,7 +368,8 @@ int main(int argc, char** argv) {
   // tenant's own links (payload_m = M) once they are made. Runs last: it adds links.
   {
     const uint32_t tenants =
-        static_cast<uint32_t>(std::max<uint64_t>(2, n / (2 * full_scan_points)));
+        tenants_arg > 0 ? static_cast<uint32_t>(tenants_arg)
+                        : static_cast<uint32_t>(std::max<uint64_t>(2, n / (2 * full_scan_points)));
     std::vector<std::vector<uint32_t>> members(tenants);
     std::vector<std::vector<uint64_t>> tbits(tenants, std::vector<uint64_t>((n + 63) / 64, 0));
     for (size_t i = 0; i < n; ++i) {
