@@ -1933,7 +1933,8 @@ std::string NewUploadId() {
 }
 
 // A snapshot handed to the kernel in pieces (strata.SnapshotUploadRequest, 8 MiB each), then
-// recovered from. An upload abandoned half way is removed by the kernel at its next start.
+// recovered from, or aborted (and removed) when it breaks off; one left by a crash is removed
+// at the kernel's next start.
 class SnapshotUploader {
  public:
   SnapshotUploader(const sdk::Host& host, uint32_t access, std::string collection)
@@ -1943,8 +1944,20 @@ class SnapshotUploader {
     pending_.append(piece);
     return pending_.size() >= (8u << 20) ? Flush() : Status::Ok();
   }
+  // An upload that will not be recovered from (the body or the download broke off): the
+  // kernel removes what it holds of it.
+  void Abort() {
+    if (!started_ || done_) return;
+    done_ = true;
+    strata::SnapshotUploadRequest req;
+    req.set_collection_name(collection_);
+    req.set_upload_id(id_);
+    strata::SnapshotUploadResponse resp;
+    (void)KernelCall(host_, STRATA_METHOD_Strata_SnapshotUploadAbort, req, access_, &resp);
+  }
   Status Recover(const std::string& checksum, const std::string& priority) {
     if (offset_ == 0 || !pending_.empty()) STRATA_RETURN_IF_ERROR(Flush());
+    done_ = true;  // the kernel removes the upload, recovered or not
     strata::SnapshotRecoverRequest rec;
     rec.set_collection_name(collection_);
     rec.set_upload_id(id_);
@@ -1963,11 +1976,14 @@ class SnapshotUploader {
     up.set_data(std::move(pending_));
     pending_.clear();
     strata::SnapshotUploadResponse resp;
+    started_ = true;
     STRATA_RETURN_IF_ERROR(
         KernelCall(host_, STRATA_METHOD_Strata_SnapshotUpload, up, access_, &resp));
     offset_ += up.data().size();
     return Status::Ok();
   }
+  bool started_ = false;  // the kernel may hold a piece
+  bool done_ = false;     // recovered from or aborted
 
   const sdk::Host& host_;
   uint32_t access_;
@@ -2001,6 +2017,7 @@ class UploadSink : public BodySink {
       s = upload_.Recover(query_.count("checksum") ? query_["checksum"] : "",
                           query_.count("priority") ? query_["priority"] : "");
     }
+    if (!s.ok()) upload_.Abort();  // a no-op once the kernel took it for recovery
     HttpResponse r = !s.ok()                       ? Error(c, s)
                      : !QueryBool(c, "wait", true) ? Accepted(c)
                                                    : Ok(c, [](JsonWriter& w) { w.Bool(true); });
@@ -2058,8 +2075,12 @@ Status RecoverFromUrl(const sdk::Host& host, uint32_t access, const std::string&
                       const std::string& url, const FetchOptions& fetch,
                       const std::string& checksum, const std::string& priority) {
   SnapshotUploader upload(host, access, collection);
-  STRATA_RETURN_IF_ERROR(
-      HttpFetch(url, fetch, [&](std::string_view piece) { return upload.Append(piece); }));
+  Status fetched =
+      HttpFetch(url, fetch, [&](std::string_view piece) { return upload.Append(piece); });
+  if (!fetched.ok()) {
+    upload.Abort();
+    return fetched;
+  }
   return upload.Recover(checksum, priority);
 }
 

@@ -305,6 +305,7 @@ TEST(AbiLayoutTest, MethodIdsArePinned) {
   EXPECT_EQ(STRATA_METHOD_Strata_SnapshotRead, 1000);
   EXPECT_EQ(STRATA_METHOD_Strata_SnapshotUpload, 1001);
   EXPECT_EQ(STRATA_METHOD_Strata_SnapshotRecover, 1002);
+  EXPECT_EQ(STRATA_METHOD_Strata_SnapshotUploadAbort, 1003);
 }
 
 TEST(AbiLayoutTest, VersionIs1_1) {

@@ -64,6 +64,7 @@ bool IsWrite(uint32_t method) {
     case STRATA_METHOD_Snapshots_DeleteFull:
     case STRATA_METHOD_Strata_SnapshotUpload:
     case STRATA_METHOD_Strata_SnapshotRecover:
+    case STRATA_METHOD_Strata_SnapshotUploadAbort:
       return true;
     default:
       return false;
@@ -981,6 +982,13 @@ void DispatchSnapshots(Toc& toc, Exchange& ex) {
             STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
             STRATA_RETURN_IF_ERROR(ValidateCollectionName(r.collection_name(), "collection_name"));
             return store->WriteUpload(r.collection_name(), r.upload_id(), r.offset(), r.data());
+          });
+    case STRATA_METHOD_Strata_SnapshotUploadAbort:
+      return Handle<strata::SnapshotUploadRequest, strata::SnapshotUploadResponse>(
+          ex, [&](const auto& r, auto*) {
+            STRATA_ASSIGN_OR_RETURN(SnapshotStore * store, Snapshots(toc));
+            STRATA_RETURN_IF_ERROR(ValidateCollectionName(r.collection_name(), "collection_name"));
+            return store->RemoveUpload(r.collection_name(), r.upload_id());
           });
     case STRATA_METHOD_Strata_SnapshotRecover:
       return Handle<strata::SnapshotRecoverRequest, strata::SnapshotRecoverResponse>(

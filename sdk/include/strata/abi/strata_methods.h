@@ -74,7 +74,8 @@
 #define STRATA_INTERNAL_METHOD_LIST(X) \
   X(1000, Strata, SnapshotRead, SnapshotReadRequest, SnapshotReadResponse) \
   X(1001, Strata, SnapshotUpload, SnapshotUploadRequest, SnapshotUploadResponse) \
-  X(1002, Strata, SnapshotRecover, SnapshotRecoverRequest, SnapshotRecoverResponse)
+  X(1002, Strata, SnapshotRecover, SnapshotRecoverRequest, SnapshotRecoverResponse) \
+  X(1003, Strata, SnapshotUploadAbort, SnapshotUploadRequest, SnapshotUploadResponse)
 /* clang-format on */
 
 #define STRATA_METHOD_ENUM_ENTRY(id, service, rpc, req, resp) STRATA_METHOD_##service##_##rpc = id,
