@@ -1,7 +1,8 @@
-// GENERATED ONCE, THEN FROZEN: the golden layout of ABI 1.0. A failure here means a public
-// struct changed. Within a major version structs only grow at the end: append the new field,
-// add its offset below, bump STRATA_ABI_MINOR and update docs/plugin-guide.md. Anything else
-// (reorder, remove, retype, resize) needs a new major version.
+// GENERATED ONCE, THEN FROZEN: the golden layout of ABI 1.0, plus the fields later minors appended
+// (marked with their minor). A failure here means a public struct changed. Within a major version
+// structs only grow at the end: append the new field, add its offset below, bump STRATA_ABI_MINOR
+// and update docs/plugin-guide.md. Anything else (reorder, remove, retype, resize) needs a new
+// major version.
 #include <gtest/gtest.h>
 
 #include <cstddef>

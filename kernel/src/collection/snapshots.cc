@@ -357,13 +357,19 @@ Result<std::vector<qdrant::SnapshotDescription>> SnapshotStore::List(
   return out;
 }
 
+namespace {
+Status NoSuchSnapshot(const std::string& collection, const std::string& name) {
+  return NotFound("Snapshot `" + name + "`" +
+                  (collection.empty() ? "" : " of collection `" + collection + "`") +
+                  " doesn't exist");
+}
+}  // namespace
+
 Status SnapshotStore::Delete(const std::string& collection, const std::string& name) {
   STRATA_RETURN_IF_ERROR(ValidateFileName(name, "snapshot_name"));
   const std::string path = sdk::JoinPath(collection, name);
   STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(path));
-  if (!exists) {
-    return NotFound("Snapshot `" + name + "` of collection `" + collection + "` doesn't exist");
-  }
+  if (!exists) return NoSuchSnapshot(collection, name);
   STRATA_RETURN_IF_ERROR(fs_.Remove(path, false));
   STRATA_ASSIGN_OR_RETURN(bool has_sum, fs_.Exists(path + kChecksumSuffix));
   if (has_sum) STRATA_RETURN_IF_ERROR(fs_.Remove(path + kChecksumSuffix, false));
@@ -375,9 +381,7 @@ Result<std::string> SnapshotStore::Read(const std::string& collection, const std
   STRATA_RETURN_IF_ERROR(ValidateFileName(name, "snapshot_name"));
   const std::string path = sdk::JoinPath(collection, name);
   STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(path));
-  if (!exists) {
-    return NotFound("Snapshot `" + name + "` of collection `" + collection + "` doesn't exist");
-  }
+  if (!exists) return NoSuchSnapshot(collection, name);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs_.Open(path, STRATA_OPEN_READ));
   STRATA_ASSIGN_OR_RETURN(*total, f->Size());
   if (offset > *total) return OutOfRange("offset: past the end of the snapshot");

@@ -518,11 +518,19 @@ bool LocalShard::RelinkDue(const VectorSpec& spec) const {
 std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
                                                     const VectorSpec& spec, const SearchSpec& s,
                                                     size_t want, const CandidateSet* candidates,
-                                                    uint32_t graph_n, bool linked) const {
+                                                    uint32_t* graph_n) const {
   // The planner: from the cardinality estimate, either score the few matching points exactly
   // or traverse the graph with the filter checked on the way.
-  const uint32_t n = graph_n;
   const Cardinality est = segment_->EstimateMatches(s.filter);
+  // A filter pinned to a linked value held by at most 5% of the points walks that value's own
+  // links, which cover offsets below linked_n (the caller scans the rest). Above 5% the
+  // ordinary filtered walk meets members often enough and explores better (hnsw_benchmark,
+  // tenants of 20%: the members-only walk needed ef 64 for the recall the ordinary one had at
+  // ef 16).
+  const bool linked = index.linked_n > 0 && FilterPinsLinkedValue(s.filter, index) &&
+                      est.exp * 20 <= index.linked_n;
+  *graph_n = linked ? index.linked_n : index.n;
+  const uint32_t n = *graph_n;
   if (est.max == 0) return {};
   const uint64_t full_scan_points =
       options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float));
@@ -1550,16 +1558,10 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   } else if (cand && (!use_index || cand->size() < full_scan_points)) {
     hits = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter);
   } else if (use_index) {
-    // Indexed offsets through the planner, the unindexed tail exactly; one merged top list.
-    // A filter pinned to a linked group searches the graph only where the group links reach.
+    // Indexed offsets through the planner, the rest exactly; one merged top list.
     const VectorIndex& index = *indexed->second;
-    // Only for a value held by at most 5% of the points: above that the ordinary filtered walk
-    // meets members often enough and explores better (hnsw_benchmark, tenants of 20%: the
-    // members-only walk needed ef 64 for the recall the ordinary one had at ef 16).
-    const bool linked = index.linked_n > 0 && FilterPinsLinkedValue(spec.filter, index) &&
-                        segment_->EstimateMatches(spec.filter).exp * 20 <= index.linked_n;
-    const uint32_t graph_n = linked ? index.linked_n : index.n;
-    hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr, graph_n, linked);
+    uint32_t graph_n = index.n;
+    hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr, &graph_n);
     std::vector<ScoredOffset> tail;
     if (cand) {
       tail = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter,

@@ -208,12 +208,10 @@ class LocalShard {
   Status SaveIndex(const VectorSpec& spec, const VectorIndex& index);
   Result<std::shared_ptr<VectorIndex>> LoadIndex(const VectorSpec& spec);
   // candidates: what the payload indexes allow (null: unbounded).
-  // graph_n: the index answers for offsets below it (the caller scans the rest); linked: the
-  // filter pins a linked group (FilterPinsLinkedValue), so the plugin may walk it alone.
+  // *graph_n: the offsets the answer covers ([0, *graph_n)); the caller scans the rest exactly.
   std::vector<ScoredOffset> IndexedSearch(const VectorIndex& index, const VectorSpec& spec,
                                           const SearchSpec& s, size_t want,
-                                          const CandidateSet* candidates, uint32_t graph_n,
-                                          bool linked) const;
+                                          const CandidateSet* candidates, uint32_t* graph_n) const;
   Status ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::Filter* filter,
                        qdrant::ScrollResponse* out) const;
   std::vector<ExternalId> Select(const Segment& seg, const qdrant::PointsSelector& sel) const;
