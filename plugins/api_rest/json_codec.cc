@@ -856,6 +856,20 @@ Status ParseSearchParams(const Json& j, const std::string& at, qdrant::SearchPar
   return Status::Ok();
 }
 
+// PayloadStorageParams: {"memory": "cold" | "cached" | "pinned"} (the kernel refuses pinned).
+Status ParsePayloadStorage(const Json& j, const std::string& at,
+                           qdrant::PayloadStorageParams* out) {
+  if (!j.IsObject()) return Bad(at, "expected an object with `memory`");
+  if (const Json* m = Member(j, "memory")) {
+    qdrant::Memory v = qdrant::MemoryUnknown;
+    STRATA_RETURN_IF_ERROR(ParseVariant(
+        *m, Join(at, "memory"),
+        {{"cold", qdrant::Cold}, {"cached", qdrant::Cached}, {"pinned", qdrant::Pinned}}, &v));
+    out->set_memory(v);
+  }
+  return Status::Ok();
+}
+
 Status ParseCreateCollection(const Json& j, qdrant::CreateCollection* out) {
   const std::string at;
   if (!j.IsObject()) return Bad("body", "expected a JSON object");
@@ -877,6 +891,8 @@ Status ParseCreateCollection(const Json& j, qdrant::CreateCollection* out) {
   OPT_UINT(j, "replication_factor", out->set_replication_factor);
   OPT_UINT(j, "write_consistency_factor", out->set_write_consistency_factor);
   OPT_BOOL(j, "on_disk_payload", out->set_on_disk_payload);
+  if (const Json* p = Member(j, "payload"))
+    STRATA_RETURN_IF_ERROR(ParsePayloadStorage(*p, "payload", out->mutable_payload()));
   if (const Json* h = Member(j, "hnsw_config"))
     STRATA_RETURN_IF_ERROR(ParseHnswDiff(*h, "hnsw_config", out->mutable_hnsw_config()));
   if (const Json* o = Member(j, "optimizers_config"))
@@ -931,6 +947,8 @@ Status ParseUpdateCollection(const Json& j, qdrant::UpdateCollection* out) {
       STRATA_RETURN_IF_ERROR(GetBool(*m, "params.on_disk_payload", &v));
       d->set_on_disk_payload(v);
     }
+    if (const Json* m = Member(*p, "payload"))
+      STRATA_RETURN_IF_ERROR(ParsePayloadStorage(*m, "params.payload", d->mutable_payload()));
   }
   if (Member(j, "vectors")) out->mutable_vectors_config();
   if (const Json* s = Member(j, "sparse_vectors"))
@@ -1286,6 +1304,13 @@ void WriteCollectionInfo(JsonWriter& w, const qdrant::CollectionInfo& info) {
   w.Uint(c.params().write_consistency_factor());
   w.Key("on_disk_payload");
   w.Bool(c.params().on_disk_payload());
+  if (c.params().has_payload() && c.params().payload().memory() != qdrant::MemoryUnknown) {
+    w.Key("payload");
+    w.StartObject();
+    w.Key("memory");
+    w.String(c.params().payload().memory() == qdrant::Cached ? "cached" : "cold");
+    w.EndObject();
+  }
   w.EndObject();
   w.Key("hnsw_config");
   w.StartObject();

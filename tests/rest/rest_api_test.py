@@ -1241,6 +1241,82 @@ class RestApiTest(unittest.TestCase):
 
 
 class SavedIndexTest(unittest.TestCase):
+    def test_25_payload_storage_on_disk_and_in_memory(self):
+        """payload.memory (and the deprecated on_disk_payload): cold keeps payloads in the
+        collection's LevelDB store, cached in memory; PATCH moves them; a kill loses nothing."""
+        s = Server()
+        try:
+            def req(method, path, body=None, expect=200):
+                status, resp = s.request(method, path, body)
+                self.assertEqual(status, expect, f"{method} {path}: {resp}")
+                if expect == 200 and path.count("/") == 2:  # collection routes: spec-checked
+                    validate(resp, "/collections/{collection_name}", method)
+                return resp
+            store = lambda c: os.path.join(s.dir, "storage", "collections", c, "0", "payloads")
+            req("PUT", "/collections/cold", {"vectors": {"size": 2, "distance": "Dot"}})
+            req("PUT", "/collections/cached", {"vectors": {"size": 2, "distance": "Dot"},
+                                               "payload": {"memory": "cached"}})
+            req("PUT", "/collections/legacy", {"vectors": {"size": 2, "distance": "Dot"},
+                                               "on_disk_payload": False})
+            params = lambda c: req("GET", f"/collections/{c}")["result"]["config"]["params"]
+            self.assertEqual((params("cold")["on_disk_payload"], params("cold")["payload"]), (True, {"memory": "cold"}))
+            self.assertEqual((params("cached")["on_disk_payload"], params("cached")["payload"]),
+                             (False, {"memory": "cached"}))
+            self.assertEqual(params("legacy")["payload"], {"memory": "cached"})
+            self.assertTrue(os.path.isdir(store("cold")))
+            self.assertFalse(os.path.exists(store("cached")))
+            bad = req("PUT", "/collections/pinned", {"vectors": {"size": 2, "distance": "Dot"},
+                                                     "payload": {"memory": "pinned"}}, expect=400)
+            self.assertIn("payload.memory", bad["status"]["error"])
+            bad = req("PUT", "/collections/warm", {"vectors": {"size": 2, "distance": "Dot"},
+                                                   "payload": {"memory": "warm"}}, expect=400)
+            self.assertIn("payload.memory", bad["status"]["error"])
+            self.assertEqual(s.request("GET", "/collections/pinned")[0], 404)
+
+            for c in ("cold", "cached"):
+                req("PUT", f"/collections/{c}/points?wait=true", {"points": [
+                    {"id": i, "vector": [1.0, float(i)], "payload": {"g": i % 3, "name": f"p{i}", "n": {"x": i}}}
+                    for i in range(30)]})
+                req("POST", f"/collections/{c}/points/payload?wait=true",
+                    {"payload": {"tag": "two"}, "filter": {"must": [{"key": "g", "match": {"value": 2}}]}})
+                req("POST", f"/collections/{c}/points/delete?wait=true",
+                    {"filter": {"must": [{"key": "g", "match": {"value": 0}}]}})
+
+            def answers(c):
+                scroll = req("POST", f"/collections/{c}/points/scroll",
+                             {"limit": 100, "with_payload": True,
+                              "filter": {"must": [{"key": "n.x", "range": {"gte": 5}}]}})["result"]["points"]
+                count = req("POST", f"/collections/{c}/points/count",
+                            {"filter": {"must": [{"key": "tag", "match": {"value": "two"}}]}})["result"]["count"]
+                return [(p["id"], p["payload"]) for p in scroll], count
+            cold = answers("cold")
+            self.assertEqual(cold, answers("cached"))
+            self.assertEqual(cold[1], 10)
+            self.assertEqual(len(cold[0]), 17)  # ids 5..29 without the multiples of 3
+            self.assertEqual(cold[0][0], (5, {"g": 2, "name": "p5", "n": {"x": 5}, "tag": "two"}))
+
+            req("PATCH", "/collections/cold", {"params": {"payload": {"memory": "cached"}}})
+            self.assertFalse(os.path.exists(store("cold")), "the store goes with the payloads")
+            self.assertEqual(params("cold")["payload"], {"memory": "cached"})
+            self.assertEqual(answers("cold"), cold)
+            req("PATCH", "/collections/cold", {"params": {"on_disk_payload": True}})
+            self.assertTrue(os.path.isdir(store("cold")))
+            self.assertEqual(params("cold")["payload"], {"memory": "cold"})
+            bad = req("PATCH", "/collections/cold", {"params": {"payload": {"memory": "pinned"}}}, expect=400)
+            self.assertIn("payload.memory", bad["status"]["error"])
+            self.assertEqual(params("cold")["payload"], {"memory": "cold"}, "a refused PATCH changes nothing")
+            req("POST", "/collections/cold/points/payload?wait=true",
+                {"payload": {"late": True}, "points": [1, 2]})
+            s.kill()
+            s = Server(dir=s.dir)
+            after = answers("cold")
+            self.assertEqual(after[1], cold[1])
+            self.assertEqual([i for i, _ in after[0]], [i for i, _ in cold[0]])
+            late = req("POST", "/collections/cold/points", {"ids": [1, 2], "with_payload": ["late"]})["result"]
+            self.assertEqual([p["payload"] for p in late], [{"late": True}, {"late": True}])
+        finally:
+            self.assertEqual(s.stop(), 0)
+
     def test_a_killed_server_loads_its_saved_hnsw_index(self):
         import random
         rng = random.Random(21)

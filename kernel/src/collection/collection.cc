@@ -79,6 +79,42 @@ Status ValidateQuantization(const qdrant::QuantizationConfig& q, const std::stri
   return Status::Ok();
 }
 
+// Where payloads live: `payload.memory` when set (cold = on disk, cached = in memory; pinned is
+// refused), else the deprecated `on_disk_payload` (default true, as in Qdrant).
+Status PayloadPlacement(const qdrant::PayloadStorageParams& p, bool* on_disk) {
+  switch (p.memory()) {
+    case qdrant::MemoryUnknown:
+      return Status::Ok();
+    case qdrant::Cold:
+      *on_disk = true;
+      return Status::Ok();
+    case qdrant::Cached:
+      *on_disk = false;
+      return Status::Ok();
+    default:
+      return InvalidArgument(
+          "payload.memory: pinned is not supported for payload storage; use "
+          "cold (on disk) or cached (in memory)");
+  }
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+// Both spellings echo the placement.
+void SetPayloadPlacement(bool on_disk, qdrant::CollectionParams* params) {
+  params->set_on_disk_payload(on_disk);
+  params->mutable_payload()->set_memory(on_disk ? qdrant::Cold : qdrant::Cached);
+}
+
+bool PayloadOnDisk(const qdrant::CollectionConfig& config) {
+  const qdrant::CollectionParams& p = config.params();
+  if (p.has_payload() && p.payload().memory() != qdrant::MemoryUnknown) {
+    return p.payload().memory() == qdrant::Cold;
+  }
+  return p.on_disk_payload();
+}
+#pragma GCC diagnostic pop
+
 }  // namespace
 
 Result<qdrant::CollectionConfig> ConfigFromCreate(const qdrant::CreateCollection& req) {
@@ -106,7 +142,11 @@ Result<qdrant::CollectionConfig> ConfigFromCreate(const qdrant::CreateCollection
   params->set_replication_factor(req.has_replication_factor() ? req.replication_factor() : 1);
   params->set_write_consistency_factor(
       req.has_write_consistency_factor() ? req.write_consistency_factor() : 1);
-  params->set_on_disk_payload(req.has_on_disk_payload() ? req.on_disk_payload() : true);
+  {
+    bool on_disk = req.has_on_disk_payload() ? req.on_disk_payload() : true;
+    if (req.has_payload()) STRATA_RETURN_IF_ERROR(PayloadPlacement(req.payload(), &on_disk));
+    SetPayloadPlacement(on_disk, params);
+  }
   if (req.has_sharding_method()) params->set_sharding_method(req.sharding_method());
   if (req.has_vectors_config()) {
     const auto& vc = req.vectors_config();
@@ -290,6 +330,7 @@ void IndexOptionsFrom(const qdrant::CollectionConfig& config, ShardOptions* opti
   options->deleted_threshold = config.optimizer_config().deleted_threshold();
   if (config.hnsw_config().m() == 0) options->indexing_threshold_kb = 0;  // m = 0: no graph
   options->sparse = SparseSpecsOf(config);
+  options->payload_on_disk = PayloadOnDisk(config);
 }
 
 }  // namespace
@@ -414,7 +455,16 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
     if (p.has_write_consistency_factor()) {
       c->mutable_params()->set_write_consistency_factor(p.write_consistency_factor());
     }
-    if (p.has_on_disk_payload()) c->mutable_params()->set_on_disk_payload(p.on_disk_payload());
+    bool on_disk = PayloadOnDisk(*c);
+    if (p.has_on_disk_payload()) on_disk = p.on_disk_payload();
+    if (p.has_payload()) {
+      Status placed = PayloadPlacement(p.payload(), &on_disk);
+      if (!placed.ok()) {
+        meta_ = before;
+        return placed.WithContext("params");
+      }
+    }
+    SetPayloadPlacement(on_disk, c->mutable_params());
   }
   if (req.has_strict_mode_config()) *c->mutable_strict_mode_config() = req.strict_mode_config();
   for (const auto& [k, v] : req.metadata()) (*c->mutable_metadata())[k] = v;
@@ -468,7 +518,9 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
   // A changed hnsw or quantization config rebuilds the vector index.
   shard_->SetIndexParams(IndexParamsOf(meta_.config()));
   shard_->SetSparseSpecs(SparseSpecsOf(meta_.config()));
-  return Status::Ok();
+  // Payloads move between memory and disk now (writes wait); should that fail, the next open
+  // tries again, as the saved configuration asks.
+  return shard_->SetPayloadOnDisk(PayloadOnDisk(meta_.config()));
 }
 
 Status Collection::CreateFieldIndex(const qdrant::CreateFieldIndexCollection& req) {

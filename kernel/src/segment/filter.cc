@@ -9,6 +9,12 @@
 #include <ctime>
 
 namespace strata::kernel {
+
+const PayloadMap& PayloadRef::operator*() const {
+  static const PayloadMap kNone;
+  return p_ != nullptr ? *p_ : kNone;
+}
+
 namespace {
 
 using qdrant::Value;
@@ -410,7 +416,7 @@ bool ConditionMatches(const qdrant::Condition& c, const PointView& p) {
       ValuesAt(*p.payload, c.nested().key(), &elems);
       for (const Value* e : elems) {
         if (!e->has_struct_value()) continue;
-        PointView inner{p.id, &e->struct_value().fields(), p.has_vector};
+        PointView inner{p.id, &e->struct_value().fields(), p.has_vector, PayloadRef()};
         if (FilterMatches(c.nested().filter(), inner)) return true;
       }
       return false;

@@ -9,6 +9,7 @@
 #define STRATA_KERNEL_SEGMENT_FILTER_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,29 @@ namespace strata::kernel {
 
 using PayloadMap = google::protobuf::Map<std::string, qdrant::Value>;
 
+// A point's payload as a segment hands it out: borrowed from memory, or decoded from the disk
+// store and owned. Reads as an empty map when there is none.
+class PayloadRef {
+ public:
+  PayloadRef() = default;
+  explicit PayloadRef(const PayloadMap* borrowed) : p_(borrowed) {}
+  explicit PayloadRef(std::shared_ptr<const PayloadMap> owned)
+      : owned_(std::move(owned)), p_(owned_.get()) {}
+  const PayloadMap* get() const { return p_; }
+  const PayloadMap& operator*() const;
+  const PayloadMap* operator->() const { return &**this; }
+  operator const PayloadMap&() const { return **this; }  // NOLINT: reads like the map
+
+ private:
+  std::shared_ptr<const PayloadMap> owned_;
+  const PayloadMap* p_ = nullptr;
+};
+
 struct PointView {
   const ExternalId* id = nullptr;
   const PayloadMap* payload = nullptr;                 // may be null: no payload
   std::function<bool(const std::string&)> has_vector;  // may be empty: no vectors
+  PayloadRef keep;                                     // owns *payload when it was decoded
 };
 
 // INVALID_ARGUMENT naming the offending part ("filter.must[1].key: empty") for a filter that

@@ -77,8 +77,8 @@ qdrant::Filter Must(std::initializer_list<qdrant::Condition> cs) {
 bool Eval(const qdrant::Filter& f, const PayloadMap& p, uint64_t id = 1) {
   EXPECT_TRUE(ValidateFilter(f).ok()) << ValidateFilter(f).ToString();
   ExternalId eid = ExternalId::Num(id);
-  return Matches(f,
-                 PointView{&eid, &p, [](const std::string& n) { return n == "" || n == "img"; }});
+  return Matches(f, PointView{&eid, &p, [](const std::string& n) { return n == "" || n == "img"; },
+                              PayloadRef()});
 }
 
 TEST(FilterTest, KeywordMatchesScalarsAndArrayElements) {

@@ -160,7 +160,7 @@ bool IndexedValues::empty() const {
   return true;
 }
 
-PayloadIndex::PayloadIndex(std::function<const PayloadMap*(uint32_t)> payload_at)
+PayloadIndex::PayloadIndex(std::function<PayloadRef(uint32_t)> payload_at)
     : payload_at_(std::move(payload_at)) {}
 
 size_t PayloadIndex::FieldSlot(const std::string& path) const {
@@ -334,8 +334,8 @@ void PayloadIndex::CompactPosting(const Field& f, const std::string& key, Postin
   const size_t slot = static_cast<size_t>(&f - fields_.data());
   std::vector<uint32_t> keep;
   for (uint32_t o : p->offsets) {
-    const PayloadMap* payload = payload_at_(o);
-    if (payload == nullptr) continue;
+    const PayloadRef payload = payload_at_(o);
+    if (payload.get() == nullptr) continue;
     IndexedValues now = Extract(*payload);
     const auto& keys = now.keys[slot];
     if (std::binary_search(keys.begin(), keys.end(), key)) keep.push_back(o);
@@ -352,8 +352,8 @@ void PayloadIndex::CompactNumbers(Field* f) const {
   SortUnique(&all);
   std::vector<NumEntry> keep;
   for (const NumEntry& e : all) {
-    const PayloadMap* payload = payload_at_(e.offset);
-    if (payload == nullptr) continue;
+    const PayloadRef payload = payload_at_(e.offset);
+    if (payload.get() == nullptr) continue;
     IndexedValues now = Extract(*payload);
     const auto& nums = now.numbers[slot];
     if (std::binary_search(nums.begin(), nums.end(), e.value)) keep.push_back(e);
@@ -385,7 +385,7 @@ std::vector<PayloadIndex::ValueGroup> PayloadIndex::ValueGroups(uint64_t min_poi
     const bool exact = k == FieldKind::kKeyword || k == FieldKind::kUuid || k == FieldKind::kBool ||
                        (k == FieldKind::kInteger && f.spec.lookup);
     if (!exact) continue;
-    PayloadIndex one([](uint32_t) { return nullptr; });  // extracts this field alone
+    PayloadIndex one([](uint32_t) { return PayloadRef(); });  // extracts this field alone
     one.SetField(f.path, f.spec);
     for (const auto& [key, posting] : f.postings) {
       if (posting.live < min_points) continue;
@@ -401,8 +401,8 @@ std::vector<PayloadIndex::ValueGroup> PayloadIndex::ValueGroups(uint64_t min_poi
                                    const bool dirty = o / 64 < f.dirty.size() &&
                                                       ((f.dirty[o / 64] >> (o & 63)) & 1u);
                                    if (!dirty) return false;
-                                   const PayloadMap* p = payload_at_(o);
-                                   if (p == nullptr) return true;
+                                   const PayloadRef p = payload_at_(o);
+                                   if (p.get() == nullptr) return true;
                                    const IndexedValues v = one.Extract(*p);
                                    return std::find(v.keys[0].begin(), v.keys[0].end(), key) ==
                                           v.keys[0].end();

@@ -72,7 +72,7 @@ struct IndexedValues {
 class PayloadIndex {
  public:
   // payload_at(offset): the current payload of a live offset, nullptr for a deleted one.
-  explicit PayloadIndex(std::function<const PayloadMap*(uint32_t)> payload_at);
+  explicit PayloadIndex(std::function<PayloadRef(uint32_t)> payload_at);
 
   // Declares a field (replacing an index of another spec); the caller then feeds every live
   // point through Update(). Returns false when the field already has this exact spec.
@@ -158,7 +158,7 @@ class PayloadIndex {
   void CompactNumbers(Field* f) const;
   size_t FieldSlot(const std::string& path) const;
 
-  std::function<const PayloadMap*(uint32_t)> payload_at_;
+  std::function<PayloadRef(uint32_t)> payload_at_;
   std::vector<Field> fields_;
 };
 

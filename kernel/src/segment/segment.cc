@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <queue>
 
+#include "common/logging.h"
+
 namespace strata::kernel {
 namespace {
 
@@ -44,9 +46,8 @@ Segment::Segment(std::vector<VectorSpec> specs, std::vector<SparseSpec> sparse)
     : specs_(std::move(specs)),
       storages_(specs_.size()),
       sparse_specs_(std::move(sparse)),
-      payload_index_([this](uint32_t o) -> const PayloadMap* {
-        return deleted_[o] ? nullptr : &payloads_[o];
-      }) {
+      payload_index_(
+          [this](uint32_t o) -> PayloadRef { return deleted_[o] ? PayloadRef() : PayloadOf(o); }) {
   for (const SparseSpec& spec : sparse_specs_) sparse_.emplace_back(spec);
 }
 
@@ -85,21 +86,100 @@ std::vector<ScoredOffset> Segment::SearchSparse(const std::string& name, const S
   return top.Take();
 }
 
+PayloadRef Segment::PayloadOf(uint32_t offset) const {
+  if (disk_ == nullptr) return PayloadRef(&payloads_[offset]);
+  auto payload = std::make_shared<PayloadMap>();
+  uint64_t version = 0;
+  Result<bool> got = disk_->Read(ids_[offset], payload.get(), &version);
+  if (!got.ok()) {
+    LogError("segment", "payload of point " + ids_[offset].ToString() +
+                            " unreadable: " + got.status().message());
+    disk_->Fail(got.status());
+  }
+  return PayloadRef(std::shared_ptr<const PayloadMap>(std::move(payload)));
+}
+
+PayloadRef Segment::PayloadAt(uint32_t offset) const {
+  if (disk_ != nullptr && deleted_[offset]) return PayloadRef();
+  return PayloadOf(offset);
+}
+
+bool Segment::StoreIsAhead(const ExternalId& id, uint64_t version) const {
+  if (disk_->IsStaged(id)) return false;  // an earlier change of this same write
+  Result<uint64_t> stored = disk_->CommittedVersion(id);
+  if (!stored.ok()) {
+    disk_->Fail(stored.status());
+    return true;  // nothing is staged over a record that cannot be read
+  }
+  return *stored >= version;
+}
+
 template <class Fn>
-void Segment::ChangePayload(uint32_t offset, Fn&& change) {
-  if (payload_index_.empty()) {
-    change();
+void Segment::ChangePayload(uint32_t offset, uint64_t version, bool fresh, Fn&& change) {
+  if (disk_ == nullptr) {
+    PayloadMap* payload = &payloads_[offset];
+    if (payload_index_.empty()) {
+      change(payload);
+      return;
+    }
+    IndexedValues before = payload_index_.Extract(*payload);
+    change(payload);
+    payload_index_.Update(offset, before, payload_index_.Extract(*payload));
     return;
   }
-  IndexedValues before = payload_index_.Extract(payloads_[offset]);
-  change();
-  payload_index_.Update(offset, before, payload_index_.Extract(payloads_[offset]));
+  if (payload_mode_ == PayloadMode::kUntouched) return;
+  const ExternalId& id = ids_[offset];
+  if (payload_mode_ == PayloadMode::kVersioned && StoreIsAhead(id, version)) return;
+  PayloadMap current;
+  if (!fresh) {
+    uint64_t stored = 0;
+    Result<bool> got = disk_->Read(id, &current, &stored);
+    if (!got.ok()) {
+      disk_->Fail(got.status());
+      return;
+    }
+  }
+  const bool follow = IndexFollows();
+  IndexedValues before;
+  if (follow) before = payload_index_.Extract(current);
+  change(&current);
+  if (follow) payload_index_.Update(offset, before, payload_index_.Extract(current));
+  disk_->StagePut(id, version, std::move(current));
 }
 
 void Segment::Unindex(uint32_t offset) {
-  if (payload_index_.empty()) return;
-  payload_index_.Update(offset, payload_index_.Extract(payloads_[offset]), IndexedValues{});
+  if (!IndexFollows()) return;
+  payload_index_.Update(offset, payload_index_.Extract(*PayloadOf(offset)), IndexedValues{});
 }
+
+void Segment::UseDiskPayloads(std::shared_ptr<DiskPayloads> store) {
+  disk_ = std::move(store);
+  std::vector<PayloadMap>().swap(payloads_);
+}
+
+Status Segment::UseMemoryPayloads() {
+  if (disk_ == nullptr) return Status::Ok();
+  std::vector<PayloadMap> memory(offset_count());
+  for (uint32_t o = 0; o < offset_count(); ++o) {
+    if (deleted_[o]) continue;
+    uint64_t version = 0;
+    STRATA_RETURN_IF_ERROR(disk_->Read(ids_[o], &memory[o], &version).status());
+  }
+  payloads_ = std::move(memory);
+  disk_.reset();
+  return Status::Ok();
+}
+
+void Segment::RebuildPayloadIndex() {
+  payload_index_.ResetData();
+  if (payload_index_.empty()) return;
+  for (uint32_t o = 0; o < offset_count(); ++o) {
+    if (!deleted_[o])
+      payload_index_.Update(o, IndexedValues{}, payload_index_.Extract(*PayloadOf(o)));
+  }
+}
+
+Status Segment::CommitPayloads() { return disk_ != nullptr ? disk_->Commit() : Status::Ok(); }
 
 const VectorSpec* Segment::Spec(const std::string& name) const {
   for (const VectorSpec& s : specs_) {
@@ -130,7 +210,7 @@ uint32_t Segment::Allocate(const ExternalId& id) {
   ids_.push_back(id);
   versions_.push_back(0);
   deleted_.push_back(0);
-  payloads_.emplace_back();
+  if (disk_ == nullptr) payloads_.emplace_back();
   for (size_t s = 0; s < specs_.size(); ++s) {
     // The shard keeps free_offsets() > 0 before applying writes; see LocalShard::Write.
     Status grown = storages_[s].data.Resize(storages_[s].data.size() + specs_[s].dim);
@@ -152,10 +232,12 @@ uint32_t Segment::Relocate(uint32_t old_offset) {
   Unindex(old_offset);
   uint32_t offset = Allocate(id);
   versions_[offset] = versions_[old_offset];
-  payloads_[offset] = std::move(payloads_[old_offset]);
-  payloads_[old_offset].clear();
-  if (!payload_index_.empty()) {
-    payload_index_.Update(offset, IndexedValues{}, payload_index_.Extract(payloads_[offset]));
+  if (disk_ == nullptr) {  // on disk the payload belongs to the id and stays where it is
+    payloads_[offset] = std::move(payloads_[old_offset]);
+    payloads_[old_offset].clear();
+  }
+  if (IndexFollows()) {
+    payload_index_.Update(offset, IndexedValues{}, payload_index_.Extract(*PayloadOf(offset)));
   }
   for (size_t s = 0; s < specs_.size(); ++s) {
     if (!storages_[s].present[old_offset]) continue;
@@ -204,7 +286,7 @@ void Segment::Upsert(const ExternalId& id, uint64_t version, const NamedVectors&
   }
   offset = Allocate(id);
   versions_[offset] = version;
-  ChangePayload(offset, [&] { payloads_[offset] = payload; });
+  ChangePayload(offset, version, true, [&](PayloadMap* p) { *p = payload; });
   for (size_t s = 0; s < specs_.size(); ++s) {
     auto v = vectors.find(specs_[s].name);
     if (v != vectors.end()) {
@@ -227,7 +309,12 @@ bool Segment::Delete(const ExternalId& id, uint64_t version) {
   deleted_[offset] = 1;
   SetLive(offset, false);
   Unindex(offset);
-  payloads_[offset].clear();
+  if (disk_ == nullptr) {
+    payloads_[offset].clear();
+  } else if (payload_mode_ == PayloadMode::kNormal ||
+             (payload_mode_ == PayloadMode::kVersioned && !StoreIsAhead(id, version))) {
+    disk_->StageErase(id);
+  }
   for (SparseColumn& c : sparse_) c.Retire(offset);
   --live_;
   return true;
@@ -237,7 +324,7 @@ bool Segment::SetPayload(const ExternalId& id, uint64_t version, const PayloadMa
                          const std::string& key) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
-  ChangePayload(offset, [&] { MergePayload(&payloads_[offset], values, key); });
+  ChangePayload(offset, version, false, [&](PayloadMap* p) { MergePayload(p, values, key); });
   return true;
 }
 
@@ -262,7 +349,7 @@ void Segment::MergePayload(PayloadMap* target, const PayloadMap& values, const s
 bool Segment::OverwritePayload(const ExternalId& id, uint64_t version, const PayloadMap& payload) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
-  ChangePayload(offset, [&] { payloads_[offset] = payload; });
+  ChangePayload(offset, version, false, [&](PayloadMap* p) { *p = payload; });
   return true;
 }
 
@@ -270,7 +357,7 @@ bool Segment::DeletePayloadKeys(const ExternalId& id, uint64_t version,
                                 const std::vector<std::string>& keys) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
-  ChangePayload(offset, [&] { RemovePayloadKeys(&payloads_[offset], keys); });
+  ChangePayload(offset, version, false, [&](PayloadMap* p) { RemovePayloadKeys(p, keys); });
   return true;
 }
 
@@ -295,7 +382,7 @@ void Segment::RemovePayloadKeys(PayloadMap* payload, const std::vector<std::stri
 bool Segment::ClearPayload(const ExternalId& id, uint64_t version) {
   uint32_t offset;
   if (!Touch(id, version, &offset)) return false;
-  ChangePayload(offset, [&] { payloads_[offset].clear(); });
+  ChangePayload(offset, version, false, [](PayloadMap* p) { p->clear(); });
   return true;
 }
 
@@ -358,8 +445,11 @@ bool Segment::HasVector(const std::string& name, uint32_t offset) const {
 }
 
 PointView Segment::View(uint32_t offset) const {
-  return PointView{&ids_[offset], &payloads_[offset],
-                   [this, offset](const std::string& n) { return HasVector(n, offset); }};
+  PointView view{&ids_[offset], nullptr,
+                 [this, offset](const std::string& n) { return HasVector(n, offset); },
+                 PayloadAt(offset)};
+  view.payload = view.keep.get();
+  return view;
 }
 
 bool Segment::Matches(const qdrant::Filter* filter, uint32_t offset) const {
@@ -421,11 +511,7 @@ std::vector<uint32_t> Segment::OffsetsById() const {
 void Segment::SetFieldIndex(const std::string& path, FieldIndexSpec spec) {
   if (!payload_index_.SetField(path, spec)) return;
   // Re-feed every live point into fresh indexes (all fields: cheap next to the payload walk).
-  payload_index_.ResetData();
-  for (uint32_t o = 0; o < offset_count(); ++o) {
-    if (!deleted_[o])
-      payload_index_.Update(o, IndexedValues{}, payload_index_.Extract(payloads_[o]));
-  }
+  RebuildPayloadIndex();
 }
 
 void Segment::DropFieldIndex(const std::string& path) { payload_index_.DropField(path); }
@@ -518,7 +604,7 @@ void Segment::PadRetired(uint32_t count) {
     ids_.emplace_back();
     versions_.push_back(0);
     deleted_.push_back(1);
-    payloads_.emplace_back();
+    if (disk_ == nullptr) payloads_.emplace_back();
     for (size_t s = 0; s < specs_.size(); ++s) {
       Status grown = storages_[s].data.Resize(storages_[s].data.size() + specs_[s].dim);
       (void)grown;  // the shard keeps free_offsets() ahead of use

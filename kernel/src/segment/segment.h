@@ -6,16 +6,20 @@
 // Vectors never change in place: replacing a point's vectors writes them at a new offset and
 // retires the old one, so an index built over offsets [0, n) stays valid while writes go on.
 // Vector storage has stable addresses (StableFloats), which index plugins borrow.
+// Payloads live in memory, or on disk in a DiskPayloads store (UseDiskPayloads): then every
+// change is staged there and the shard commits it with the write (CommitPayloads).
 // Concurrency: not synchronised; the owning shard holds a reader/writer lock around it.
 #ifndef STRATA_KERNEL_SEGMENT_SEGMENT_H_
 #define STRATA_KERNEL_SEGMENT_SEGMENT_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "segment/disk_payloads.h"
 #include "segment/distance.h"
 #include "segment/filter.h"
 #include "segment/payload_index.h"
@@ -70,13 +74,34 @@ class Segment {
   // the segment it was taken from, so indexes saved over them stay valid.
   void PadRetired(uint32_t count);
 
+  // Payloads on disk from now on (the in-memory ones are dropped: the caller has put them in
+  // the store). The store may be shared with a vacuum's copy of this segment.
+  void UseDiskPayloads(std::shared_ptr<DiskPayloads> store);
+  // Payloads back in memory, read from the store for every live point.
+  Status UseMemoryPayloads();
+  const std::shared_ptr<DiskPayloads>& disk_payloads() const { return disk_; }
+  // How changes reach a disk store (no effect on in-memory payloads):
+  //  kNormal    - staged, and the payload index follows them;
+  //  kVersioned - replay over a store that may be ahead: a change is staged only when the
+  //               store's record of the point is older than it; the payload index does not
+  //               follow (RebuildPayloadIndex afterwards);
+  //  kUntouched - the store already holds every change (loading a snapshot taken with it, a
+  //               vacuum's copy): nothing is read or staged; the payload index does not follow.
+  enum class PayloadMode { kNormal, kVersioned, kUntouched };
+  void set_payload_mode(PayloadMode mode) { payload_mode_ = mode; }
+  // Refills the payload index from the payloads of the live points.
+  void RebuildPayloadIndex();
+  // Commits the changes staged in a disk store (one batch per write); OK in memory.
+  Status CommitPayloads();
+
   std::optional<uint32_t> Find(const ExternalId& id) const;
   size_t live_count() const { return live_; }
   uint32_t offset_count() const { return static_cast<uint32_t>(ids_.size()); }
   bool IsLive(uint32_t offset) const { return !deleted_[offset]; }
   const ExternalId& IdAt(uint32_t offset) const { return ids_[offset]; }
   uint64_t VersionAt(uint32_t offset) const { return versions_[offset]; }
-  const PayloadMap& PayloadAt(uint32_t offset) const { return payloads_[offset]; }
+  // A retired offset reads as an empty payload.
+  PayloadRef PayloadAt(uint32_t offset) const;
   // nullptr when the point has no vector of that name.
   const float* VectorAt(const std::string& name, uint32_t offset) const;
   // nullptr when the point has no sparse vector of that name.
@@ -157,9 +182,19 @@ class Segment {
   void WriteVector(size_t spec, uint32_t offset, const std::vector<float>& v);
   static void MergePayload(PayloadMap* target, const PayloadMap& values, const std::string& key);
   static void RemovePayloadKeys(PayloadMap* payload, const std::vector<std::string>& keys);
-  // Runs a payload change of a live offset and keeps the payload index in step.
+  // Runs change(PayloadMap*) on the payload of a live offset (fresh: a new offset whose payload
+  // is being set whole) and keeps the payload index in step.
   template <class Fn>
-  void ChangePayload(uint32_t offset, Fn&& change);
+  void ChangePayload(uint32_t offset, uint64_t version, bool fresh, Fn&& change);
+  // Whether the payload index follows changes now (see PayloadMode).
+  bool IndexFollows() const {
+    return !payload_index_.empty() && (disk_ == nullptr || payload_mode_ == PayloadMode::kNormal);
+  }
+  // With a disk store in kVersioned mode: true when the store already holds the point's change
+  // of this version (or a later one), so it must not be staged again.
+  bool StoreIsAhead(const ExternalId& id, uint64_t version) const;
+  // The payload of an offset, retired or not (on disk: the record of its id).
+  PayloadRef PayloadOf(uint32_t offset) const;
   // The payload index forgets a point that just died (its payload still in place).
   void Unindex(uint32_t offset);
 
@@ -171,7 +206,9 @@ class Segment {
   std::vector<ExternalId> ids_;
   std::vector<uint64_t> versions_;
   std::vector<uint8_t> deleted_;
-  std::vector<PayloadMap> payloads_;
+  std::vector<PayloadMap> payloads_;    // in memory (empty when disk_ is set)
+  std::shared_ptr<DiskPayloads> disk_;  // on disk
+  PayloadMode payload_mode_ = PayloadMode::kNormal;
   std::vector<uint64_t> live_bits_;
   size_t live_ = 0;
   PayloadIndex payload_index_;

@@ -27,7 +27,7 @@ TEST(SegmentTest, NewVersionsMoveToFreshOffsetsAndStorageNeverMoves) {
   uint32_t moved = *seg.Find(ExternalId::Num(7));
   EXPECT_GT(moved, 1u);
   EXPECT_FALSE(seg.IsLive(1));
-  EXPECT_EQ(seg.PayloadAt(moved).at("k").integer_value(), 1) << "the payload moves with it";
+  EXPECT_EQ(seg.PayloadAt(moved)->at("k").integer_value(), 1) << "the payload moves with it";
   EXPECT_EQ(seg.VectorAt("", moved)[0], 9.0f);
   seg.Upsert(ExternalId::Num(7), 3, {{"", {0, 0, 0, 0}}}, {});  // stale: ignored
   EXPECT_EQ(*seg.Find(ExternalId::Num(7)), moved);

@@ -62,12 +62,16 @@ qdrant::Filter WriterIs(int w) {
   return f;
 }
 
-TEST(ShardConcurrencyTest, ReadersNeverSeeTornPointsAndCountsOnlyGrow) {
+// Every test runs with payloads in memory and with payloads on disk.
+class ShardConcurrencyTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ShardConcurrencyTest, ReadersNeverSeeTornPointsAndCountsOnlyGrow) {
   char tmpl[] = "/tmp/strata-conc-XXXXXX";
   std::string root = mkdtemp(tmpl);
   auto fs = *OwnedFs::Open(PosixStorageVtable(), root);
   ShardOptions opts;
   opts.snapshot_every_ops = 50;  // snapshots run during the test too
+  opts.payload_on_disk = GetParam();
   auto shard = *LocalShard::Open(fs->view(), "s", {{"", kDim, Metric::kDot}}, opts);
 
   std::atomic<bool> stop{false};
@@ -116,12 +120,13 @@ TEST(ShardConcurrencyTest, ReadersNeverSeeTornPointsAndCountsOnlyGrow) {
 // Vacuums running while writers upsert, rewrite and delete and a reader searches: no
 // acknowledged write is lost or undone by the swap, readers never see torn points, and the
 // result survives a restart.
-TEST(ShardConcurrencyTest, VacuumDuringWritesLosesNothing) {
+TEST_P(ShardConcurrencyTest, VacuumDuringWritesLosesNothing) {
   char tmpl[] = "/tmp/strata-vac-XXXXXX";
   std::string root = mkdtemp(tmpl);
   auto fs = *OwnedFs::Open(PosixStorageVtable(), root);
   ShardOptions opts;
   opts.optimizer_interval_ms = 0;  // vacuums are run by the test
+  opts.payload_on_disk = GetParam();
   auto shard = *LocalShard::Open(fs->view(), "s", {{"", kDim, Metric::kDot}}, opts);
   shard->SetFieldIndexes({{"writer", FieldIndexSpec{FieldKind::kInteger}}});
   // A large enough segment that each copy overlaps many writes.
@@ -218,6 +223,11 @@ TEST(ShardConcurrencyTest, VacuumDuringWritesLosesNothing) {
   shard.reset();
   std::filesystem::remove_all(root);
 }
+
+INSTANTIATE_TEST_SUITE_P(Payloads, ShardConcurrencyTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "OnDisk" : "InMemory";
+                         });
 
 }  // namespace
 }  // namespace strata::kernel

@@ -48,6 +48,168 @@ Status CheckSelector(const qdrant::PointsSelector& sel, const std::string& field
   return Status::Ok();
 }
 
+// One operation of a batch as the equivalent single request (method, serialized message).
+Result<std::pair<uint32_t, std::string>> SingleOf(const qdrant::PointsUpdateOperation& op, int i) {
+  uint32_t m = 0;
+  std::string single;
+  switch (op.operation_case()) {
+    case qdrant::PointsUpdateOperation::kUpsert: {
+      qdrant::UpsertPoints r;
+      *r.mutable_points() = op.upsert().points();
+      if (op.upsert().has_update_filter()) *r.mutable_update_filter() = op.upsert().update_filter();
+      if (op.upsert().has_update_mode()) r.set_update_mode(op.upsert().update_mode());
+      m = STRATA_METHOD_Points_Upsert;
+      single = r.SerializeAsString();
+      break;
+    }
+    case qdrant::PointsUpdateOperation::kDeletePoints: {
+      qdrant::DeletePoints r;
+      *r.mutable_points() = op.delete_points().points();
+      m = STRATA_METHOD_Points_Delete;
+      single = r.SerializeAsString();
+      break;
+    }
+    case qdrant::PointsUpdateOperation::kDeleteDeprecated: {
+      qdrant::DeletePoints r;
+      *r.mutable_points() = op.delete_deprecated();
+      m = STRATA_METHOD_Points_Delete;
+      single = r.SerializeAsString();
+      break;
+    }
+    case qdrant::PointsUpdateOperation::kSetPayload:
+    case qdrant::PointsUpdateOperation::kOverwritePayload: {
+      const bool overwrite = op.has_overwrite_payload();
+      qdrant::SetPayloadPoints r;
+      const auto& payload =
+          overwrite ? op.overwrite_payload().payload() : op.set_payload().payload();
+      *r.mutable_payload() = payload;
+      const auto& sel =
+          overwrite ? op.overwrite_payload().points_selector() : op.set_payload().points_selector();
+      if (overwrite ? op.overwrite_payload().has_points_selector()
+                    : op.set_payload().has_points_selector()) {
+        *r.mutable_points_selector() = sel;
+      }
+      const bool has_key =
+          overwrite ? op.overwrite_payload().has_key() : op.set_payload().has_key();
+      if (has_key) r.set_key(overwrite ? op.overwrite_payload().key() : op.set_payload().key());
+      m = overwrite ? STRATA_METHOD_Points_OverwritePayload : STRATA_METHOD_Points_SetPayload;
+      single = r.SerializeAsString();
+      break;
+    }
+    case qdrant::PointsUpdateOperation::kDeletePayload: {
+      qdrant::DeletePayloadPoints r;
+      *r.mutable_keys() = op.delete_payload().keys();
+      if (op.delete_payload().has_points_selector()) {
+        *r.mutable_points_selector() = op.delete_payload().points_selector();
+      }
+      m = STRATA_METHOD_Points_DeletePayload;
+      single = r.SerializeAsString();
+      break;
+    }
+    case qdrant::PointsUpdateOperation::kClearPayload:
+    case qdrant::PointsUpdateOperation::kClearPayloadDeprecated: {
+      qdrant::ClearPayloadPoints r;
+      *r.mutable_points() =
+          op.has_clear_payload() ? op.clear_payload().points() : op.clear_payload_deprecated();
+      m = STRATA_METHOD_Points_ClearPayload;
+      single = r.SerializeAsString();
+      break;
+    }
+    case qdrant::PointsUpdateOperation::kUpdateVectors: {
+      qdrant::UpdatePointVectors r;
+      *r.mutable_points() = op.update_vectors().points();
+      if (op.update_vectors().has_update_filter()) {
+        *r.mutable_update_filter() = op.update_vectors().update_filter();
+      }
+      m = STRATA_METHOD_Points_UpdateVectors;
+      single = r.SerializeAsString();
+      break;
+    }
+    case qdrant::PointsUpdateOperation::kDeleteVectors: {
+      qdrant::DeletePointVectors r;
+      *r.mutable_points_selector() = op.delete_vectors().points_selector();
+      *r.mutable_vectors() = op.delete_vectors().vectors();
+      m = STRATA_METHOD_Points_DeleteVectors;
+      single = r.SerializeAsString();
+      break;
+    }
+    default:
+      return InvalidArgument("operations[" + std::to_string(i) + "]: empty operation");
+  }
+  return std::make_pair(m, std::move(single));
+}
+
+// The points selector of a batch operation (nullptr: it has none).
+qdrant::PointsSelector* SelectorOf(qdrant::PointsUpdateOperation* op) {
+  switch (op->operation_case()) {
+    case qdrant::PointsUpdateOperation::kDeletePoints:
+      return op->mutable_delete_points()->mutable_points();
+    case qdrant::PointsUpdateOperation::kDeleteDeprecated:
+      return op->mutable_delete_deprecated();
+    case qdrant::PointsUpdateOperation::kSetPayload:
+      return op->set_payload().has_points_selector()
+                 ? op->mutable_set_payload()->mutable_points_selector()
+                 : nullptr;
+    case qdrant::PointsUpdateOperation::kOverwritePayload:
+      return op->overwrite_payload().has_points_selector()
+                 ? op->mutable_overwrite_payload()->mutable_points_selector()
+                 : nullptr;
+    case qdrant::PointsUpdateOperation::kDeletePayload:
+      return op->delete_payload().has_points_selector()
+                 ? op->mutable_delete_payload()->mutable_points_selector()
+                 : nullptr;
+    case qdrant::PointsUpdateOperation::kClearPayload:
+      return op->mutable_clear_payload()->mutable_points();
+    case qdrant::PointsUpdateOperation::kClearPayloadDeprecated:
+      return op->mutable_clear_payload_deprecated();
+    case qdrant::PointsUpdateOperation::kDeleteVectors:
+      return op->mutable_delete_vectors()->mutable_points_selector();
+    default:
+      return nullptr;
+  }
+}
+
+// The points selector of a single write request (nullptr: it has none).
+qdrant::PointsSelector* SelectorOf(uint32_t method, google::protobuf::Message* req) {
+  switch (method) {
+    case STRATA_METHOD_Points_Delete:
+      return static_cast<qdrant::DeletePoints*>(req)->mutable_points();
+    case STRATA_METHOD_Points_SetPayload:
+    case STRATA_METHOD_Points_OverwritePayload:
+      return static_cast<qdrant::SetPayloadPoints*>(req)->mutable_points_selector();
+    case STRATA_METHOD_Points_DeletePayload:
+      return static_cast<qdrant::DeletePayloadPoints*>(req)->mutable_points_selector();
+    case STRATA_METHOD_Points_ClearPayload:
+      return static_cast<qdrant::ClearPayloadPoints*>(req)->mutable_points();
+    case STRATA_METHOD_Points_DeleteVectors:
+      return static_cast<qdrant::DeletePointVectors*>(req)->mutable_points_selector();
+    default:
+      return nullptr;
+  }
+}
+
+// A fresh message of the request type of a single write method that has a points selector.
+std::unique_ptr<google::protobuf::Message> SelectingRequest(uint32_t method) {
+  switch (method) {
+    case STRATA_METHOD_Points_Delete:
+      return std::make_unique<qdrant::DeletePoints>();
+    case STRATA_METHOD_Points_SetPayload:
+    case STRATA_METHOD_Points_OverwritePayload:
+      return std::make_unique<qdrant::SetPayloadPoints>();
+    case STRATA_METHOD_Points_DeletePayload:
+      return std::make_unique<qdrant::DeletePayloadPoints>();
+    case STRATA_METHOD_Points_ClearPayload:
+      return std::make_unique<qdrant::ClearPayloadPoints>();
+    case STRATA_METHOD_Points_DeleteVectors:
+      return std::make_unique<qdrant::DeletePointVectors>();
+    default:
+      return nullptr;
+  }
+}
+
+// Image header flag: the payloads are in the shard's disk store, not in the records.
+constexpr uint32_t kImagePayloadsInStore = 1;
+
 }  // namespace
 
 LocalShard::LocalShard(FileSystem fs, std::string dir, std::vector<VectorSpec> specs,
@@ -79,6 +241,10 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
   for (const std::string& f : rec->wal.ignored_files) {
     LogWarn("shard", f + ": not a WAL segment; ignored");
   }
+  // Payloads on disk may be ahead of the snapshot: replay stages only what the store lacks.
+  if (shard->segment_->disk_payloads()) {
+    shard->segment_->set_payload_mode(Segment::PayloadMode::kVersioned);
+  }
   Status replay = shard->wal_->Replay(
       shard->snapshot_seq_ + 1, [&](uint64_t seq, std::string_view record) -> Status {
         if (record.size() < 4) return DataLoss("WAL record " + std::to_string(seq) + " is empty");
@@ -89,17 +255,23 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
                           " no longer applies: " + apply.status().message());
         }
         (*apply)(*shard->segment_, seq);
+        STRATA_RETURN_IF_ERROR(shard->segment_->CommitPayloads());
         shard->applied_seq_ = seq;
         ++rec->replayed;
         return Status::Ok();
       });
   STRATA_RETURN_IF_ERROR(replay.WithContext(shard->dir_));
+  shard->segment_->set_payload_mode(Segment::PayloadMode::kNormal);
   if (shard->wal_->first_seq() == 0 && shard->wal_->last_seq() < shard->snapshot_seq_) {
     // An empty WAL behind the snapshot (a shard restored from a collection snapshot): new
     // records must number after the snapshot, or their versions would lose to its points'.
     STRATA_RETURN_IF_ERROR(shard->wal_->SkipTo(shard->snapshot_seq_ + 1));
   }
   if (shard->wal_->last_seq() > shard->applied_seq_) shard->applied_seq_ = shard->wal_->last_seq();
+  {
+    std::lock_guard<std::mutex> lock(shard->write_mu_);
+    STRATA_RETURN_IF_ERROR(shard->ConvertPayloadsLocked(options.payload_on_disk));
+  }
   if (options.index != nullptr && options.indexing_threshold_kb > 0) {
     for (const VectorSpec& spec : shard->specs_) {
       Result<std::shared_ptr<VectorIndex>> loaded = shard->LoadIndex(spec);
@@ -853,95 +1025,8 @@ Result<LocalShard::Apply> LocalShard::Prepare(uint32_t method, std::string_view 
       auto applies = std::make_shared<std::vector<Apply>>();
       for (int i = 0; i < req.operations_size(); ++i) {
         const auto& op = req.operations(i);
-        uint32_t m = 0;
-        std::string single;
-        switch (op.operation_case()) {
-          case qdrant::PointsUpdateOperation::kUpsert: {
-            qdrant::UpsertPoints r;
-            *r.mutable_points() = op.upsert().points();
-            if (op.upsert().has_update_filter())
-              *r.mutable_update_filter() = op.upsert().update_filter();
-            if (op.upsert().has_update_mode()) r.set_update_mode(op.upsert().update_mode());
-            m = STRATA_METHOD_Points_Upsert;
-            single = r.SerializeAsString();
-            break;
-          }
-          case qdrant::PointsUpdateOperation::kDeletePoints: {
-            qdrant::DeletePoints r;
-            *r.mutable_points() = op.delete_points().points();
-            m = STRATA_METHOD_Points_Delete;
-            single = r.SerializeAsString();
-            break;
-          }
-          case qdrant::PointsUpdateOperation::kDeleteDeprecated: {
-            qdrant::DeletePoints r;
-            *r.mutable_points() = op.delete_deprecated();
-            m = STRATA_METHOD_Points_Delete;
-            single = r.SerializeAsString();
-            break;
-          }
-          case qdrant::PointsUpdateOperation::kSetPayload:
-          case qdrant::PointsUpdateOperation::kOverwritePayload: {
-            const bool overwrite = op.has_overwrite_payload();
-            qdrant::SetPayloadPoints r;
-            const auto& payload =
-                overwrite ? op.overwrite_payload().payload() : op.set_payload().payload();
-            *r.mutable_payload() = payload;
-            const auto& sel = overwrite ? op.overwrite_payload().points_selector()
-                                        : op.set_payload().points_selector();
-            if (overwrite ? op.overwrite_payload().has_points_selector()
-                          : op.set_payload().has_points_selector()) {
-              *r.mutable_points_selector() = sel;
-            }
-            const bool has_key =
-                overwrite ? op.overwrite_payload().has_key() : op.set_payload().has_key();
-            if (has_key)
-              r.set_key(overwrite ? op.overwrite_payload().key() : op.set_payload().key());
-            m = overwrite ? STRATA_METHOD_Points_OverwritePayload : STRATA_METHOD_Points_SetPayload;
-            single = r.SerializeAsString();
-            break;
-          }
-          case qdrant::PointsUpdateOperation::kDeletePayload: {
-            qdrant::DeletePayloadPoints r;
-            *r.mutable_keys() = op.delete_payload().keys();
-            if (op.delete_payload().has_points_selector()) {
-              *r.mutable_points_selector() = op.delete_payload().points_selector();
-            }
-            m = STRATA_METHOD_Points_DeletePayload;
-            single = r.SerializeAsString();
-            break;
-          }
-          case qdrant::PointsUpdateOperation::kClearPayload:
-          case qdrant::PointsUpdateOperation::kClearPayloadDeprecated: {
-            qdrant::ClearPayloadPoints r;
-            *r.mutable_points() = op.has_clear_payload() ? op.clear_payload().points()
-                                                         : op.clear_payload_deprecated();
-            m = STRATA_METHOD_Points_ClearPayload;
-            single = r.SerializeAsString();
-            break;
-          }
-          case qdrant::PointsUpdateOperation::kUpdateVectors: {
-            qdrant::UpdatePointVectors r;
-            *r.mutable_points() = op.update_vectors().points();
-            if (op.update_vectors().has_update_filter()) {
-              *r.mutable_update_filter() = op.update_vectors().update_filter();
-            }
-            m = STRATA_METHOD_Points_UpdateVectors;
-            single = r.SerializeAsString();
-            break;
-          }
-          case qdrant::PointsUpdateOperation::kDeleteVectors: {
-            qdrant::DeletePointVectors r;
-            *r.mutable_points_selector() = op.delete_vectors().points_selector();
-            *r.mutable_vectors() = op.delete_vectors().vectors();
-            m = STRATA_METHOD_Points_DeleteVectors;
-            single = r.SerializeAsString();
-            break;
-          }
-          default:
-            return InvalidArgument("operations[" + std::to_string(i) + "]: empty operation");
-        }
-        Result<Apply> one = Prepare(m, single);
+        STRATA_ASSIGN_OR_RETURN(auto single, SingleOf(op, i));
+        Result<Apply> one = Prepare(single.first, single.second);
         if (!one.ok()) return one.status().WithContext("operations[" + std::to_string(i) + "]");
         applies->push_back(std::move(one).value());
       }
@@ -968,6 +1053,86 @@ std::vector<ExternalId> LocalShard::Select(const Segment& seg,
   return out;
 }
 
+Status LocalShard::StoreHealthy() const {
+  const std::shared_ptr<DiskPayloads>& store = segment_->disk_payloads();
+  if (store == nullptr) return Status::Ok();
+  Status failed = store->failure();
+  if (failed.ok()) return failed;
+  return Unavailable(dir_ + ": the payload store failed (" + failed.message() +
+                     "); writes resume once the collection reopens and replays its WAL");
+}
+
+bool LocalShard::SelectsByFilter(uint32_t method, std::string_view request) {
+  if (method == STRATA_METHOD_Points_UpdateBatch) {
+    Result<qdrant::UpdateBatchPoints> req = Parse<qdrant::UpdateBatchPoints>(request);
+    if (!req.ok()) return false;
+    for (auto& op : *req->mutable_operations()) {
+      const qdrant::PointsSelector* sel = SelectorOf(&op);
+      if (sel != nullptr && sel->has_filter()) return true;
+    }
+    return false;
+  }
+  std::unique_ptr<google::protobuf::Message> req = SelectingRequest(method);
+  if (req == nullptr || !req->ParseFromArray(request.data(), static_cast<int>(request.size()))) {
+    return false;
+  }
+  const qdrant::PointsSelector* sel = SelectorOf(method, req.get());
+  return sel != nullptr && sel->has_filter();
+}
+
+Result<uint64_t> LocalShard::WriteResolvedLocked(uint32_t method, std::string_view request) {
+  const uint64_t seq = wal_->last_seq() + 1;
+  // The filter of a selector becomes the ids it matches now.
+  auto resolve = [this](qdrant::PointsSelector* sel) {
+    if (sel == nullptr || !sel->has_filter()) return;
+    const std::vector<ExternalId> ids = Select(*segment_, *sel);
+    qdrant::PointsIdsList* list = sel->mutable_points();  // clears the filter (one of)
+    for (const ExternalId& id : ids) id.ToProto(list->add_ids());
+  };
+  std::string logged;
+  {
+    std::unique_lock<std::shared_mutex> data(data_mu_);
+    if (method == STRATA_METHOD_Points_UpdateBatch) {
+      STRATA_ASSIGN_OR_RETURN(auto batch, Parse<qdrant::UpdateBatchPoints>(request));
+      for (int i = 0; i < batch.operations_size(); ++i) {
+        resolve(SelectorOf(batch.mutable_operations(i)));
+        STRATA_ASSIGN_OR_RETURN(auto single, SingleOf(batch.operations(i), i));
+        STRATA_ASSIGN_OR_RETURN(Apply one, Prepare(single.first, single.second));
+        one(*segment_, seq);
+      }
+      logged = batch.SerializeAsString();
+    } else {
+      std::unique_ptr<google::protobuf::Message> req = SelectingRequest(method);
+      if (!req->ParseFromArray(request.data(), static_cast<int>(request.size()))) {
+        return InvalidArgument("request body is not a valid " + req->GetTypeName() + " message");
+      }
+      resolve(SelectorOf(method, req.get()));
+      logged = req->SerializeAsString();
+      STRATA_ASSIGN_OR_RETURN(Apply one, Prepare(method, logged));
+      one(*segment_, seq);
+    }
+    // The changes are applied in memory and staged for the store; the WAL comes next. Should it
+    // fail, the staged payloads are never committed and the shard refuses writes until it
+    // reopens (memory would be ahead of the WAL).
+    std::string method_le;
+    AppendLe<uint32_t>(&method_le, method);
+    Result<uint64_t> appended = wal_->Append(method_le, logged);
+    if (!appended.ok() || *appended != seq) {
+      const Status failed = appended.ok()
+                                ? Internal("WAL numbered the write " + std::to_string(*appended) +
+                                           ", expected " + std::to_string(seq))
+                                : appended.status();
+      segment_->disk_payloads()->DiscardStaged();
+      segment_->disk_payloads()->Fail(failed);
+      return failed;
+    }
+    STRATA_RETURN_IF_ERROR(segment_->CommitPayloads());
+    applied_seq_ = seq;
+  }
+  if (vacuum_log_) vacuum_log_->emplace_back(seq, method, logged);
+  return seq;
+}
+
 Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
   STRATA_ASSIGN_OR_RETURN(Apply apply, Prepare(method, request));
   // The WAL record is the method id (4 bytes, little-endian) then the request bytes.
@@ -983,14 +1148,19 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
     if (segment_->free_offsets() < options_.max_batch_points) {
       return ResourceExhausted(dir_ + ": the segment's vector storage is nearly full");
     }
-    STRATA_ASSIGN_OR_RETURN(seq, wal_->Append(method_le, request));
-    {
+    STRATA_RETURN_IF_ERROR(StoreHealthy());
+    if (segment_->disk_payloads() != nullptr && SelectsByFilter(method, request)) {
+      STRATA_ASSIGN_OR_RETURN(seq, WriteResolvedLocked(method, request));
+    } else {
+      STRATA_ASSIGN_OR_RETURN(seq, wal_->Append(method_le, request));
       std::unique_lock<std::shared_mutex> data(data_mu_);
       apply(*segment_, seq);
       applied_seq_ = seq;
+      // Not committed: the write is in the WAL, applied again when the shard reopens.
+      STRATA_RETURN_IF_ERROR(segment_->CommitPayloads());
+      // A vacuum copying the segment re-applies this to its copy before the swap.
+      if (vacuum_log_) vacuum_log_->emplace_back(seq, method, std::string(request));
     }
-    // A vacuum copying the segment re-applies this to its copy before the swap.
-    if (vacuum_log_) vacuum_log_->emplace_back(seq, method, std::string(request));
     if (applied_seq_ - snapshot_seq_ >= options_.snapshot_every_ops) {
       Status s = SnapshotLocked();
       if (!s.ok()) LogWarn("shard", dir_ + ": snapshot failed, WAL keeps growing: " + s.message());
@@ -1000,16 +1170,63 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
   return seq;
 }
 
+bool LocalShard::payloads_on_disk() const {
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  return segment_->disk_payloads() != nullptr;
+}
+
+Status LocalShard::SetPayloadOnDisk(bool on_disk) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (dropped_) return FailedPrecondition("the collection was deleted");
+  return ConvertPayloadsLocked(on_disk);
+}
+
+Status LocalShard::ConvertPayloadsLocked(bool on_disk) {
+  if ((segment_->disk_payloads() != nullptr) == on_disk) return Status::Ok();
+  const std::string store_dir = sdk::JoinPath(dir_, kPayloadDirName);
+  if (on_disk) {
+    // No snapshot names a store here yet, so anything in the directory is left from an attempt
+    // cut short.
+    STRATA_ASSIGN_OR_RETURN(bool stale, fs_.Exists(store_dir));
+    if (stale) STRATA_RETURN_IF_ERROR(fs_.Remove(store_dir, true));
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<DiskPayloads> store,
+                            DiskPayloads::Open(fs_, store_dir));
+    std::unique_lock<std::shared_mutex> data(data_mu_);
+    size_t staged = 0;
+    for (uint32_t o = 0; o < segment_->offset_count(); ++o) {
+      if (!segment_->IsLive(o)) continue;
+      store->StagePut(segment_->IdAt(o), segment_->VersionAt(o), *segment_->PayloadAt(o));
+      if (++staged % 4096 == 0) STRATA_RETURN_IF_ERROR(store->Commit());
+    }
+    STRATA_RETURN_IF_ERROR(store->Commit());
+    STRATA_RETURN_IF_ERROR(store->Sync());
+    segment_->UseDiskPayloads(std::move(store));
+  } else {
+    std::unique_lock<std::shared_mutex> data(data_mu_);
+    STRATA_RETURN_IF_ERROR(segment_->UseMemoryPayloads());
+  }
+  // Until this snapshot lands, the previous one (and the WAL after it) still rules at a restart:
+  // an unflagged one drops the new store, a flagged one still finds the old store.
+  STRATA_RETURN_IF_ERROR(SnapshotLocked().WithContext(dir_ + ": payload conversion"));
+  if (!on_disk) {
+    Status removed = fs_.Remove(store_dir, true);
+    if (!removed.ok()) LogWarn("shard", store_dir + ": not removed: " + removed.message());
+  }
+  LogInfo("shard", dir_ + ": payloads now " + (on_disk ? "on disk" : "in memory"));
+  return Status::Ok();
+}
+
 Status LocalShard::Snapshot() {
   std::lock_guard<std::mutex> lock(write_mu_);
   if (dropped_) return FailedPrecondition("the collection was deleted");
   return SnapshotLocked();
 }
 
-Result<uint64_t> LocalShard::WriteImageLocked(File& f, uint64_t at, uint64_t seq) const {
+Result<uint64_t> LocalShard::WriteImageLocked(File& f, uint64_t at, uint64_t seq,
+                                              bool inline_payloads) const {
   std::string buf(kSnapMagic, 8);
   AppendLe<uint32_t>(&buf, kSnapVersion);
-  AppendLe<uint32_t>(&buf, 0);
+  AppendLe<uint32_t>(&buf, inline_payloads ? 0 : kImagePayloadsInStore);
   AppendLe<uint64_t>(&buf, seq);
   AppendLe<uint64_t>(&buf, segment_->live_count());
   AppendLe<uint64_t>(&buf, segment_->offset_count());
@@ -1019,7 +1236,7 @@ Result<uint64_t> LocalShard::WriteImageLocked(File& f, uint64_t at, uint64_t seq
     if (!segment_->IsLive(i)) continue;
     qdrant::RetrievedPoint p;
     segment_->IdAt(i).ToProto(p.mutable_id());
-    *p.mutable_payload() = segment_->PayloadAt(i);
+    if (inline_payloads) *p.mutable_payload() = segment_->PayloadAt(i);
     for (const VectorSpec& spec : specs_) {
       const float* v = segment_->VectorAt(spec.name, i);
       if (v == nullptr) continue;
@@ -1056,7 +1273,8 @@ Result<uint64_t> LocalShard::WriteImageLocked(File& f, uint64_t at, uint64_t seq
 Result<uint64_t> LocalShard::WriteImage(File& f, uint64_t at, uint64_t* layout) const {
   std::shared_lock<std::shared_mutex> data(data_mu_);
   if (layout != nullptr) *layout = layout_id_;
-  return WriteImageLocked(f, at, applied_seq_);
+  STRATA_RETURN_IF_ERROR(StoreHealthy());
+  return WriteImageLocked(f, at, applied_seq_, /*inline_payloads=*/true);
 }
 
 Status LocalShard::ForEachSavedIndexFile(
@@ -1098,10 +1316,17 @@ Status LocalShard::SnapshotLocked() {
   {
     std::shared_lock<std::shared_mutex> data(data_mu_);
     seq = applied_seq_;
+    const std::shared_ptr<DiskPayloads>& store = segment_->disk_payloads();
+    if (store != nullptr) {
+      // The image leaves the payloads to the store, which must hold every write up to seq
+      // durably before the WAL lets them go.
+      STRATA_RETURN_IF_ERROR(StoreHealthy());
+      STRATA_RETURN_IF_ERROR(store->Sync());
+    }
     STRATA_ASSIGN_OR_RETURN(
         std::unique_ptr<File> f,
         fs_.Open(tmp, STRATA_OPEN_WRITE | STRATA_OPEN_CREATE | STRATA_OPEN_TRUNCATE));
-    STRATA_RETURN_IF_ERROR(WriteImageLocked(*f, 0, seq).status());
+    STRATA_RETURN_IF_ERROR(WriteImageLocked(*f, 0, seq, store == nullptr).status());
     STRATA_RETURN_IF_ERROR(f->Sync(false));
   }
   STRATA_RETURN_IF_ERROR(fs_.Rename(tmp, path));
@@ -1156,6 +1381,9 @@ Status LocalShard::VerifyImage(const File& f, uint64_t at, uint64_t size, const 
     return FailedPrecondition(what + ": segment image version " + std::to_string(version) +
                               " is not supported here (this build restores version 2)");
   }
+  if (LoadLe<uint32_t>(p + 12) != 0) {
+    return DataLoss(what + ": the segment image does not carry its payloads");
+  }
   const uint64_t count = LoadLe<uint64_t>(p + 24);
   for (uint64_t n = 0; n < count; ++n) {
     STRATA_ASSIGN_OR_RETURN(ok, in.Next(8, &p));
@@ -1182,7 +1410,15 @@ Status LocalShard::LoadSnapshot(uint64_t* applied_seq) {
   STRATA_ASSIGN_OR_RETURN(bool has_tmp, fs_.Exists(tmp));
   if (has_tmp) STRATA_RETURN_IF_ERROR(fs_.Remove(tmp, false));
   STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(path));
-  if (!exists) return Status::Ok();
+  const std::string store_dir = sdk::JoinPath(dir_, kPayloadDirName);
+  // A payload store no snapshot names is garbage: a conversion or a first start cut short.
+  // The WAL from the snapshot on (or from the start) holds every payload.
+  auto drop_store = [&]() -> Status {
+    STRATA_ASSIGN_OR_RETURN(bool has_store, fs_.Exists(store_dir));
+    if (has_store) return fs_.Remove(store_dir, true);
+    return Status::Ok();
+  };
+  if (!exists) return drop_store();
   STRATA_ASSIGN_OR_RETURN(std::string data, fs_.ReadAll(path));
   if (data.size() < 48 || std::memcmp(data.data(), kSnapMagic, 8) != 0) {
     return DataLoss(path + ": not a segment snapshot (bad magic or too short)");
@@ -1197,11 +1433,27 @@ Status LocalShard::LoadSnapshot(uint64_t* applied_seq) {
   uint64_t count = LoadLe<uint64_t>(data.data() + 24);
   uint64_t offsets = 0;
   size_t off = 32;
+  const uint32_t flags = v2 ? LoadLe<uint32_t>(data.data() + 12) : 0;
+  if ((flags & ~kImagePayloadsInStore) != 0) {
+    return FailedPrecondition(path + ": unknown snapshot flags " + std::to_string(flags));
+  }
   if (v2) {
     if (data.size() < 64) return DataLoss(path + ": truncated snapshot header");
     offsets = LoadLe<uint64_t>(data.data() + 32);
     layout_id_ = LoadLe<uint64_t>(data.data() + 40);
     off = 48;
+  }
+  if (flags & kImagePayloadsInStore) {
+    STRATA_ASSIGN_OR_RETURN(bool has_store, fs_.Exists(store_dir));
+    if (!has_store) {
+      return DataLoss(path + ": its payloads are kept in " + store_dir + ", which is missing");
+    }
+    STRATA_ASSIGN_OR_RETURN(std::shared_ptr<DiskPayloads> store,
+                            DiskPayloads::Open(fs_, store_dir));
+    segment_->UseDiskPayloads(std::move(store));
+    segment_->set_payload_mode(Segment::PayloadMode::kUntouched);  // it holds these already
+  } else {
+    STRATA_RETURN_IF_ERROR(drop_store());
   }
   const size_t head = v2 ? 12 : 8;  // [offset u32] + version u64
   for (uint64_t n = 0; n < count; ++n) {
@@ -1468,7 +1720,8 @@ Status LocalShard::Facet(const qdrant::FacetCounts& req, qdrant::FacetResponse* 
     std::vector<FacetKey> keys;
     segment_->ForEachMatch(filter, [&](uint32_t i) {
       values.clear();
-      ValuesAt(segment_->PayloadAt(i), req.key(), &values);
+      const PayloadRef payload = segment_->PayloadAt(i);  // values point into it
+      ValuesAt(*payload, req.key(), &values);
       keys.clear();
       for (const qdrant::Value* v : values) {
         FacetKey k;
@@ -1652,6 +1905,12 @@ uint64_t LocalShard::Vacuum() {
   {
     std::shared_lock<std::shared_mutex> data(data_mu_);
     fresh = std::make_unique<Segment>(specs_, segment_->sparse_specs());
+    if (segment_->disk_payloads() != nullptr) {
+      // The copy shares the store, which already holds every payload and every write the
+      // copy replays; its payload index is rebuilt at the swap.
+      fresh->UseDiskPayloads(segment_->disk_payloads());
+      fresh->set_payload_mode(Segment::PayloadMode::kUntouched);
+    }
     for (const auto& [path, spec] : segment_->field_indexes()) fresh->SetFieldIndex(path, spec);
   }
   NamedVectors vectors;
@@ -1674,7 +1933,9 @@ uint64_t LocalShard::Vacuum() {
         const SparseVector* v = old.SparseAt(spec.name, o);
         if (v != nullptr) sparse[spec.name] = *v;
       }
-      fresh->Upsert(old.IdAt(o), old.VersionAt(o), vectors, old.PayloadAt(o), sparse);
+      // On disk the copy leaves payloads where they are (it shares the store).
+      const PayloadRef payload = fresh->disk_payloads() ? PayloadRef() : old.PayloadAt(o);
+      fresh->Upsert(old.IdAt(o), old.VersionAt(o), vectors, *payload, sparse);
     }
   }
   // Phase 2, writes waiting: the writes made during the copy are applied to it in order (the
@@ -1684,6 +1945,9 @@ uint64_t LocalShard::Vacuum() {
   std::vector<VacuumRecord> log = std::move(*vacuum_log_);
   vacuum_log_.reset();
   if (dropped_) return 0;
+  if (fresh->disk_payloads() != segment_->disk_payloads()) {
+    return 0;  // the payloads moved (SetPayloadOnDisk) during the copy: it is stale
+  }
   for (const auto& [seq, method, request] : log) {
     Result<Apply> apply = Prepare(method, request);
     if (!apply.ok()) {  // it was accepted once against the same configuration
@@ -1695,6 +1959,10 @@ uint64_t LocalShard::Vacuum() {
   }
   std::unique_lock<std::shared_mutex> data(data_mu_);
   const Segment& old = *segment_;
+  if (fresh->disk_payloads() != nullptr) {
+    fresh->set_payload_mode(Segment::PayloadMode::kNormal);
+    fresh->RebuildPayloadIndex();
+  }
   // Payload indexes declared or dropped meanwhile.
   const auto wanted = old.field_indexes();
   for (const auto& [path, spec] : fresh->field_indexes()) {

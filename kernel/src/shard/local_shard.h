@@ -49,6 +49,9 @@ struct ShardOptions {
   // The collection's sparse vectors (sparse_vectors_config), searched through their inverted
   // index (exact).
   std::vector<SparseSpec> sparse;
+  // Payloads on disk in a LevelDB store (params.on_disk_payload / payload.memory = cold;
+  // segment/disk_payloads.md) instead of in memory.
+  bool payload_on_disk = false;
 };
 
 struct ShardRecovery {
@@ -122,6 +125,12 @@ class LocalShard {
   Status Snapshot();
   // The file in the shard's directory that holds the segment image.
   static constexpr const char* kImageFileName = "segment.snap";
+  // The directory in the shard's directory that holds payloads on disk.
+  static constexpr const char* kPayloadDirName = "payloads";
+  // Moves the payloads to disk or back to memory (writes wait meanwhile) and takes a snapshot
+  // that records where they are. A no-op when they already are there.
+  Status SetPayloadOnDisk(bool on_disk);
+  bool payloads_on_disk() const;
   // Writes the segment's image (snapshot_format.md) at offset `at` of f: every applied write
   // is in it; writes wait for the time it takes (searches go on). Returns the bytes written.
   Result<uint64_t> WriteImage(File& f, uint64_t at, uint64_t* layout = nullptr) const;
@@ -170,7 +179,20 @@ class LocalShard {
   Result<Apply> Prepare(uint32_t method, std::string_view bytes) const;
   Status LoadSnapshot(uint64_t* applied_seq);
   Status SnapshotLocked();
-  Result<uint64_t> WriteImageLocked(File& f, uint64_t at, uint64_t seq) const;  // data_mu_
+  // data_mu_ held. inline_payloads: every point's payload goes into the image (else the image
+  // says the payloads are in the shard's disk store).
+  Result<uint64_t> WriteImageLocked(File& f, uint64_t at, uint64_t seq, bool inline_payloads) const;
+  // write_mu_ held: the conversion of SetPayloadOnDisk.
+  Status ConvertPayloadsLocked(bool on_disk);
+  // write_mu_ held; payloads on disk and the request selects points by filter. The filters are
+  // resolved to ids against the state each operation meets (earlier operations of a batch
+  // applied), the operations applied, and the request with ids is logged: replay over a store
+  // that may be ahead of the snapshot never evaluates a filter.
+  Result<uint64_t> WriteResolvedLocked(uint32_t method, std::string_view request);
+  // Whether the request (a single write or a batch) selects points by a filter.
+  static bool SelectsByFilter(uint32_t method, std::string_view request);
+  // Unavailable while the disk payload store has failed (until the shard reopens).
+  Status StoreHealthy() const;
   mutable std::mutex index_files_mu_;  // saved index files: writers vs snapshot readers
   // One built index over offsets [0, n) of one vector name; destroyed with its last user.
   struct VectorIndex {

@@ -30,6 +30,12 @@ void FaultState::Crash() {
   files_.clear();
 }
 
+void FaultState::Kill() {
+  std::lock_guard<std::mutex> lock(mu_);
+  dead_ = true;
+  files_.clear();  // what was written is as durable as a killed process leaves it
+}
+
 void FaultState::Revive() {
   std::lock_guard<std::mutex> lock(mu_);
   dead_ = false;

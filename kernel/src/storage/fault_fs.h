@@ -24,6 +24,9 @@ class FaultState {
  public:
   // Drops everything not durable and refuses further writes until Revive().
   void Crash();
+  // A killed process: every byte written so far stays (the OS has it), nothing more is
+  // written until Revive().
+  void Kill();
   void Revive();
   // The `n`th operation from now (1 = the next) fails with `code`; 0 disables.
   void FailNth(int64_t n, StatusCode code = StatusCode::kInternal);

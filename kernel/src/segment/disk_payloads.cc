@@ -1,0 +1,185 @@
+#include "segment/disk_payloads.h"
+
+#include <leveldb/cache.h>
+#include <leveldb/db.h>
+#include <leveldb/env.h>
+#include <leveldb/filter_policy.h>
+#include <leveldb/write_batch.h>
+
+#include "common/coding.h"
+#include "storage/leveldb_env.h"
+
+namespace strata::kernel {
+namespace {
+
+constexpr char kNumTag = 1;
+constexpr char kUuidTag = 2;
+constexpr size_t kBlockCacheBytes = 8u << 20;
+
+Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return DataLoss(what + ": " + s.ToString());
+  return Internal(what + ": " + s.ToString());
+}
+
+std::string EncodeValue(uint64_t version, const PayloadMap& payload) {
+  std::string out;
+  AppendLe<uint64_t>(&out, version);
+  qdrant::Struct s;
+  *s.mutable_fields() = payload;
+  s.AppendToString(&out);
+  return out;
+}
+
+bool DecodeValue(const std::string& bytes, uint64_t* version, PayloadMap* payload) {
+  if (bytes.size() < 8) return false;
+  *version = LoadLe<uint64_t>(bytes.data());
+  if (payload == nullptr) return true;
+  qdrant::Struct s;
+  if (!s.ParseFromArray(bytes.data() + 8, static_cast<int>(bytes.size() - 8))) return false;
+  payload->swap(*s.mutable_fields());
+  return true;
+}
+
+bool DecodeKey(const leveldb::Slice& key, ExternalId* id) {
+  if (key.size() == 9 && key[0] == kNumTag) {
+    uint64_t n = 0;
+    for (size_t i = 1; i < 9; ++i) n = (n << 8) | static_cast<uint8_t>(key[i]);
+    *id = ExternalId::Num(n);
+    return true;
+  }
+  if (key.size() == 17 && key[0] == kUuidTag) {
+    id->is_uuid = true;
+    for (size_t i = 0; i < 16; ++i) id->uuid[i] = static_cast<uint8_t>(key[i + 1]);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string DiskPayloads::Key(const ExternalId& id) {
+  std::string key;
+  if (id.is_uuid) {
+    key.push_back(kUuidTag);
+    key.append(reinterpret_cast<const char*>(id.uuid.data()), id.uuid.size());
+  } else {
+    key.push_back(kNumTag);  // big-endian, so keys sort like the numbers
+    for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(id.num >> shift));
+  }
+  return key;
+}
+
+Result<std::unique_ptr<DiskPayloads>> DiskPayloads::Open(FileSystem fs, const std::string& dir) {
+  std::unique_ptr<DiskPayloads> store(new DiskPayloads());
+  store->env_ = NewStorageEnv(fs);
+  store->bloom_.reset(leveldb::NewBloomFilterPolicy(10));
+  store->cache_.reset(leveldb::NewLRUCache(kBlockCacheBytes));
+  leveldb::Options o;
+  o.env = store->env_.get();
+  o.create_if_missing = true;
+  o.filter_policy = store->bloom_.get();
+  o.block_cache = store->cache_.get();
+  o.write_buffer_size = 8u << 20;
+  o.max_open_files = 200;
+  leveldb::DB* db = nullptr;
+  STRATA_RETURN_IF_ERROR(FromLevelDb(leveldb::DB::Open(o, dir, &db), dir));
+  store->db_.reset(db);
+  return store;
+}
+
+DiskPayloads::DiskPayloads() = default;
+DiskPayloads::~DiskPayloads() { db_.reset(); }
+
+Result<bool> DiskPayloads::Read(const ExternalId& id, PayloadMap* out, uint64_t* version) const {
+  auto staged = staged_.find(id);
+  if (staged != staged_.end()) {
+    if (staged->second.erase) return false;
+    *out = staged->second.payload;
+    *version = staged->second.version;
+    return true;
+  }
+  std::string bytes;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), Key(id), &bytes);
+  if (s.IsNotFound()) return false;
+  STRATA_RETURN_IF_ERROR(FromLevelDb(s, "payload of point " + id.ToString()));
+  if (!DecodeValue(bytes, version, out)) {
+    return DataLoss("payload of point " + id.ToString() + ": undecodable record");
+  }
+  return true;
+}
+
+Result<uint64_t> DiskPayloads::CommittedVersion(const ExternalId& id) const {
+  std::string bytes;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), Key(id), &bytes);
+  if (s.IsNotFound()) return uint64_t{0};
+  STRATA_RETURN_IF_ERROR(FromLevelDb(s, "payload of point " + id.ToString()));
+  uint64_t version = 0;
+  if (!DecodeValue(bytes, &version, nullptr)) {
+    return DataLoss("payload of point " + id.ToString() + ": undecodable record");
+  }
+  return version;
+}
+
+void DiskPayloads::StagePut(const ExternalId& id, uint64_t version, PayloadMap payload) {
+  Staged& s = staged_[id];
+  s.erase = false;
+  s.version = version;
+  s.payload = std::move(payload);
+}
+
+void DiskPayloads::StageErase(const ExternalId& id) {
+  Staged& s = staged_[id];
+  s.erase = true;
+  s.payload.clear();
+}
+
+Status DiskPayloads::failure() const {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  return failure_;
+}
+
+void DiskPayloads::Fail(const Status& s) const {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  if (failure_.ok()) failure_ = s;
+}
+
+Status DiskPayloads::Commit() {
+  if (staged_.empty()) return failure();
+  leveldb::WriteBatch batch;
+  for (const auto& [id, s] : staged_) {
+    if (s.erase) {
+      batch.Delete(Key(id));
+    } else {
+      batch.Put(Key(id), EncodeValue(s.version, s.payload));
+    }
+  }
+  staged_.clear();
+  Status st = FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch), "payload store write");
+  if (!st.ok()) Fail(st);
+  return failure();
+}
+
+Status DiskPayloads::Sync() {
+  leveldb::WriteOptions sync;
+  sync.sync = true;
+  leveldb::WriteBatch empty;  // a synced write syncs the log holding every earlier one
+  return FromLevelDb(db_->Write(sync, &empty), "payload store sync");
+}
+
+Status DiskPayloads::ForEach(
+    const std::function<void(const ExternalId&, uint64_t, PayloadMap&&)>& fn) const {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ExternalId id;
+    uint64_t version = 0;
+    PayloadMap payload;
+    if (!DecodeKey(it->key(), &id) || !DecodeValue(it->value().ToString(), &version, &payload)) {
+      return DataLoss("payload store: undecodable record");
+    }
+    fn(id, version, std::move(payload));
+  }
+  return FromLevelDb(it->status(), "payload store scan");
+}
+
+}  // namespace strata::kernel
