@@ -17,8 +17,10 @@ inline float Component(uint64_t id, uint64_t d) {
   return static_cast<float>((id * 31 + d * 7) % 97) - 48.0f;
 }
 
-inline qdrant::CreateCollection CreateRequest() {
+// payload_on_disk: the payloads' placement (Qdrant's default is on disk).
+inline qdrant::CreateCollection CreateRequest(bool payload_on_disk = true) {
   qdrant::CreateCollection req;
+  req.mutable_payload()->set_memory(payload_on_disk ? qdrant::Cold : qdrant::Cached);
   req.set_collection_name(kCollection);
   req.mutable_vectors_config()->mutable_params()->set_size(kDim);
   req.mutable_vectors_config()->mutable_params()->set_distance(qdrant::Euclid);

@@ -1,7 +1,8 @@
 // Crash safety: (1) a real process upserting with wait=true is killed with SIGKILL at random
 // moments; (2) the fault-injecting backend drops every unsynced byte at a random moment. After
 // each restart every acknowledged point is present with its payload and vector, and every batch
-// is all-or-nothing.
+// is all-or-nothing. Payloads are on disk (Qdrant's default) for the killed process; the fault
+// test alternates on disk and in memory.
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -126,7 +127,8 @@ TEST(CrashTest, DroppedUnsyncedDataLosesNoAcknowledgedBatch) {
       ShardOptions opts;
       opts.snapshot_every_ops = 7;  // snapshots and WAL truncation happen mid-run too
       auto toc = *Toc::Open(fs->view(), opts);
-      ASSERT_TRUE(toc->Create(crash::CreateRequest()).ok());
+      // Payloads on disk in odd rounds, in memory in even ones.
+      ASSERT_TRUE(toc->Create(crash::CreateRequest(round % 2 == 1)).ok());
       auto coll = *toc->Find(crash::kCollection);
       const int crash_after = 1 + static_cast<int>(rng() % 40);
       for (uint64_t b = 0;; ++b) {
