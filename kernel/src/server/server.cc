@@ -107,11 +107,13 @@ int RunServer(const ServerOptions& options) {
   }
   host.SetStorage(storage, fs);
   ShardOptions shard_options;
+  shard_options.storage_backend = "storage/" + backend->name + " " + backend->version;
   shard_options.wal.sync = settings->wal_sync_always ? WalSync::kAlways : WalSync::kNever;
   // The vector index the optimizer builds: HNSW when its plugin is active, else exact search.
   if (const PluginRecord* index = registry->Find(STRATA_KIND_INDEX, "hnsw")) {
     shard_options.index = static_cast<const strata_index_vtable*>(index->vtable);
     shard_options.host = host.api();
+    shard_options.index_plugin = "index/" + index->name + " " + index->version;
     LogInfo(kTarget, "vector index: index/hnsw " + index->version);
   } else {
     LogWarn(kTarget, "no index/hnsw plugin active: searches are exact (brute force)");

@@ -16,9 +16,9 @@
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <malloc.h>
 #include <chrono>
 #include <cmath>
-#include <malloc.h>
 #include <cstring>
 #include <filesystem>
 #include <map>

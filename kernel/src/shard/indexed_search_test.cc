@@ -9,8 +9,11 @@
 #include <random>
 #include <thread>
 
+#include "common/coding.h"
+#include "common/crc32c.h"
 #include "index/flat_index.h"
 #include "shard/local_shard.h"
+#include "shard/manifest.h"
 #include "storage/posix_fs.h"
 #include "strata/abi/strata_methods.h"
 
@@ -295,6 +298,76 @@ TEST_F(IndexedSearchTest, ASavedIndexIsLoadedAfterARestartUntilAVacuumChangesThe
   reopen(60000);
   EXPECT_EQ(shard_->indexed_count(), 230u) << "the new layout's index is saved and loaded";
   ExpectSameAsExact(rng);
+}
+
+// The manifest names the plugin that saved an index: another index plugin never loads it (the
+// optimizer rebuilds), a new version of the same one does.
+TEST_F(IndexedSearchTest, ASavedIndexLoadsOnlyIntoThePluginThatSavedIt) {
+  std::mt19937 rng(9);
+  shard_.reset();
+  auto open = [&](const std::string& plugin) {
+    shard_.reset();
+    ShardOptions o;
+    o.index = FlatIndexVtable();
+    o.indexing_threshold_kb = 4;
+    o.optimizer_interval_ms = 60000;  // an optimizer that never gets to run
+    o.index_plugin = plugin;
+    o.storage_backend = "storage/posix 1.0.0";
+    shard_ = *LocalShard::Open(fs_->view(), "s", {{"", kDim, Metric::kEuclid}}, o);
+  };
+  {
+    ShardOptions o;
+    o.index = FlatIndexVtable();
+    o.indexing_threshold_kb = 4;
+    o.optimizer_interval_ms = 5;
+    o.index_plugin = "index/flat 1.0.0";
+    shard_ = *LocalShard::Open(fs_->view(), "s", {{"", kDim, Metric::kEuclid}}, o);
+  }
+  ASSERT_TRUE(shard_->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 300, rng)).ok());
+  ASSERT_TRUE(WaitIndexed(300));
+  open("index/flat 1.1.0");
+  EXPECT_EQ(shard_->indexed_count(), 300u) << "a new version of the same plugin loads it";
+  open("index/other 1.0.0");
+  EXPECT_EQ(shard_->indexed_count(), 0u) << "another plugin must not load it";
+  ExpectSameAsExact(rng);
+  // The manifest says so.
+  auto bytes = fs_->view().ReadAll("s/manifest");
+  ASSERT_TRUE(bytes.ok());
+  Result<ShardManifest> m = ShardManifest::Decode(*bytes, "manifest");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->saved_indexes.at(""), "index/flat 1.0.0");
+  EXPECT_EQ(m->index_plugin, "index/other 1.0.0");
+  EXPECT_EQ(m->storage, "storage/posix 1.0.0");
+  ASSERT_EQ(m->segments.size(), 1u);
+  EXPECT_EQ(m->segments[0].image, "segment.snap");
+}
+
+TEST(ShardManifestTest, RoundTripsAndRefusesDamageAndNewerFormats) {
+  ShardManifest m;
+  m.storage = "storage/mmap 1.0.0";
+  m.index_plugin = "index/hnsw 1.2.0";
+  m.segments.push_back({"appendable", "segment.snap", "payloads", 42});
+  m.saved_indexes["name with spaces\nand a newline"] = "index/hnsw 1.2.0";
+  const std::string bytes = m.Encode();
+  Result<ShardManifest> back = ShardManifest::Decode(bytes, "m");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->storage, m.storage);
+  EXPECT_EQ(back->index_plugin, m.index_plugin);
+  EXPECT_EQ(back->saved_indexes, m.saved_indexes);
+  ASSERT_EQ(back->segments.size(), 1u);
+  EXPECT_EQ(back->segments[0].payloads, "payloads");
+  EXPECT_EQ(back->segments[0].layout, 42u);
+  std::string damaged = bytes;
+  damaged[20] ^= 1;
+  EXPECT_EQ(ShardManifest::Decode(damaged, "m").status().code(), StatusCode::kDataLoss);
+  std::string newer = bytes;
+  newer[8] = 2;  // format version 2, CRC recomputed so only the version differs
+  newer.resize(newer.size() - 4);
+  AppendLe<uint32_t>(&newer, Crc32c(newer.data(), newer.size()));
+  Result<ShardManifest> refused = ShardManifest::Decode(newer, "m");
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("newer"), std::string::npos);
+  EXPECT_EQ(PluginName("index/hnsw 1.2.0"), "index/hnsw");
 }
 
 // Points inserted into a built index (below the rebuild point) are saved once they add up to the

@@ -9,6 +9,7 @@
 #include "common/coding.h"
 #include "common/crc32c.h"
 #include "common/logging.h"
+#include "shard/manifest.h"
 #include "shard/points_convert.h"
 #include "strata/abi/strata_methods.h"
 #include "strata/sdk/params.hpp"
@@ -228,6 +229,7 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
   ShardRecovery local;
   ShardRecovery* rec = recovery ? recovery : &local;
   STRATA_RETURN_IF_ERROR(fs.MakeDirs(shard->dir_));
+  STRATA_RETURN_IF_ERROR(shard->ReadManifest());
   STRATA_RETURN_IF_ERROR(shard->LoadSnapshot(&shard->snapshot_seq_));
   shard->applied_seq_ = shard->snapshot_seq_;
   rec->snapshot_seq = shard->snapshot_seq_;
@@ -272,6 +274,7 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
     std::lock_guard<std::mutex> lock(shard->write_mu_);
     STRATA_RETURN_IF_ERROR(shard->ConvertPayloadsLocked(options.payload_on_disk));
   }
+  shard->payloads_on_disk_ = shard->segment_->disk_payloads() != nullptr;
   if (options.index != nullptr && options.indexing_threshold_kb > 0) {
     for (const VectorSpec& spec : shard->specs_) {
       Result<std::shared_ptr<VectorIndex>> loaded = shard->LoadIndex(spec);
@@ -287,6 +290,7 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
       }
     }
   }
+  shard->SaveManifest();
   if (options.optimizer_interval_ms > 0) {  // indexing (when configured) and vacuum
     LocalShard* raw = shard.get();
     shard->optimizer_ = std::thread([raw] { raw->OptimizerLoop(); });
@@ -550,6 +554,13 @@ Status LocalShard::SaveIndex(const VectorSpec& spec, const VectorIndex& index) {
   }
   AppendLe<uint32_t>(&body, index.linked_n);
   AppendLe<uint32_t>(&body, Crc32c(body.data(), body.size()));
+  // The manifest names the saving plugin before the meta commits the index: a crash between
+  // leaves no index for the name to be wrong about.
+  {
+    std::lock_guard<std::mutex> lock(manifest_mu_);
+    saved_index_plugins_[spec.name] = options_.index_plugin;
+  }
+  SaveManifest();
   return fs_.AtomicSave(meta, body);
 }
 
@@ -613,6 +624,16 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const Vec
   if (dim != spec.dim || n > segment_->offset_count() || n == 0) {
     return FailedPrecondition(meta + ": saved for " + std::to_string(n) + " vectors of dim " +
                               std::to_string(dim) + ", which no longer fit");
+  }
+  {
+    std::lock_guard<std::mutex> lock(manifest_mu_);
+    auto owner = saved_index_plugins_.find(spec.name);
+    if (owner != saved_index_plugins_.end() && !owner->second.empty() &&
+        !options_.index_plugin.empty() &&
+        PluginName(owner->second) != PluginName(options_.index_plugin)) {
+      return FailedPrecondition(meta + ": saved by " + owner->second +
+                                ", but the configured index is " + options_.index_plugin);
+    }
   }
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<VectorIndex> index, MakeIndex(spec, n));
   if (index->params != params) {
@@ -1170,9 +1191,34 @@ Result<uint64_t> LocalShard::Write(uint32_t method, std::string_view request) {
   return seq;
 }
 
-bool LocalShard::payloads_on_disk() const {
-  std::shared_lock<std::shared_mutex> data(data_mu_);
-  return segment_->disk_payloads() != nullptr;
+bool LocalShard::payloads_on_disk() const { return payloads_on_disk_.load(); }
+
+Status LocalShard::ReadManifest() {
+  const std::string path = sdk::JoinPath(dir_, kManifestFileName);
+  STRATA_ASSIGN_OR_RETURN(bool exists, fs_.Exists(path));
+  if (!exists) return Status::Ok();  // a new shard, or one from before manifests
+  STRATA_ASSIGN_OR_RETURN(std::string bytes, fs_.ReadAll(path));
+  STRATA_ASSIGN_OR_RETURN(ShardManifest m, ShardManifest::Decode(bytes, path));
+  if (!m.storage.empty() && !options_.storage_backend.empty() &&
+      m.storage != options_.storage_backend) {
+    LogInfo("shard", dir_ + ": written through " + m.storage + ", now opened through " +
+                         options_.storage_backend);
+  }
+  std::lock_guard<std::mutex> lock(manifest_mu_);
+  saved_index_plugins_ = std::move(m.saved_indexes);
+  return Status::Ok();
+}
+
+void LocalShard::SaveManifest() {
+  std::lock_guard<std::mutex> lock(manifest_mu_);
+  ShardManifest m;
+  m.storage = options_.storage_backend;
+  m.index_plugin = options_.index != nullptr ? options_.index_plugin : "";
+  m.segments.push_back({"appendable", kImageFileName,
+                        payloads_on_disk_.load() ? kPayloadDirName : "", layout_id_.load()});
+  m.saved_indexes = saved_index_plugins_;
+  Status s = fs_.AtomicSave(sdk::JoinPath(dir_, kManifestFileName), m.Encode());
+  if (!s.ok()) LogWarn("shard", dir_ + ": manifest not written: " + s.message());
 }
 
 Status LocalShard::SetPayloadOnDisk(bool on_disk) {
@@ -1212,6 +1258,8 @@ Status LocalShard::ConvertPayloadsLocked(bool on_disk) {
     Status removed = fs_.Remove(store_dir, true);
     if (!removed.ok()) LogWarn("shard", store_dir + ": not removed: " + removed.message());
   }
+  payloads_on_disk_ = on_disk;
+  SaveManifest();
   LogInfo("shard", dir_ + ": payloads now " + (on_disk ? "on disk" : "in memory"));
   return Status::Ok();
 }
@@ -1992,6 +2040,11 @@ uint64_t LocalShard::Vacuum() {
     Status removed = fs_.Remove(saved, true);
     if (!removed.ok()) LogWarn("shard", saved + ": not removed: " + removed.message());
   }
+  {
+    std::lock_guard<std::mutex> lock(manifest_mu_);
+    saved_index_plugins_.clear();
+  }
+  SaveManifest();
   return reclaimed;
 }
 

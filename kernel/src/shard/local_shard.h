@@ -52,6 +52,10 @@ struct ShardOptions {
   // Payloads on disk in a LevelDB store (params.on_disk_payload / payload.memory = cold;
   // segment/disk_payloads.md) instead of in memory.
   bool payload_on_disk = false;
+  // Plugin identities ("kind/name version") recorded in the shard manifest: a saved index is
+  // loaded only by an index plugin of the name that saved it. Empty: unknown (not checked).
+  std::string storage_backend;
+  std::string index_plugin;
 };
 
 struct ShardRecovery {
@@ -127,6 +131,8 @@ class LocalShard {
   static constexpr const char* kImageFileName = "segment.snap";
   // The directory in the shard's directory that holds payloads on disk.
   static constexpr const char* kPayloadDirName = "payloads";
+  // The shard manifest (shard/manifest.h).
+  static constexpr const char* kManifestFileName = "manifest";
   // Moves the payloads to disk or back to memory (writes wait meanwhile) and takes a snapshot
   // that records where they are. A no-op when they already are there.
   Status SetPayloadOnDisk(bool on_disk);
@@ -193,7 +199,15 @@ class LocalShard {
   static bool SelectsByFilter(uint32_t method, std::string_view request);
   // Unavailable while the disk payload store has failed (until the shard reopens).
   Status StoreHealthy() const;
-  mutable std::mutex index_files_mu_;  // saved index files: writers vs snapshot readers
+  // Reads the manifest at open (a newer format refuses the shard; saved index owners kept).
+  Status ReadManifest();
+  // Rewrites the manifest from the current state (failures are logged: it describes, the
+  // snapshot and the index metas rule).
+  void SaveManifest();
+  std::mutex manifest_mu_;
+  std::map<std::string, std::string> saved_index_plugins_;  // guarded by manifest_mu_
+  std::atomic<bool> payloads_on_disk_{false};  // mirrors segment_->disk_payloads() != nullptr
+  mutable std::mutex index_files_mu_;          // saved index files: writers vs snapshot readers
   // One built index over offsets [0, n) of one vector name; destroyed with its last user.
   struct VectorIndex {
     const strata_index_vtable* vt = nullptr;
