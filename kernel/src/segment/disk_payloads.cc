@@ -22,12 +22,34 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
   return Internal(what + ": " + s.ToString());
 }
 
+void AppendVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// The record value: the version, then the payload in qdrant.Struct's wire format (field 1, one
+// map entry {1: key, 2: value} per member), written straight from the map (no Struct copy).
 std::string EncodeValue(uint64_t version, const PayloadMap& payload) {
   std::string out;
   AppendLe<uint64_t>(&out, version);
-  qdrant::Struct s;
-  *s.mutable_fields() = payload;
-  s.AppendToString(&out);
+  std::string value;
+  for (const auto& [key, v] : payload) {
+    value.clear();
+    v.AppendToString(&value);
+    std::string entry;
+    entry.push_back(0x0a);  // field 1, length-delimited: the key
+    AppendVarint(&entry, key.size());
+    entry += key;
+    entry.push_back(0x12);  // field 2, length-delimited: the value
+    AppendVarint(&entry, value.size());
+    entry += value;
+    out.push_back(0x0a);  // Struct.fields
+    AppendVarint(&out, entry.size());
+    out += entry;
+  }
   return out;
 }
 
@@ -95,8 +117,9 @@ Result<bool> DiskPayloads::Read(const ExternalId& id, PayloadMap* out, uint64_t*
   auto staged = staged_.find(id);
   if (staged != staged_.end()) {
     if (staged->second.erase) return false;
-    *out = staged->second.payload;
-    *version = staged->second.version;
+    if (!DecodeValue(staged->second.value, version, out)) {
+      return Internal("payload of point " + id.ToString() + ": staged record undecodable");
+    }
     return true;
   }
   std::string bytes;
@@ -121,17 +144,16 @@ Result<uint64_t> DiskPayloads::CommittedVersion(const ExternalId& id) const {
   return version;
 }
 
-void DiskPayloads::StagePut(const ExternalId& id, uint64_t version, PayloadMap payload) {
+void DiskPayloads::StagePut(const ExternalId& id, uint64_t version, const PayloadMap& payload) {
   Staged& s = staged_[id];
   s.erase = false;
-  s.version = version;
-  s.payload = std::move(payload);
+  s.value = EncodeValue(version, payload);
 }
 
 void DiskPayloads::StageErase(const ExternalId& id) {
   Staged& s = staged_[id];
   s.erase = true;
-  s.payload.clear();
+  s.value.clear();
 }
 
 Status DiskPayloads::failure() const {
@@ -151,7 +173,7 @@ Status DiskPayloads::Commit() {
     if (s.erase) {
       batch.Delete(Key(id));
     } else {
-      batch.Put(Key(id), EncodeValue(s.version, s.payload));
+      batch.Put(Key(id), s.value);
     }
   }
   staged_.clear();

@@ -45,7 +45,8 @@ class DiskPayloads {
   // The version of the committed record, ignoring staged changes; 0 when there is none.
   Result<uint64_t> CommittedVersion(const ExternalId& id) const;
   bool IsStaged(const ExternalId& id) const { return staged_.count(id) != 0; }
-  void StagePut(const ExternalId& id, uint64_t version, PayloadMap payload);
+  // Encodes the record at once (the caller's map is not kept).
+  void StagePut(const ExternalId& id, uint64_t version, const PayloadMap& payload);
   void StageErase(const ExternalId& id);
   void DiscardStaged() { staged_.clear(); }
   // Writes the staged changes as one batch (not synced) and forgets them.
@@ -67,8 +68,7 @@ class DiskPayloads {
   DiskPayloads();
   struct Staged {
     bool erase = false;
-    uint64_t version = 0;
-    PayloadMap payload;
+    std::string value;  // the encoded record (version + payload) unless erase
   };
   std::unique_ptr<leveldb::Env> env_;
   std::unique_ptr<const leveldb::FilterPolicy> bloom_;

@@ -144,7 +144,7 @@ void Segment::ChangePayload(uint32_t offset, uint64_t version, bool fresh, Fn&& 
   if (follow) before = payload_index_.Extract(current);
   change(&current);
   if (follow) payload_index_.Update(offset, before, payload_index_.Extract(current));
-  disk_->StagePut(id, version, std::move(current));
+  disk_->StagePut(id, version, current);
 }
 
 void Segment::Unindex(uint32_t offset) {
@@ -286,7 +286,14 @@ void Segment::Upsert(const ExternalId& id, uint64_t version, const NamedVectors&
   }
   offset = Allocate(id);
   versions_[offset] = version;
-  ChangePayload(offset, version, true, [&](PayloadMap* p) { *p = payload; });
+  if (disk_ != nullptr && payload_mode_ == PayloadMode::kNormal) {
+    // A whole new payload on disk: encoded straight from the request, no copy.
+    if (IndexFollows())
+      payload_index_.Update(offset, IndexedValues{}, payload_index_.Extract(payload));
+    disk_->StagePut(id, version, payload);
+  } else {
+    ChangePayload(offset, version, true, [&](PayloadMap* p) { *p = payload; });
+  }
   for (size_t s = 0; s < specs_.size(); ++s) {
     auto v = vectors.find(specs_[s].name);
     if (v != vectors.end()) {
