@@ -14,7 +14,16 @@ namespace {
 
 constexpr char kNumTag = 1;
 constexpr char kUuidTag = 2;
-constexpr size_t kBlockCacheBytes = 8u << 20;
+// Per store: the memtable (before a flush to a table file) and the table files kept open (the
+// minimum LevelDB accepts), so many collections stay cheap in memory and file descriptors.
+constexpr size_t kWriteBufferBytes = 2u << 20;
+constexpr int kMaxOpenFiles = 74;
+
+std::mutex cache_mu;
+std::shared_ptr<leveldb::Cache>& SharedCache() {
+  static std::shared_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(64u << 20));
+  return cache;
+}
 
 Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
@@ -92,18 +101,26 @@ std::string DiskPayloads::Key(const ExternalId& id) {
   return key;
 }
 
+void DiskPayloads::SetSharedCacheBytes(size_t bytes) {
+  std::lock_guard<std::mutex> lock(cache_mu);
+  SharedCache().reset(leveldb::NewLRUCache(bytes));  // open stores keep the old one
+}
+
 Result<std::unique_ptr<DiskPayloads>> DiskPayloads::Open(FileSystem fs, const std::string& dir) {
   std::unique_ptr<DiskPayloads> store(new DiskPayloads());
   store->env_ = NewStorageEnv(fs);
   store->bloom_.reset(leveldb::NewBloomFilterPolicy(10));
-  store->cache_.reset(leveldb::NewLRUCache(kBlockCacheBytes));
+  {
+    std::lock_guard<std::mutex> lock(cache_mu);
+    store->cache_ = SharedCache();
+  }
   leveldb::Options o;
   o.env = store->env_.get();
   o.create_if_missing = true;
   o.filter_policy = store->bloom_.get();
   o.block_cache = store->cache_.get();
-  o.write_buffer_size = 8u << 20;
-  o.max_open_files = 200;
+  o.write_buffer_size = kWriteBufferBytes;
+  o.max_open_files = kMaxOpenFiles;
   leveldb::DB* db = nullptr;
   STRATA_RETURN_IF_ERROR(FromLevelDb(leveldb::DB::Open(o, dir, &db), dir));
   store->db_.reset(db);

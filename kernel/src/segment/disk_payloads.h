@@ -35,6 +35,10 @@ class DiskPayloads {
  public:
   // Opens (creating when missing) the database in directory `dir` of `fs`.
   static Result<std::unique_ptr<DiskPayloads>> Open(FileSystem fs, const std::string& dir);
+  // Every store shares one LevelDB block cache (storage.payload_cache_mb; 64 MiB until set):
+  // memory for cached payload blocks stays bounded however many collections there are. Stores
+  // opened later use the new size.
+  static void SetSharedCacheBytes(size_t bytes);
   ~DiskPayloads();
   DiskPayloads(const DiskPayloads&) = delete;
   DiskPayloads& operator=(const DiskPayloads&) = delete;
@@ -72,8 +76,8 @@ class DiskPayloads {
   };
   std::unique_ptr<leveldb::Env> env_;
   std::unique_ptr<const leveldb::FilterPolicy> bloom_;
-  std::unique_ptr<leveldb::Cache> cache_;
-  std::unique_ptr<leveldb::DB> db_;  // last: closed before the Env, filter and cache go
+  std::shared_ptr<leveldb::Cache> cache_;  // the shared block cache
+  std::unique_ptr<leveldb::DB> db_;        // last: closed before the Env, filter and cache go
   std::unordered_map<ExternalId, Staged, ExternalIdHash> staged_;
   mutable std::mutex failure_mu_;
   mutable Status failure_;  // guarded by failure_mu_

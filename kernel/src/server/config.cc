@@ -23,6 +23,7 @@ storage:
   storage_path: ./storage
   snapshots_path: ./snapshots
   backend: mmap           # storage plugin holding the data; "posix" is built in
+  payload_cache_mb: 64    # block cache shared by every collection's on-disk payloads
   wal:
     wal_capacity_mb: 32
     wal_segments_ahead: 0
@@ -233,6 +234,7 @@ Result<ServerSettings> ReadServerSettings(const Config& c) {
   }
   s.storage_backend = c.GetString("storage.backend");
   if (s.storage_backend.empty()) return InvalidArgument("storage.backend: must not be empty");
+  STRATA_ASSIGN_OR_RETURN(s.payload_cache_mb, c.GetInt("storage.payload_cache_mb", 1, 1 << 20));
   s.host = c.GetString("service.host");
   STRATA_ASSIGN_OR_RETURN(s.http_port, c.GetInt("service.http_port", 0, 65535));
   STRATA_ASSIGN_OR_RETURN(s.grpc_port, c.GetInt("service.grpc_port", 0, 65535));

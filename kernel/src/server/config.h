@@ -46,8 +46,9 @@ class Config {
 // The typed, validated settings the kernel itself uses.
 struct ServerSettings {
   std::string storage_path;
-  std::string snapshots_path;   // collection snapshots (same storage backend)
-  std::string storage_backend;  // "posix" (built in) or a storage plugin's name
+  std::string snapshots_path;     // collection snapshots (same storage backend)
+  std::string storage_backend;    // "posix" (built in) or a storage plugin's name
+  int64_t payload_cache_mb = 64;  // storage.payload_cache_mb: on-disk payloads' block cache
   std::string host;
   int http_port = 6333;
   int grpc_port = 6334;

@@ -17,6 +17,7 @@ TEST(ConfigTest, DefaultsFollowQdrantLayout) {
   EXPECT_EQ(s->grpc_port, 6334);
   EXPECT_EQ(s->p2p_port, 6335);
   EXPECT_EQ(s->storage_path, "./storage");
+  EXPECT_EQ(s->payload_cache_mb, 64);
   EXPECT_FALSE(s->cluster_enabled);
   EXPECT_TRUE(s->plugin_enable.empty());
 }
@@ -52,6 +53,7 @@ TEST(ConfigTest, BadValuesNameTheirKey) {
   check("log_level: loud\n", "log_level");
   check("logger:\n  format: xml\n", "logger.format");
   check("plugins:\n  enable: [hnsw]\n", "plugins.enable");
+  check("storage:\n  payload_cache_mb: 0\n", "storage.payload_cache_mb");
 }
 
 TEST(ConfigTest, MalformedYamlAndMissingFileAreClearErrors) {

@@ -13,6 +13,7 @@
 #include "plugin/builtin.h"
 #include "plugin/host_api.h"
 #include "plugin/registry.h"
+#include "segment/disk_payloads.h"
 #include "server/build_info.h"
 #include "server/config.h"
 #include "service/kernel_service.h"
@@ -106,6 +107,7 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   host.SetStorage(storage, fs);
+  DiskPayloads::SetSharedCacheBytes(static_cast<size_t>(settings->payload_cache_mb) << 20);
   ShardOptions shard_options;
   shard_options.storage_backend = "storage/" + backend->name + " " + backend->version;
   shard_options.wal.sync = settings->wal_sync_always ? WalSync::kAlways : WalSync::kNever;
