@@ -6,6 +6,8 @@
 //   load_gen rest   <host> <port>          REST/JSON over HTTP/1.1 keep-alive
 // Options: --dim 768 --points 100000 --batch 256 --searches 2000 --concurrency 1,8,32
 //          --upsert-concurrency 1,2 (client connections sharing the batches)
+//          --payloads cold|cached (payload.memory of the collection; cold = on disk, the
+//          default as in Qdrant)
 //
 // Prints upsert throughput (points/s) and, per concurrency, search throughput and p50/p99
 // latency. Vectors are random, fixed seed; the collection is dropped and re-created each run,
@@ -44,6 +46,9 @@ namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 
 constexpr const char* kCollection = "load_gen";
+
+// payload.memory of the benchmark collection (--payloads).
+bool g_payloads_cold = true;
 
 struct Options {
   uint32_t dim = 768;
@@ -109,6 +114,7 @@ class InprocClient : public Client {
     c.mutable_vectors_config()->mutable_params()->set_size(dim);
     c.mutable_vectors_config()->mutable_params()->set_distance(qdrant::Cosine);
     c.mutable_optimizers_config()->set_indexing_threshold(0);  // exact everywhere: API cost only
+    c.mutable_payload()->set_memory(g_payloads_cold ? qdrant::Cold : qdrant::Cached);
     Call(STRATA_METHOD_Collections_Create, c.SerializeAsString());
   }
   std::string Encode(const std::vector<float>& data, uint64_t first, uint32_t n,
@@ -163,6 +169,7 @@ class GrpcClient : public Client {
     c.mutable_vectors_config()->mutable_params()->set_size(dim);
     c.mutable_vectors_config()->mutable_params()->set_distance(qdrant::Cosine);
     c.mutable_optimizers_config()->set_indexing_threshold(0);  // exact everywhere: API cost only
+    c.mutable_payload()->set_memory(g_payloads_cold ? qdrant::Cold : qdrant::Cached);
     collections_->Create(&c2, c, &r);
   }
   std::string Encode(const std::vector<float>& data, uint64_t first, uint32_t n,
@@ -204,7 +211,8 @@ class RestClient : public Client {
     Request(http::verb::delete_, std::string("/collections/") + kCollection, "");
     Request(http::verb::put, std::string("/collections/") + kCollection,
             "{\"vectors\":{\"size\":" + std::to_string(dim) +
-                ",\"distance\":\"Cosine\"},\"optimizers_config\":{\"indexing_threshold\":0}}");
+                ",\"distance\":\"Cosine\"},\"optimizers_config\":{\"indexing_threshold\":0}," +
+                "\"payload\":{\"memory\":\"" + (g_payloads_cold ? "cold" : "cached") + "\"}}");
   }
   std::string Encode(const std::vector<float>& data, uint64_t first, uint32_t n,
                      uint32_t dim) override {
@@ -279,6 +287,7 @@ int main(int argc, char** argv) {
     if (k == "--searches") o.searches = std::atoi(argv[i + 1]);
     if (k == "--concurrency") o.concurrency = ParseList(argv[i + 1]);
     if (k == "--upsert-concurrency") o.upsert_concurrency = ParseList(argv[i + 1]);
+    if (k == "--payloads") g_payloads_cold = std::string(argv[i + 1]) != "cached";
   }
   std::unique_ptr<strata::kernel::OwnedFs> fs;
   std::unique_ptr<strata::kernel::Toc> toc;
