@@ -459,8 +459,23 @@ Status ParseVectorParams(const Json& j, const std::string& at, qdrant::VectorPar
   return Status::Ok();
 }
 
+// Memory placement: "cold" | "cached" | "pinned" (what a component may refuse is the kernel's).
+Status ParseMemory(const Json& j, const std::string& at, qdrant::Memory* out) {
+  return ParseVariant(
+      j, at, {{"cold", qdrant::Cold}, {"cached", qdrant::Cached}, {"pinned", qdrant::Pinned}}, out);
+}
+
+const char* MemoryName(qdrant::Memory m) {
+  return m == qdrant::Cold ? "cold" : m == qdrant::Pinned ? "pinned" : "cached";
+}
+
 Status ParseHnswDiff(const Json& j, const std::string& at, qdrant::HnswConfigDiff* out) {
   if (!j.IsObject()) return Bad(at, "expected an object");
+  if (const Json* m = Member(j, "memory")) {
+    qdrant::Memory v = qdrant::MemoryUnknown;
+    STRATA_RETURN_IF_ERROR(ParseMemory(*m, Join(at, "memory"), &v));
+    out->set_memory(v);
+  }
   OPT_UINT(j, "m", out->set_m);
   OPT_UINT(j, "ef_construct", out->set_ef_construct);
   OPT_UINT(j, "full_scan_threshold", out->set_full_scan_threshold);
@@ -862,9 +877,7 @@ Status ParsePayloadStorage(const Json& j, const std::string& at,
   if (!j.IsObject()) return Bad(at, "expected an object with `memory`");
   if (const Json* m = Member(j, "memory")) {
     qdrant::Memory v = qdrant::MemoryUnknown;
-    STRATA_RETURN_IF_ERROR(ParseVariant(
-        *m, Join(at, "memory"),
-        {{"cold", qdrant::Cold}, {"cached", qdrant::Cached}, {"pinned", qdrant::Pinned}}, &v));
+    STRATA_RETURN_IF_ERROR(ParseMemory(*m, Join(at, "memory"), &v));
     out->set_memory(v);
   }
   return Status::Ok();
@@ -1308,7 +1321,7 @@ void WriteCollectionInfo(JsonWriter& w, const qdrant::CollectionInfo& info) {
     w.Key("payload");
     w.StartObject();
     w.Key("memory");
-    w.String(c.params().payload().memory() == qdrant::Cached ? "cached" : "cold");
+    w.String(MemoryName(c.params().payload().memory()));
     w.EndObject();
   }
   w.EndObject();
@@ -1324,6 +1337,10 @@ void WriteCollectionInfo(JsonWriter& w, const qdrant::CollectionInfo& info) {
   w.Uint64(c.hnsw_config().max_indexing_threads());
   w.Key("on_disk");
   w.Bool(c.hnsw_config().on_disk());
+  if (c.hnsw_config().has_memory() && c.hnsw_config().memory() != qdrant::MemoryUnknown) {
+    w.Key("memory");
+    w.String(MemoryName(c.hnsw_config().memory()));
+  }
   if (c.hnsw_config().has_payload_m()) {
     w.Key("payload_m");
     w.Uint64(c.hnsw_config().payload_m());

@@ -93,7 +93,7 @@ uint64_t Mix(uint64_t x) {
 }
 
 constexpr char kMagic[8] = {'S', 'T', 'R', 'H', 'N', 'S', 'W', '1'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 1 is still read (levels before level 0)
 
 template <class T>
 void Put(std::string* s, T v) {
@@ -123,11 +123,13 @@ void Graph::Reserve(uint32_t capacity) {
   if (capacity <= capacity_) return;
   auto level0 = std::make_unique<uint32_t[]>(static_cast<size_t>(capacity) * (m0_ + 1));
   std::memset(level0.get(), 0, sizeof(uint32_t) * static_cast<size_t>(capacity) * (m0_ + 1));
-  if (level0_) {
-    std::memcpy(level0.get(), level0_.get(),
+  if (links0_ != nullptr) {
+    std::memcpy(level0.get(), links0_,
                 sizeof(uint32_t) * static_cast<size_t>(capacity_) * (m0_ + 1));
   }
   level0_ = std::move(level0);
+  links0_ = level0_.get();
+  borrowed0_ = false;
   upper_.resize(capacity);
   levels_.resize(capacity, -1);
   node_locks_ = std::make_unique<std::mutex[]>(capacity);
@@ -347,6 +349,7 @@ void Graph::AddGroupLink(uint32_t from, uint32_t to, float d, const std::vector<
 bool Graph::LinkGroup(const uint32_t* ids, size_t n, uint32_t m_sub,
                       const std::function<bool()>& cancelled) {
   if (n < 2 || m_sub == 0) return true;
+  OwnLevel0();  // links change
   std::vector<uint64_t> group((capacity_ + 63) / 64, 0), linked((capacity_ + 63) / 64, 0);
   for (size_t i = 0; i < n; ++i) {
     if (ids[i] < capacity_ && levels_[ids[i]] >= 0) SetBit(group, ids[i]);
@@ -498,8 +501,38 @@ template void Graph::SearchQuantized(const BinaryQuantizer&, const float*, uint3
                                      const AllowFn&, uint32_t,
                                      std::vector<std::pair<float, uint32_t>>*) const;
 
+Status Graph::BorrowLevel0(const char* data, size_t size, const std::string& where) {
+  constexpr size_t kHeader = 48;
+  const size_t l0_bytes = sizeof(uint32_t) * static_cast<size_t>(capacity_) * (m0_ + 1);
+  uint32_t version = 0, m = 0, capacity = 0;
+  if (size >= kHeader) {
+    std::memcpy(&version, data + 8, 4);
+    std::memcpy(&m, data + 20, 4);
+    std::memcpy(&capacity, data + 28, 4);
+  }
+  if (size < kHeader + l0_bytes || std::memcmp(data, kMagic, 8) != 0 || version != 2 ||
+      m != params_.m || capacity != capacity_ ||
+      reinterpret_cast<uintptr_t>(data + kHeader) % alignof(uint32_t) != 0) {
+    return FailedPrecondition(where + ": not this graph's saved file");
+  }
+  links0_ = reinterpret_cast<uint32_t*>(const_cast<char*>(data + kHeader));
+  level0_.reset();
+  borrowed0_ = true;
+  return Status::Ok();
+}
+
+void Graph::OwnLevel0() {
+  if (!borrowed0_) return;
+  const size_t n = static_cast<size_t>(capacity_) * (m0_ + 1);
+  level0_ = std::make_unique<uint32_t[]>(n);
+  std::memcpy(level0_.get(), links0_, sizeof(uint32_t) * n);
+  links0_ = level0_.get();
+  borrowed0_ = false;
+}
+
 uint64_t Graph::MemoryBytes() const {
-  uint64_t bytes = static_cast<uint64_t>(capacity_) * (m0_ + 1) * sizeof(uint32_t);
+  // Borrowed level-0 links live in the page cache (a mapping), not in this process's heap.
+  uint64_t bytes = borrowed0_ ? 0 : static_cast<uint64_t>(capacity_) * (m0_ + 1) * sizeof(uint32_t);
   for (uint32_t i = 0; i < capacity_; ++i) {
     if (levels_[i] > 0)
       bytes += static_cast<uint64_t>(levels_[i]) * (params_.m + 1) * sizeof(uint32_t);
@@ -519,9 +552,10 @@ std::string Graph::Serialize() const {
   Put<int64_t>(&s, entry_.load());
   Put<int32_t>(&s, max_level_.load());
   Put<uint32_t>(&s, inserted_.load());
-  s.append(reinterpret_cast<const char*>(levels_.data()), levels_.size());
-  s.append(reinterpret_cast<const char*>(level0_.get()),
+  // Version 2: level 0 right after the 48-byte header, so a mapping can serve it aligned.
+  s.append(reinterpret_cast<const char*>(links0_),
            sizeof(uint32_t) * static_cast<size_t>(capacity_) * (m0_ + 1));
+  s.append(reinterpret_cast<const char*>(levels_.data()), levels_.size());
   for (uint32_t i = 0; i < capacity_; ++i) {
     if (levels_[i] > 0) {
       s.append(reinterpret_cast<const char*>(upper_[i].get()),
@@ -533,14 +567,19 @@ std::string Graph::Serialize() const {
 }
 
 Status Graph::Deserialize(const std::string& s, const std::string& where) {
+  return Deserialize(s.data(), s.size(), where, false);
+}
+
+Status Graph::Deserialize(const char* data, size_t size, const std::string& where,
+                          bool borrow_level0) {
   constexpr size_t kHeader = 8 + 4 * 6 + 8 + 4 + 4;
-  if (s.size() < kHeader + 4 || std::memcmp(s.data(), kMagic, 8) != 0) {
+  if (size < kHeader + 4 || std::memcmp(data, kMagic, 8) != 0) {
     return DataLoss(where + ": not an HNSW graph file");
   }
   uint32_t crc = 0;
-  std::memcpy(&crc, s.data() + s.size() - 4, 4);
-  if (crc != sdk::Crc32c(s.data(), s.size() - 4)) return DataLoss(where + ": checksum mismatch");
-  const char* p = s.data() + 8;
+  std::memcpy(&crc, data + size - 4, 4);
+  if (crc != sdk::Crc32c(data, size - 4)) return DataLoss(where + ": checksum mismatch");
+  const char* p = data + 8;
   auto next = [&p](auto* v) {
     std::memcpy(v, p, sizeof(*v));
     p += sizeof(*v);
@@ -549,9 +588,9 @@ Status Graph::Deserialize(const std::string& s, const std::string& where) {
   int64_t entry;
   int32_t max_level;
   next(&version);
-  if (version != kFormatVersion) {
+  if (version != 1 && version != kFormatVersion) {
     return FailedPrecondition(where + ": HNSW format version " + std::to_string(version) +
-                              " is not supported (this build reads version 1)");
+                              " is not supported (this build reads versions 1 and 2)");
   }
   next(&dim);
   next(&space);
@@ -568,24 +607,47 @@ Status Graph::Deserialize(const std::string& s, const std::string& where) {
   params_.ef_construct = efc;
   m0_ = m * 2;
   level_mult_ = 1.0 / std::log(std::max<double>(2.0, m));
-  capacity_ = 0;
-  level0_.reset();
-  upper_.clear();
-  levels_.clear();
-  Reserve(capacity);
   const size_t l0_bytes = sizeof(uint32_t) * static_cast<size_t>(capacity) * (m0_ + 1);
-  if (static_cast<size_t>(p - s.data()) + capacity + l0_bytes + 4 > s.size()) {
+  if (static_cast<size_t>(p - data) + capacity + l0_bytes + 4 > size) {
     return DataLoss(where + ": truncated");
   }
-  std::memcpy(levels_.data(), p, capacity);
-  p += capacity;
-  std::memcpy(level0_.get(), p, l0_bytes);
-  p += l0_bytes;
+  const bool borrow =
+      borrow_level0 && version == 2 && reinterpret_cast<uintptr_t>(p) % alignof(uint32_t) == 0;
+  capacity_ = 0;
+  level0_.reset();
+  links0_ = nullptr;
+  borrowed0_ = false;
+  upper_.clear();
+  levels_.clear();
+  if (borrow) {
+    // Everything but level 0 is sized as Reserve would; level 0 stays where it is.
+    upper_.resize(capacity);
+    levels_.resize(capacity, -1);
+    node_locks_ = std::make_unique<std::mutex[]>(capacity);
+    capacity_ = capacity;
+    links0_ = reinterpret_cast<uint32_t*>(const_cast<char*>(p));  // read-only until OwnLevel0
+    borrowed0_ = true;
+    p += l0_bytes;
+    std::memcpy(levels_.data(), p, capacity);
+    p += capacity;
+  } else {
+    Reserve(capacity);
+    if (version == 1) {  // levels, then level 0
+      std::memcpy(levels_.data(), p, capacity);
+      p += capacity;
+      std::memcpy(level0_.get(), p, l0_bytes);
+      p += l0_bytes;
+    } else {
+      std::memcpy(level0_.get(), p, l0_bytes);
+      p += l0_bytes;
+      std::memcpy(levels_.data(), p, capacity);
+      p += capacity;
+    }
+  }
   for (uint32_t i = 0; i < capacity; ++i) {
     if (levels_[i] <= 0) continue;
     const size_t bytes = sizeof(uint32_t) * levels_[i] * (m + 1);
-    if (static_cast<size_t>(p - s.data()) + bytes + 4 > s.size())
-      return DataLoss(where + ": truncated");
+    if (static_cast<size_t>(p - data) + bytes + 4 > size) return DataLoss(where + ": truncated");
     upper_[i] = std::make_unique<uint32_t[]>(static_cast<size_t>(levels_[i]) * (m + 1));
     std::memcpy(upper_[i].get(), p, bytes);
     p += bytes;

@@ -94,14 +94,23 @@ class Graph {
   // Format: hnsw_format.md beside this file.
   std::string Serialize() const;
   Status Deserialize(const std::string& data, const std::string& where);
+  // borrow_level0: the level-0 links are searched in place in `data` (which must outlive the
+  // graph or the next OwnLevel0 / Deserialize; format version 2 only, where they are aligned)
+  // instead of being copied: a mapped file then serves them from the page cache.
+  Status Deserialize(const char* data, size_t len, const std::string& where, bool borrow_level0);
+  // Copies borrowed level-0 links into owned memory (before anything changes them); exclusive
+  // with everything else. A no-op when they are owned.
+  void OwnLevel0();
+  // Serves the level-0 links from `data`, the file this graph was just serialized to (mapped):
+  // checked to be version 2 with this graph's m and capacity; the owned copy is freed.
+  Status BorrowLevel0(const char* data, size_t size, const std::string& where);
+  bool level0_borrowed() const { return borrowed0_; }
 
  private:
   using Candidate = std::pair<float, uint32_t>;  // (distance, id)
   float Distance(const float* a, uint32_t id) const;
   const float* Vec(uint32_t id) const { return base_ + static_cast<size_t>(id) * stride_; }
-  uint32_t* Links0(uint32_t id) const {
-    return level0_.get() + static_cast<size_t>(id) * (m0_ + 1);
-  }
+  uint32_t* Links0(uint32_t id) const { return links0_ + static_cast<size_t>(id) * (m0_ + 1); }
   uint32_t* LinksUp(uint32_t id, int level) const {
     return upper_[id].get() + static_cast<size_t>(level - 1) * (params_.m + 1);
   }
@@ -139,7 +148,11 @@ class Graph {
   size_t stride_ = 0;
 
   uint32_t capacity_ = 0;
-  std::unique_ptr<uint32_t[]> level0_;
+  std::unique_ptr<uint32_t[]> level0_;  // owned level-0 links (null while borrowed)
+  // The level-0 links searched: level0_, or read-only memory borrowed by Deserialize (a mapping
+  // of the saved file) until OwnLevel0() copies it.
+  uint32_t* links0_ = nullptr;
+  bool borrowed0_ = false;
   std::vector<std::unique_ptr<uint32_t[]>> upper_;
   std::vector<int8_t> levels_;  // -1 = not inserted
   std::unique_ptr<std::mutex[]> node_locks_;

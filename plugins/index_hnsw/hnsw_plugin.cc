@@ -80,6 +80,8 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     index->binary_ = quant == "binary" && space != hnsw::Space::kL1;
     index->quantile_ = static_cast<float>(quantile);
     index->max_threads_ = static_cast<uint32_t>(std::min<int64_t>(threads, 4096));
+    STRATA_ASSIGN_OR_RETURN(int64_t on_disk, p.GetInt("on_disk", 0));
+    index->on_disk_ = on_disk != 0;
     return index;
   }
   HnswIndex(uint32_t dim, hnsw::Space space, hnsw::Params params)
@@ -115,6 +117,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   }
 
   Status Insert(uint32_t offset) {
+    graph_.OwnLevel0();  // inserts change links: a mapped graph is copied first
     const uint32_t needed = offset + 1;
     STRATA_RETURN_IF_ERROR(BindVectors(std::max(needed, source().count())));
     if (needed > graph_.capacity()) graph_.Reserve(std::max(needed, graph_.capacity() * 2));
@@ -182,15 +185,26 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     return done ? Status::Ok() : cancel.Check("hnsw link_group");
   }
 
-  Status Save(const sdk::Dir& dir) const { return dir.WriteFile(kGraphFile, graph_.Serialize()); }
+  // With on_disk, the saved file is then mapped and the level-0 links (most of the graph) are
+  // searched from the mapping: the page cache holds them, not the heap. save() is exclusive in
+  // the ABI (no search runs), so the switch is safe although this method is const.
+  Status Save(const sdk::Dir& dir) const {
+    STRATA_RETURN_IF_ERROR(dir.WriteFile(kGraphFile, graph_.Serialize()));
+    if (!on_disk_) return Status::Ok();
+    return const_cast<HnswIndex*>(this)->MapSaved(dir, /*whole=*/false);
+  }
   Status Load(const sdk::Dir& dir) {
-    STRATA_ASSIGN_OR_RETURN(std::string data, dir.ReadFile(kGraphFile));
-    STRATA_RETURN_IF_ERROR(graph_.Deserialize(data, dir.Path(kGraphFile)));
+    Status mapped = on_disk_ ? MapSaved(dir, /*whole=*/true) : strata::Unimplemented("in memory");
+    if (!mapped.ok()) {
+      STRATA_ASSIGN_OR_RETURN(std::string data, dir.ReadFile(kGraphFile));
+      STRATA_RETURN_IF_ERROR(graph_.Deserialize(data, dir.Path(kGraphFile)));
+    }
     STRATA_RETURN_IF_ERROR(BindVectors(std::max(graph_.capacity(), source().count())));
     Quantize(graph_.size());
     return Status::Ok();
   }
   std::vector<std::string> Files() const { return {kGraphFile}; }
+  bool level0_mapped() const { return graph_.level0_borrowed(); }
   uint64_t MemoryUsage() const {
     return graph_.MemoryBytes() + copy_.capacity() * sizeof(float) + quantizer_.MemoryBytes() +
            binary_codes_.MemoryBytes();
@@ -213,6 +227,20 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     }
   }
   float ScoreOf(float d) const { return space_ == hnsw::Space::kInnerProduct ? 1.0f - d : -d; }
+  // Maps the saved graph and serves level 0 from it: the whole graph loaded from the file
+  // (whole) or only level 0 switched over (the file was just written from this graph).
+  // UNIMPLEMENTED when the backend cannot map: the caller keeps or reads the graph in memory.
+  Status MapSaved(const sdk::Dir& dir, bool whole) {
+    Result<std::unique_ptr<sdk::MappedFile>> m = dir.MapFile(kGraphFile);
+    if (!m.ok()) return m.status();
+    const sdk::MappedFile& f = **m;
+    const std::string where = dir.Path(kGraphFile);
+    STRATA_RETURN_IF_ERROR(whole ? graph_.Deserialize(f.data(), f.size(), where, true)
+                                 : graph_.BorrowLevel0(f.data(), f.size(), where));
+    if (!graph_.level0_borrowed()) return Status::Ok();  // an old (version 1) file: copied
+    mapping_ = std::move(m).value();  // after the graph let go of the previous one
+    return Status::Ok();
+  }
   // Points the graph at the host's vectors (zero-copy when dense), else at a private copy.
   Status BindVectors(uint32_t n) {
     const float* dense = source().DenseF32(0);
@@ -231,6 +259,8 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   }
 
   hnsw::Graph graph_;
+  bool on_disk_ = false;  // hnsw_config.on_disk / memory cold: level 0 served from the file
+  std::unique_ptr<sdk::MappedFile> mapping_;  // the file level 0 is borrowed from
   hnsw::Space space_;
   uint32_t ef_construct_;
   std::vector<float> copy_;

@@ -1,10 +1,14 @@
 // The built plugin through its C ABI on a fake host: max_indexing_threads bounds the build's
 // parallelism (the host's parallel_for sees at most that many workers at once) and the graph
-// still answers; bad values are refused at create.
+// still answers; bad values are refused at create. With on_disk the saved graph is searched
+// from a mapping of its file (through the storage_mmap plugin) with the same answers.
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <vector>
 
@@ -12,24 +16,26 @@
 #include "strata/abi/strata_plugin.h"
 #include "strata/sdk/params.hpp"
 #include "strata/sdk/testing/fake_host.hpp"
+#include "strata/sdk/testing/mem_fs.hpp"
 
 namespace {
 
+// The vtable of the first plugin of `kind` in the library's manifest `symbol`.
+const void* PluginVtable(const char* path, const char* symbol, uint32_t kind) {
+  void* lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) return nullptr;
+  auto fn = reinterpret_cast<strata_plugin_manifest_fn>(dlsym(lib, symbol));
+  if (fn == nullptr) return nullptr;
+  const strata_plugin_manifest* m = fn();
+  for (uint32_t i = 0; i < m->plugin_count; ++i) {
+    if (m->plugins[i].kind == kind) return m->plugins[i].vtable;
+  }
+  return nullptr;
+}
+
 const strata_index_vtable* HnswVtable() {
-  static const strata_index_vtable* vt = [] {
-    void* lib = dlopen(HNSW_PLUGIN, RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr) return static_cast<const strata_index_vtable*>(nullptr);
-    auto fn = reinterpret_cast<strata_plugin_manifest_fn>(
-        dlsym(lib, STRATA_PLUGIN_MANIFEST_PREFIX "index_hnsw"));
-    if (fn == nullptr) return static_cast<const strata_index_vtable*>(nullptr);
-    const strata_plugin_manifest* m = fn();
-    for (uint32_t i = 0; i < m->plugin_count; ++i) {
-      if (m->plugins[i].kind == STRATA_KIND_INDEX) {
-        return static_cast<const strata_index_vtable*>(m->plugins[i].vtable);
-      }
-    }
-    return static_cast<const strata_index_vtable*>(nullptr);
-  }();
+  static const auto* vt = static_cast<const strata_index_vtable*>(
+      PluginVtable(HNSW_PLUGIN, STRATA_PLUGIN_MANIFEST_PREFIX "index_hnsw", STRATA_KIND_INDEX));
   return vt;
 }
 
@@ -117,6 +123,118 @@ TEST(HnswPluginTest, MaxIndexingThreadsBoundsTheBuild) {
     EXPECT_EQ(vt->create(host.api(), wrong.Get(), &v.src, &idx, &err), STRATA_INVALID_ARGUMENT);
     EXPECT_NE(std::string(err.message).find(key), std::string::npos) << err.message;
   }
+}
+
+// The ids and scores of the top 10 for each of 40 stored vectors.
+std::vector<std::pair<uint32_t, float>> Answers(const strata_index_vtable* vt, strata_index* idx,
+                                                const Vectors& v) {
+  std::vector<std::pair<uint32_t, float>> out;
+  for (uint32_t q = 0; q < 40; ++q) {
+    strata_search_request req{};
+    req.struct_size = sizeof(req);
+    req.n_queries = 1;
+    req.queries = &v.data[size_t{q} * 53 * Vectors::kDim];
+    req.top_k = 10;
+    uint32_t ids[10] = {}, count = 0;
+    float scores[10] = {};
+    strata_search_result res{};
+    res.struct_size = sizeof(res);
+    res.ids = ids;
+    res.scores = scores;
+    res.counts = &count;
+    strata_error err{};
+    EXPECT_EQ(vt->search(idx, &req, &res, &err), STRATA_OK) << err.message;
+    for (uint32_t i = 0; i < count; ++i) out.emplace_back(ids[i], scores[i]);
+  }
+  return out;
+}
+
+TEST(HnswPluginTest, AnOnDiskGraphIsSearchedFromItsSavedFile) {
+  const strata_index_vtable* vt = HnswVtable();
+  ASSERT_NE(vt, nullptr) << dlerror();
+  const auto* mmap_vt = static_cast<const strata_storage_vtable*>(
+      PluginVtable(MMAP_PLUGIN, STRATA_PLUGIN_MANIFEST_PREFIX "storage_mmap", STRATA_KIND_STORAGE));
+  ASSERT_NE(mmap_vt, nullptr) << dlerror();
+  char tmpl[] = "/tmp/strata-hnsw-disk-XXXXXX";
+  const std::string root = mkdtemp(tmpl);
+  strata_fs* fs = nullptr;
+  strata_error err{};
+  ASSERT_EQ(mmap_vt->open_fs(root.c_str(), nullptr, &fs, &err), STRATA_OK) << err.message;
+  strata_dir dir{};
+  dir.struct_size = sizeof(dir);
+  dir.storage = mmap_vt;
+  dir.fs = fs;
+  dir.prefix = "";
+
+  Vectors v(3000);
+  v.src.count = 2999;  // the last vector is inserted later
+  strata::sdk::testing::FakeHost host;
+  auto make = [&](bool on_disk) {
+    strata::sdk::OwnedParams params;
+    params.Set("m", "12");
+    params.Set("ef_construct", "64");
+    params.Set("max_indexing_threads", "1");  // one thread: the same graph every time
+    if (on_disk) params.Set("on_disk", "1");
+    strata_index* idx = nullptr;
+    EXPECT_EQ(vt->create(host.api(), params.Get(), &v.src, &idx, &err), STRATA_OK) << err.message;
+    return idx;
+  };
+  strata_index* in_memory = make(false);
+  strata_index* on_disk = make(true);
+  ASSERT_EQ(vt->build(in_memory, nullptr, nullptr, &err), STRATA_OK) << err.message;
+  ASSERT_EQ(vt->build(on_disk, nullptr, nullptr, &err), STRATA_OK) << err.message;
+  const auto want = Answers(vt, in_memory, v);
+  ASSERT_EQ(want.size(), 400u);
+  const uint64_t before = vt->memory_usage(on_disk);
+  ASSERT_EQ(vt->save(on_disk, &dir, &err), STRATA_OK) << err.message;
+  const uint64_t level0 = uint64_t{3000} * (2 * 12 + 1) * 4;  // capacity >= count
+  EXPECT_LE(vt->memory_usage(on_disk) + level0 * 2999 / 3000, before)
+      << "after the save, level 0 is served from the file";
+  EXPECT_EQ(Answers(vt, on_disk, v), want);
+
+  // Loaded: mapped at once, the same answers.
+  strata_index* loaded = make(true);
+  ASSERT_EQ(vt->load(loaded, &dir, &err), STRATA_OK) << err.message;
+  EXPECT_LE(vt->memory_usage(loaded), vt->memory_usage(in_memory) - level0 * 2999 / 3000);
+  EXPECT_EQ(Answers(vt, loaded, v), want);
+  // An insert copies the links back into memory first, then the new point is found.
+  v.src.count = 3000;
+  ASSERT_EQ(vt->insert(loaded, 2999, &err), STRATA_OK) << err.message;
+  EXPECT_GE(vt->memory_usage(loaded), vt->memory_usage(in_memory));
+  {
+    strata_search_request req{};
+    req.struct_size = sizeof(req);
+    req.n_queries = 1;
+    req.queries = &v.data[size_t{2999} * Vectors::kDim];
+    req.top_k = 1;
+    uint32_t id = 0, count = 0;
+    float score = 0;
+    strata_search_result res{};
+    res.struct_size = sizeof(res);
+    res.ids = &id;
+    res.scores = &score;
+    res.counts = &count;
+    ASSERT_EQ(vt->search(loaded, &req, &res, &err), STRATA_OK) << err.message;
+    EXPECT_EQ(id, 2999u);
+  }
+  // A backend that cannot map: loaded into memory, the same answers.
+  v.src.count = 2999;
+  strata_fs* mem_fs = nullptr;
+  const strata_storage_vtable* mem_vt = strata::sdk::testing::MemFsVtable();
+  ASSERT_EQ(mem_vt->open_fs("", nullptr, &mem_fs, &err), STRATA_OK) << err.message;
+  strata_dir mem_dir = dir;
+  mem_dir.storage = mem_vt;
+  mem_dir.fs = mem_fs;
+  ASSERT_EQ(vt->save(in_memory, &mem_dir, &err), STRATA_OK) << err.message;
+  strata_index* copied = make(true);
+  ASSERT_EQ(vt->load(copied, &mem_dir, &err), STRATA_OK) << err.message;
+  EXPECT_GE(vt->memory_usage(copied), level0);
+  EXPECT_EQ(Answers(vt, copied, v), want);
+
+  for (strata_index* idx : {in_memory, on_disk, loaded, copied}) vt->destroy(idx);
+  mem_vt->close_fs(mem_fs);
+  mmap_vt->close_fs(fs);
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

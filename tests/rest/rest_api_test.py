@@ -1323,8 +1323,12 @@ class SavedIndexTest(unittest.TestCase):
         dim = 32
         s = Server()
         try:
+            # memory cold: the saved graph is searched from a mapping of its file.
             s.request("PUT", "/collections/keep", {"vectors": {"size": dim, "distance": "Cosine"},
+                                                   "hnsw_config": {"memory": "cold"},
                                                    "optimizers_config": {"indexing_threshold": 20}})
+            hnsw = s.request("GET", "/collections/keep")[1]["result"]["config"]["hnsw_config"]
+            self.assertEqual(hnsw["memory"], "cold")
             for b in range(0, 3000, 500):
                 status, _ = s.request("PUT", "/collections/keep/points?wait=true", {"points": [
                     {"id": i, "vector": [rng.gauss(0, 1) for _ in range(dim)]} for i in range(b, b + 500)]})

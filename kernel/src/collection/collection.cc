@@ -106,6 +106,8 @@ void SetPayloadPlacement(bool on_disk, qdrant::CollectionParams* params) {
   params->mutable_payload()->set_memory(on_disk ? qdrant::Cold : qdrant::Cached);
 }
 
+bool DeprecatedOnDisk(const qdrant::HnswConfigDiff& hnsw) { return hnsw.on_disk(); }
+
 bool PayloadOnDisk(const qdrant::CollectionConfig& config) {
   const qdrant::CollectionParams& p = config.params();
   if (p.has_payload() && p.payload().memory() != qdrant::MemoryUnknown) {
@@ -288,6 +290,13 @@ std::map<std::string, std::string> IndexParamsOf(const qdrant::CollectionConfig&
   if (config.hnsw_config().max_indexing_threads() > 0) {
     p["max_indexing_threads"] = std::to_string(config.hnsw_config().max_indexing_threads());
   }
+  // The graph searched from its saved file (memory cold, or the deprecated on_disk): only when
+  // set, so indexes saved before it existed still match their parameters.
+  const qdrant::HnswConfigDiff& hnsw = config.hnsw_config();
+  const bool graph_on_disk = hnsw.has_memory() && hnsw.memory() != qdrant::MemoryUnknown
+                                 ? hnsw.memory() == qdrant::Cold
+                                 : DeprecatedOnDisk(hnsw);
+  if (graph_on_disk) p["on_disk"] = "1";
   // Payload-aware links per indexed value (the kernel reads it; unset = m, as in Qdrant).
   if (config.hnsw_config().has_payload_m()) {
     p["payload_m"] = std::to_string(config.hnsw_config().payload_m());

@@ -3,6 +3,7 @@
 #ifndef STRATA_SDK_STORAGE_VIEW_HPP_
 #define STRATA_SDK_STORAGE_VIEW_HPP_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,26 @@ inline std::string JoinPath(const std::string& a, const std::string& b) {
   if (b.empty()) return a;
   return a + "/" + b;
 }
+
+// A whole file mapped read-only through the backend's map(); unmapped and closed with the object.
+class MappedFile {
+ public:
+  MappedFile(const strata_storage_vtable* storage, strata_file* file, const strata_mapping& m)
+      : storage_(storage), file_(file), map_(m) {}
+  ~MappedFile() {
+    storage_->unmap(&map_);
+    storage_->close(file_);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const char* data() const { return static_cast<const char*>(map_.data); }
+  uint64_t size() const { return map_.len; }
+
+ private:
+  const strata_storage_vtable* storage_;
+  strata_file* file_;
+  strata_mapping map_;
+};
 
 // A directory inside a storage backend. Borrowed: the backend and fs must outlive it.
 class Dir {
@@ -78,6 +99,29 @@ class Dir {
     storage_->close(f);
     if (rc != STRATA_OK) return Status::FromAbi(rc, &err);
     return out;
+  }
+
+  // Maps the whole of `name` read-only. UNIMPLEMENTED when the backend cannot map (its map
+  // slot is empty): read the file instead.
+  Result<std::unique_ptr<MappedFile>> MapFile(const std::string& name) const {
+    if (!STRATA_HAS(storage_, unmap) || storage_->map == nullptr || storage_->unmap == nullptr) {
+      return Unimplemented("the storage backend cannot map files");
+    }
+    std::string path = Path(name);
+    strata_error err{};
+    strata_file* f = nullptr;
+    int32_t rc = storage_->open(fs_, path.c_str(), STRATA_OPEN_READ, &f, &err);
+    if (rc != STRATA_OK) return Status::FromAbi(rc, &err);
+    uint64_t size = 0;
+    rc = storage_->size(f, &size, &err);
+    strata_mapping m{};
+    m.struct_size = sizeof(m);
+    if (rc == STRATA_OK) rc = storage_->map(f, 0, size, 0, &m, &err);
+    if (rc != STRATA_OK) {
+      storage_->close(f);
+      return Status::FromAbi(rc, &err);
+    }
+    return std::make_unique<MappedFile>(storage_, f, m);
   }
 
   Result<bool> Exists(const std::string& name) const {
