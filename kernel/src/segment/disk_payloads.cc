@@ -6,6 +6,8 @@
 #include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 
+#include <google/protobuf/arena.h>
+
 #include "common/coding.h"
 #include "storage/leveldb_env.h"
 
@@ -207,18 +209,40 @@ Status DiskPayloads::Sync() {
 }
 
 Status DiskPayloads::ForEach(
-    const std::function<void(const ExternalId&, uint64_t, PayloadMap&&)>& fn) const {
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    const std::function<void(const ExternalId&, uint64_t, const PayloadMap&)>& fn) const {
+  leveldb::ReadOptions sequential;
+  sequential.fill_cache = false;  // a scan must not evict what point reads keep warm
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(sequential));
+  // Payloads are decoded onto an arena, dropped every few hundred records: a scan allocates
+  // in blocks instead of once per map node.
+  google::protobuf::Arena arena;
+  size_t on_arena = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     ExternalId id;
-    uint64_t version = 0;
-    PayloadMap payload;
-    if (!DecodeKey(it->key(), &id) || !DecodeValue(it->value().ToString(), &version, &payload)) {
+    const leveldb::Slice value = it->value();
+    if (!DecodeKey(it->key(), &id) || value.size() < 8) {
       return DataLoss("payload store: undecodable record");
     }
-    fn(id, version, std::move(payload));
+    if (staged_.count(id) != 0) continue;  // a change of the write in progress wins
+    if (++on_arena == 512) {
+      arena.Reset();
+      on_arena = 0;
+    }
+    auto* record = google::protobuf::Arena::CreateMessage<qdrant::Struct>(&arena);
+    if (!record->ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
+      return DataLoss("payload store: undecodable record");
+    }
+    fn(id, LoadLe<uint64_t>(value.data()), record->fields());
   }
-  return FromLevelDb(it->status(), "payload store scan");
+  STRATA_RETURN_IF_ERROR(FromLevelDb(it->status(), "payload store scan"));
+  for (const auto& [id, s] : staged_) {
+    if (s.erase) continue;
+    uint64_t version = 0;
+    PayloadMap payload;
+    if (!DecodeValue(s.value, &version, &payload)) return Internal("staged record undecodable");
+    fn(id, version, payload);
+  }
+  return Status::Ok();
 }
 
 }  // namespace strata::kernel

@@ -57,9 +57,11 @@ class DiskPayloads {
   Status Commit();
   // Makes every committed change durable.
   Status Sync();
-  // Every record in key order (integer ids ascending, then UUIDs).
+  // Every record: the committed ones in key order (integer ids ascending, then UUIDs), those of
+  // the write in progress (staged) instead of theirs, after them. Reads sequentially without
+  // filling the block cache.
   Status ForEach(
-      const std::function<void(const ExternalId&, uint64_t version, PayloadMap&&)>& fn) const;
+      const std::function<void(const ExternalId&, uint64_t version, const PayloadMap&)>& fn) const;
   // The first commit error (the store no longer matches the segment until the shard reopens
   // and replays its WAL); OK while none happened.
   Status failure() const;

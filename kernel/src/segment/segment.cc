@@ -189,6 +189,7 @@ const VectorSpec* Segment::Spec(const std::string& name) const {
 }
 
 void Segment::SetLive(uint32_t offset, bool live) {
+  ++liveness_gen_;
   if (live_bits_.size() * 64 <= offset) live_bits_.resize(offset / 64 + 1, 0);
   if (live) {
     live_bits_[offset >> 6] |= uint64_t{1} << (offset & 63);
@@ -491,6 +492,14 @@ std::vector<ScoredOffset> Segment::Search(const std::string& vector_name, const 
   size_t s = 0;
   while (s < specs_.size() && specs_[s].name != vector_name) ++s;
   if (s == specs_.size() || k == 0) return out;
+  if (filter != nullptr && begin == 0 && disk_ != nullptr) {
+    // A whole-segment filtered scan with payloads on disk: one pass over the store first.
+    std::optional<CandidateSet> cand = Candidates(*filter);
+    if (!cand) cand = ScanCandidates(*filter);
+    if (cand) {
+      return SearchOffsets(vector_name, query, k, *cand, filter, begin, end);
+    }
+  }
   const VectorSpec& spec = specs_[s];
   const Storage& st = storages_[s];
   const DistanceKernels& kernels = ActiveKernels();
@@ -505,14 +514,20 @@ std::vector<ScoredOffset> Segment::Search(const std::string& vector_name, const 
   return top.Take();
 }
 
-std::vector<uint32_t> Segment::OffsetsById() const {
-  std::vector<uint32_t> out;
-  out.reserve(live_);
-  for (uint32_t i = 0; i < offset_count(); ++i) {
-    if (!deleted_[i]) out.push_back(i);
+std::shared_ptr<const std::vector<uint32_t>> Segment::SortedById() const {
+  std::lock_guard<std::mutex> lock(sorted_mu_);
+  if (sorted_ == nullptr || sorted_gen_ != liveness_gen_) {
+    auto out = std::make_shared<std::vector<uint32_t>>();
+    out->reserve(live_);
+    for (uint32_t i = 0; i < offset_count(); ++i) {
+      if (!deleted_[i]) out->push_back(i);
+    }
+    std::sort(out->begin(), out->end(),
+              [this](uint32_t a, uint32_t b) { return ids_[a] < ids_[b]; });
+    sorted_ = std::move(out);
+    sorted_gen_ = liveness_gen_;
   }
-  std::sort(out.begin(), out.end(), [this](uint32_t a, uint32_t b) { return ids_[a] < ids_[b]; });
-  return out;
+  return sorted_;
 }
 
 void Segment::SetFieldIndex(const std::string& path, FieldIndexSpec spec) {
@@ -537,6 +552,38 @@ std::optional<CandidateSet> Segment::Candidates(const qdrant::Filter& filter) co
           if (o) out->push_back(*o);
         }
       });
+}
+
+std::optional<CandidateSet> Segment::ScanCandidates(const qdrant::Filter& filter) const {
+  if (disk_ == nullptr) return std::nullopt;
+  static const std::vector<uint64_t> kNoneDirty;  // every offset certain
+  CandidateSet out;
+  out.dirty = &kNoneDirty;
+  // Committed records arrive in id order (the store's key order is ExternalId's): a merge with
+  // the live offsets sorted by id finds each offset without a hash lookup.
+  const std::shared_ptr<const std::vector<uint32_t>> sorted = SortedById();
+  size_t j = 0;
+  Status scanned = disk_->ForEach([&](const ExternalId& id, uint64_t, const PayloadMap& payload) {
+    while (j < sorted->size() && ids_[(*sorted)[j]] < id) ++j;
+    uint32_t o = 0;
+    if (j < sorted->size() && ids_[(*sorted)[j]] == id) {
+      o = (*sorted)[j];
+    } else {  // a staged record (they come last, unordered) or one without a live point
+      auto it = index_.find(id);
+      if (it == index_.end() || deleted_[it->second]) return;
+      o = it->second;
+    }
+    const PointView view{
+        &ids_[o], &payload, [this, o](const std::string& n) { return HasVector(n, o); }, {}};
+    if (kernel::Matches(filter, view)) out.offsets.push_back(o);
+  });
+  if (!scanned.ok()) {
+    LogError("segment", "payload scan failed: " + scanned.message());
+    disk_->Fail(scanned);
+    return std::nullopt;  // the callers fall back to reading point by point
+  }
+  std::sort(out.offsets.begin(), out.offsets.end());
+  return out;
 }
 
 Cardinality Segment::EstimateMatches(const qdrant::Filter* filter) const {

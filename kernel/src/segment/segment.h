@@ -14,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -127,8 +128,10 @@ class Segment {
   // sparse vector shares a dimension with the query and that pass the filter, best first.
   std::vector<ScoredOffset> SearchSparse(const std::string& name, const SparseVector& query,
                                          size_t k, const qdrant::Filter* filter) const;
-  // Live offsets sorted by external id (Qdrant's scroll order).
-  std::vector<uint32_t> OffsetsById() const;
+  // Live offsets sorted by external id (Qdrant's scroll order), cached until the next change of
+  // which offsets are live, so scroll pages and payload scans do not sort every time. Safe for
+  // concurrent readers.
+  std::shared_ptr<const std::vector<uint32_t>> SortedById() const;
 
   // Payload field indexes. SetFieldIndex builds the index over the live points (no-op when the
   // field already has this spec); the payload index then follows every change.
@@ -140,6 +143,10 @@ class Segment {
   // A sorted superset of the offsets matching `filter` from the payload indexes (and has_id),
   // or nullopt when they cannot bound it (then every offset is a candidate).
   std::optional<CandidateSet> Candidates(const qdrant::Filter& filter) const;
+  // Payloads on disk, a filter the payload indexes cannot bound: its exact matches from one
+  // sequential pass over the store (every offset certain), far cheaper than a point read per
+  // offset (use it when Candidates cannot bound the filter). nullopt with payloads in memory.
+  std::optional<CandidateSet> ScanCandidates(const qdrant::Filter& filter) const;
   // Matches of the filter (nullptr: every live point): min/max from the indexes, exp from
   // evaluating the filter on an evenly spaced sample of the candidates.
   Cardinality EstimateMatches(const qdrant::Filter* filter) const;
@@ -148,6 +155,7 @@ class Segment {
   void ForEachMatch(const qdrant::Filter* filter, Fn&& fn) const {
     std::optional<CandidateSet> cand;
     if (filter != nullptr) cand = Candidates(*filter);
+    if (!cand && filter != nullptr) cand = ScanCandidates(*filter);
     if (cand) {
       for (uint32_t o : cand->offsets) {
         if (cand->Certain(o) || Matches(filter, o)) fn(o);
@@ -211,6 +219,10 @@ class Segment {
   PayloadMode payload_mode_ = PayloadMode::kNormal;
   std::vector<uint64_t> live_bits_;
   size_t live_ = 0;
+  uint64_t liveness_gen_ = 0;  // bumped by every SetLive
+  mutable std::mutex sorted_mu_;
+  mutable std::shared_ptr<const std::vector<uint32_t>> sorted_;  // SortedById's cache
+  mutable uint64_t sorted_gen_ = UINT64_MAX;
   PayloadIndex payload_index_;
 };
 

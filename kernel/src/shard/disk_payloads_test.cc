@@ -74,7 +74,7 @@ TEST(DiskPayloadsTest, StagedChangesCommitAsOneBatchAndSurviveAReopen) {
   EXPECT_EQ(got.at("t").string_value(), "y");
   std::vector<std::string> order;
   ASSERT_TRUE(store
-                  ->ForEach([&](const ExternalId& id, uint64_t, PayloadMap&&) {
+                  ->ForEach([&](const ExternalId& id, uint64_t, const PayloadMap&) {
                     order.push_back(id.ToString());
                   })
                   .ok());

@@ -11,7 +11,8 @@
 //   BM_Payloads/<on disk>: 100k 128-d points with ~400-byte payloads kept in memory or in the
 //     LevelDB store: upsert rate and heap bytes per point while loading (counters), then
 //     retrieving 10 random points with payload per iteration;
-//   BM_FilteredSearch's third argument puts the payloads on disk.
+//   BM_FilteredSearch's third argument puts the payloads on disk;
+//   BM_ScrollPage/<on disk>: one scroll page of 100 from a random offset over 200k points.
 // Run: build/release/kernel/engine_benchmark --benchmark_min_time=1
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
@@ -151,6 +152,39 @@ void BM_FilteredSearch(benchmark::State& state) {
 BENCHMARK(BM_FilteredSearch)
     ->ArgsProduct({{1, 10, 100, 500}, {0, 1}, {0, 1}})
     ->Unit(benchmark::kMillisecond);
+
+// One scroll page (limit 100, no filter) from a random start over 200k points: the id order is
+// cached between writes, so a page costs a binary search, not a sort of every point.
+void BM_ScrollPage(benchmark::State& state) {
+  constexpr int kN = 200000, kDim = 16;
+  std::string root = TempDir();
+  auto fs = *OwnedFs::Open(PosixStorageVtable(), root);
+  ShardOptions opts;
+  opts.wal.sync = WalSync::kNever;
+  opts.snapshot_every_ops = 1u << 30;
+  opts.optimizer_interval_ms = 0;
+  opts.payload_on_disk = state.range(0) != 0;
+  auto shard = *LocalShard::Open(fs->view(), "s", {{"", kDim, Metric::kDot}}, opts);
+  std::mt19937 rng(5);
+  for (int first = 0; first < kN; first += 1000) {
+    if (!shard->Write(STRATA_METHOD_Points_Upsert, Batch(first, 1000, kDim, rng)).ok()) {
+      state.SkipWithError("load failed");
+      return;
+    }
+  }
+  for (auto _ : state) {
+    qdrant::ScrollPoints req;
+    req.set_limit(100);
+    req.mutable_offset()->set_num(rng() % kN);
+    qdrant::ScrollResponse resp;
+    benchmark::DoNotOptimize(shard->Scroll(req, &resp));
+  }
+  state.SetItemsProcessed(state.iterations());  // pages per second
+  state.SetLabel(opts.payload_on_disk ? "payloads on disk" : "payloads in memory");
+  shard.reset();
+  std::filesystem::remove_all(root);
+}
+BENCHMARK(BM_ScrollPage)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 // Heap bytes in use (glibc): what the shard keeps in allocations, its mapped vector storage
 // (not malloc'ed) left out.

@@ -1681,19 +1681,27 @@ Status LocalShard::Scroll(const qdrant::ScrollPoints& req, qdrant::ScrollRespons
   const size_t limit = req.has_limit() ? req.limit() : 10;
   std::shared_lock<std::shared_mutex> data(data_mu_);
   size_t taken = 0;
-  std::vector<uint32_t> order;
+  std::vector<uint32_t> own;
+  std::shared_ptr<const std::vector<uint32_t>> sorted;
   std::optional<CandidateSet> cand;
   if (filter != nullptr) cand = segment_->Candidates(*filter);
   if (cand) {
     // Few candidates: only they need ordering by id.
-    order = std::move(cand->offsets);
-    std::sort(order.begin(), order.end(),
+    own = std::move(cand->offsets);
+    std::sort(own.begin(), own.end(),
               [this](uint32_t a, uint32_t b) { return segment_->IdAt(a) < segment_->IdAt(b); });
   } else {
-    order = segment_->OffsetsById();
+    sorted = segment_->SortedById();  // cached: a page costs a binary search, not a sort
   }
-  for (uint32_t off : order) {
-    if (start && segment_->IdAt(off) < *start) continue;
+  const std::vector<uint32_t>& order = cand ? own : *sorted;
+  auto from = order.begin();
+  if (start) {
+    from = std::lower_bound(
+        order.begin(), order.end(), *start,
+        [this](uint32_t o, const ExternalId& id) { return segment_->IdAt(o) < id; });
+  }
+  for (auto it = from; it != order.end(); ++it) {
+    const uint32_t off = *it;
     if (!segment_->Matches(filter, off)) continue;
     if (taken == limit) {
       segment_->IdAt(off).ToProto(out->mutable_next_page_offset());
