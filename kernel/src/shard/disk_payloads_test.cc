@@ -121,12 +121,19 @@ qdrant::PointsSelector RandomSelector(std::mt19937& rng) {
   qdrant::PointsSelector sel;
   if (rng() % 2 == 0) {
     auto* c = sel.mutable_filter()->add_must()->mutable_field();
-    if (rng() % 2) {
-      c->set_key("g");
-      c->mutable_match()->set_integer(static_cast<int64_t>(rng() % 4));
-    } else {
-      c->set_key("t");
-      c->mutable_match()->set_keyword(std::string(1, static_cast<char>('a' + rng() % 3)));
+    switch (rng() % 3) {
+      case 0:
+        c->set_key("g");
+        c->mutable_match()->set_integer(static_cast<int64_t>(rng() % 4));
+        break;
+      case 1:
+        c->set_key("t");
+        c->mutable_match()->set_keyword(std::string(1, static_cast<char>('a' + rng() % 3)));
+        break;
+      default:  // not indexed: on disk, a scan of the store (staged changes included)
+        c->set_key("n.x");
+        c->mutable_range()->set_gte(static_cast<double>(rng() % 25));
+        break;
     }
   } else {
     const int n = 1 + static_cast<int>(rng() % 3);
