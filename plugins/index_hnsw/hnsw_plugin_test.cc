@@ -58,6 +58,40 @@ struct Vectors {
   }
 };
 
+// The top k for one query through the C table, as (id, score), best first.
+std::vector<std::pair<uint32_t, float>> TopK(const strata_index_vtable* vt, const strata_index* idx,
+                                             const float* query, uint32_t k) {
+  strata_search_request req{};
+  req.struct_size = sizeof(req);
+  req.n_queries = 1;
+  req.queries = query;
+  req.top_k = k;
+  std::vector<uint32_t> ids(k);
+  std::vector<float> scores(k);
+  uint32_t count = 0;
+  strata_search_result res{};
+  res.struct_size = sizeof(res);
+  res.ids = ids.data();
+  res.scores = scores.data();
+  res.counts = &count;
+  strata_error err{};
+  EXPECT_EQ(vt->search(idx, &req, &res, &err), STRATA_OK) << err.message;
+  std::vector<std::pair<uint32_t, float>> out;
+  for (uint32_t i = 0; i < count; ++i) out.emplace_back(ids[i], scores[i]);
+  return out;
+}
+
+// The top 10 for each of 40 stored vectors.
+std::vector<std::pair<uint32_t, float>> Answers(const strata_index_vtable* vt, strata_index* idx,
+                                                const Vectors& v) {
+  std::vector<std::pair<uint32_t, float>> out;
+  for (uint32_t q = 0; q < 40; ++q) {
+    const auto top = TopK(vt, idx, &v.data[size_t{q} * 53 * Vectors::kDim], 10);
+    out.insert(out.end(), top.begin(), top.end());
+  }
+  return out;
+}
+
 TEST(HnswPluginTest, MaxIndexingThreadsBoundsTheBuild) {
   const strata_index_vtable* vt = HnswVtable();
   ASSERT_NE(vt, nullptr) << dlerror();
@@ -87,21 +121,9 @@ TEST(HnswPluginTest, MaxIndexingThreadsBoundsTheBuild) {
     // always).
     int found = 0;
     for (uint32_t q = 0; q < 100; ++q) {
-      strata_search_request req{};
-      req.struct_size = sizeof(req);
-      req.n_queries = 1;
-      req.queries = &v.data[size_t{q} * 37 * Vectors::kDim];
-      req.top_k = 1;
-      uint32_t id = 0, count = 0;
-      float score = 0;
-      strata_search_result res{};
-      res.struct_size = sizeof(res);
-      res.ids = &id;
-      res.scores = &score;
-      res.counts = &count;
-      ASSERT_EQ(vt->search(idx, &req, &res, &err), STRATA_OK) << err.message;
-      ASSERT_EQ(count, 1u);
-      found += id == q * 37;
+      const auto top = TopK(vt, idx, &v.data[size_t{q} * 37 * Vectors::kDim], 1);
+      ASSERT_EQ(top.size(), 1u);
+      found += top[0].first == q * 37;
     }
     EXPECT_GE(found, 95) << "self-recall over 100 stored vectors";
     vt->destroy(idx);
@@ -123,30 +145,6 @@ TEST(HnswPluginTest, MaxIndexingThreadsBoundsTheBuild) {
     EXPECT_EQ(vt->create(host.api(), wrong.Get(), &v.src, &idx, &err), STRATA_INVALID_ARGUMENT);
     EXPECT_NE(std::string(err.message).find(key), std::string::npos) << err.message;
   }
-}
-
-// The ids and scores of the top 10 for each of 40 stored vectors.
-std::vector<std::pair<uint32_t, float>> Answers(const strata_index_vtable* vt, strata_index* idx,
-                                                const Vectors& v) {
-  std::vector<std::pair<uint32_t, float>> out;
-  for (uint32_t q = 0; q < 40; ++q) {
-    strata_search_request req{};
-    req.struct_size = sizeof(req);
-    req.n_queries = 1;
-    req.queries = &v.data[size_t{q} * 53 * Vectors::kDim];
-    req.top_k = 10;
-    uint32_t ids[10] = {}, count = 0;
-    float scores[10] = {};
-    strata_search_result res{};
-    res.struct_size = sizeof(res);
-    res.ids = ids;
-    res.scores = scores;
-    res.counts = &count;
-    strata_error err{};
-    EXPECT_EQ(vt->search(idx, &req, &res, &err), STRATA_OK) << err.message;
-    for (uint32_t i = 0; i < count; ++i) out.emplace_back(ids[i], scores[i]);
-  }
-  return out;
 }
 
 TEST(HnswPluginTest, AnOnDiskGraphIsSearchedFromItsSavedFile) {
@@ -201,22 +199,9 @@ TEST(HnswPluginTest, AnOnDiskGraphIsSearchedFromItsSavedFile) {
   v.src.count = 3000;
   ASSERT_EQ(vt->insert(loaded, 2999, &err), STRATA_OK) << err.message;
   EXPECT_GE(vt->memory_usage(loaded), vt->memory_usage(in_memory));
-  {
-    strata_search_request req{};
-    req.struct_size = sizeof(req);
-    req.n_queries = 1;
-    req.queries = &v.data[size_t{2999} * Vectors::kDim];
-    req.top_k = 1;
-    uint32_t id = 0, count = 0;
-    float score = 0;
-    strata_search_result res{};
-    res.struct_size = sizeof(res);
-    res.ids = &id;
-    res.scores = &score;
-    res.counts = &count;
-    ASSERT_EQ(vt->search(loaded, &req, &res, &err), STRATA_OK) << err.message;
-    EXPECT_EQ(id, 2999u);
-  }
+  const auto inserted = TopK(vt, loaded, &v.data[size_t{2999} * Vectors::kDim], 1);
+  ASSERT_EQ(inserted.size(), 1u);
+  EXPECT_EQ(inserted[0].first, 2999u);
   // A backend that cannot map: loaded into memory, the same answers.
   v.src.count = 2999;
   strata_fs* mem_fs = nullptr;

@@ -37,6 +37,30 @@ std::string TempDir() {
   return mkdtemp(tmpl);
 }
 
+// A shard in a fresh temporary directory, removed with it. No automatic snapshots: the write
+// path is measured, not snapshots; fdatasync per write only when asked.
+struct BenchShard {
+  BenchShard(uint32_t dim, Metric metric, bool payload_on_disk, bool sync = false,
+             bool optimizer = true)
+      : root(TempDir()) {
+    fs = *OwnedFs::Open(PosixStorageVtable(), root);
+    ShardOptions opts;
+    opts.wal.sync = sync ? WalSync::kAlways : WalSync::kNever;
+    opts.snapshot_every_ops = 1u << 30;
+    if (!optimizer) opts.optimizer_interval_ms = 0;
+    opts.payload_on_disk = payload_on_disk;
+    shard = *LocalShard::Open(fs->view(), "s", {{"", dim, metric}}, opts);
+  }
+  ~BenchShard() {
+    shard.reset();
+    std::filesystem::remove_all(root);
+  }
+  LocalShard* operator->() const { return shard.get(); }
+  std::string root;
+  std::unique_ptr<OwnedFs> fs;
+  std::unique_ptr<LocalShard> shard;
+};
+
 std::string Batch(uint64_t first, int n, int dim, std::mt19937& rng) {
   std::normal_distribution<float> g(0, 1);
   qdrant::UpsertPoints req;
@@ -54,13 +78,7 @@ void BM_Upsert(benchmark::State& state) {
   const int dim = static_cast<int>(state.range(0));
   const int batch = static_cast<int>(state.range(1));
   const bool sync = state.range(2) != 0;
-  std::string root = TempDir();
-  auto fs = *OwnedFs::Open(PosixStorageVtable(), root);
-  ShardOptions opts;
-  opts.wal.sync = sync ? WalSync::kAlways : WalSync::kNever;
-  opts.snapshot_every_ops = 1u << 30;  // measure the write path, not snapshots
-  auto shard =
-      *LocalShard::Open(fs->view(), "s", {{"", static_cast<uint32_t>(dim), Metric::kCosine}}, opts);
+  BenchShard shard(static_cast<uint32_t>(dim), Metric::kCosine, /*payload_on_disk=*/false, sync);
   std::mt19937 rng(1);
   std::vector<std::string> batches;
   for (int i = 0; i < 20; ++i) batches.push_back(Batch(uint64_t(i) * batch, batch, dim, rng));
@@ -71,8 +89,6 @@ void BM_Upsert(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * batch);
   state.SetLabel(sync ? "fdatasync per batch" : "no fsync");
-  shard.reset();
-  std::filesystem::remove_all(root);
 }
 BENCHMARK(BM_Upsert)
     ->ArgsProduct({{128, 768}, {100, 1000}, {1, 0}})
@@ -106,13 +122,7 @@ void BM_FilteredSearch(benchmark::State& state) {
   const bool indexed = state.range(1) != 0;
   const bool on_disk = state.range(2) != 0;
   constexpr int kDim = 128, kN = 100000;
-  std::string root = TempDir();
-  auto fs = *OwnedFs::Open(PosixStorageVtable(), root);
-  ShardOptions opts;
-  opts.wal.sync = WalSync::kNever;
-  opts.snapshot_every_ops = 1u << 30;
-  opts.payload_on_disk = on_disk;
-  auto shard = *LocalShard::Open(fs->view(), "s", {{"", kDim, Metric::kDot}}, opts);
+  BenchShard shard(kDim, Metric::kDot, on_disk);
   std::mt19937 rng(3);
   std::normal_distribution<float> g(0, 1);
   for (int first = 0; first < kN; first += 1000) {
@@ -146,8 +156,6 @@ void BM_FilteredSearch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());  // searches per second
   state.SetLabel(std::string(indexed ? "payload index" : "no payload index") +
                  (on_disk ? ", payloads on disk" : ", payloads in memory"));
-  shard.reset();
-  std::filesystem::remove_all(root);
 }
 BENCHMARK(BM_FilteredSearch)
     ->ArgsProduct({{1, 10, 100, 500}, {0, 1}, {0, 1}})
@@ -157,14 +165,8 @@ BENCHMARK(BM_FilteredSearch)
 // cached between writes, so a page costs a binary search, not a sort of every point.
 void BM_ScrollPage(benchmark::State& state) {
   constexpr int kN = 200000, kDim = 16;
-  std::string root = TempDir();
-  auto fs = *OwnedFs::Open(PosixStorageVtable(), root);
-  ShardOptions opts;
-  opts.wal.sync = WalSync::kNever;
-  opts.snapshot_every_ops = 1u << 30;
-  opts.optimizer_interval_ms = 0;
-  opts.payload_on_disk = state.range(0) != 0;
-  auto shard = *LocalShard::Open(fs->view(), "s", {{"", kDim, Metric::kDot}}, opts);
+  const bool on_disk = state.range(0) != 0;
+  BenchShard shard(kDim, Metric::kDot, on_disk, /*sync=*/false, /*optimizer=*/false);
   std::mt19937 rng(5);
   for (int first = 0; first < kN; first += 1000) {
     if (!shard->Write(STRATA_METHOD_Points_Upsert, Batch(first, 1000, kDim, rng)).ok()) {
@@ -180,9 +182,7 @@ void BM_ScrollPage(benchmark::State& state) {
     benchmark::DoNotOptimize(shard->Scroll(req, &resp));
   }
   state.SetItemsProcessed(state.iterations());  // pages per second
-  state.SetLabel(opts.payload_on_disk ? "payloads on disk" : "payloads in memory");
-  shard.reset();
-  std::filesystem::remove_all(root);
+  state.SetLabel(on_disk ? "payloads on disk" : "payloads in memory");
 }
 BENCHMARK(BM_ScrollPage)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
@@ -196,13 +196,6 @@ int64_t HeapInUse() {
 void BM_Payloads(benchmark::State& state) {
   const bool on_disk = state.range(0) != 0;
   constexpr int kDim = 128, kN = 100000, kBatch = 1000;
-  std::string root = TempDir();
-  auto fs = *OwnedFs::Open(PosixStorageVtable(), root);
-  ShardOptions opts;
-  opts.wal.sync = WalSync::kNever;
-  opts.snapshot_every_ops = 1u << 30;
-  opts.optimizer_interval_ms = 0;
-  opts.payload_on_disk = on_disk;
   std::mt19937 rng(4);
   std::normal_distribution<float> g(0, 1);
   // Batches are made one at a time (only the writes are timed), so resident memory grows by
@@ -227,7 +220,7 @@ void BM_Payloads(benchmark::State& state) {
     }
     return req.SerializeAsString();
   };
-  auto shard = *LocalShard::Open(fs->view(), "s", {{"", kDim, Metric::kDot}}, opts);
+  BenchShard shard(kDim, Metric::kDot, on_disk, /*sync=*/false, /*optimizer=*/false);
   const int64_t heap_before = HeapInUse();
   double load_s = 0;
   for (int first = 0; first < kN; first += kBatch) {
@@ -251,8 +244,6 @@ void BM_Payloads(benchmark::State& state) {
   state.counters["load_pts_per_s"] = kN / load_s;
   state.counters["heap_bytes_per_point"] = static_cast<double>(heap_after - heap_before) / kN;
   state.SetLabel(on_disk ? "payloads on disk" : "payloads in memory");
-  shard.reset();
-  std::filesystem::remove_all(root);
 }
 BENCHMARK(BM_Payloads)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 

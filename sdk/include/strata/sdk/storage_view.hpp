@@ -83,10 +83,9 @@ class Dir {
     std::string path = Path(name);
     strata_error err{};
     strata_file* f = nullptr;
-    int32_t rc = storage_->open(fs_, path.c_str(), STRATA_OPEN_READ, &f, &err);
-    if (rc != STRATA_OK) return Status::FromAbi(rc, &err);
     uint64_t size = 0;
-    rc = storage_->size(f, &size, &err);
+    int32_t rc = OpenToRead(path, &f, &size, &err);
+    if (f == nullptr) return Status::FromAbi(rc, &err);
     std::string out;
     if (rc == STRATA_OK) {
       out.resize(size);
@@ -110,10 +109,9 @@ class Dir {
     std::string path = Path(name);
     strata_error err{};
     strata_file* f = nullptr;
-    int32_t rc = storage_->open(fs_, path.c_str(), STRATA_OPEN_READ, &f, &err);
-    if (rc != STRATA_OK) return Status::FromAbi(rc, &err);
     uint64_t size = 0;
-    rc = storage_->size(f, &size, &err);
+    int32_t rc = OpenToRead(path, &f, &size, &err);
+    if (f == nullptr) return Status::FromAbi(rc, &err);
     strata_mapping m{};
     m.struct_size = sizeof(m);
     if (rc == STRATA_OK) rc = storage_->map(f, 0, size, 0, &m, &err);
@@ -134,6 +132,17 @@ class Dir {
   }
 
  private:
+  // Opens path for reading (*f stays null when that fails) and asks its size; the result code.
+  int32_t OpenToRead(const std::string& path, strata_file** f, uint64_t* size,
+                     strata_error* err) const {
+    int32_t rc = storage_->open(fs_, path.c_str(), STRATA_OPEN_READ, f, err);
+    if (rc != STRATA_OK) {
+      *f = nullptr;
+      return rc;
+    }
+    return storage_->size(*f, size, err);
+  }
+
   const strata_storage_vtable* storage_ = nullptr;
   strata_fs* fs_ = nullptr;
   std::string prefix_;
