@@ -160,11 +160,8 @@ void Segment::UseDiskPayloads(std::shared_ptr<DiskPayloads> store) {
 Status Segment::UseMemoryPayloads() {
   if (disk_ == nullptr) return Status::Ok();
   std::vector<PayloadMap> memory(offset_count());
-  for (uint32_t o = 0; o < offset_count(); ++o) {
-    if (deleted_[o]) continue;
-    uint64_t version = 0;
-    STRATA_RETURN_IF_ERROR(disk_->Read(ids_[o], &memory[o], &version).status());
-  }
+  STRATA_RETURN_IF_ERROR(
+      ScanStore([&](uint32_t o, const PayloadMap& payload) { memory[o] = payload; }));
   payloads_ = std::move(memory);
   disk_.reset();
   return Status::Ok();
@@ -173,6 +170,13 @@ Status Segment::UseMemoryPayloads() {
 void Segment::RebuildPayloadIndex() {
   payload_index_.ResetData();
   if (payload_index_.empty()) return;
+  if (disk_ != nullptr) {
+    Status scanned = ScanStore([&](uint32_t o, const PayloadMap& payload) {
+      payload_index_.Update(o, IndexedValues{}, payload_index_.Extract(payload));
+    });
+    if (scanned.ok()) return;
+    payload_index_.ResetData();  // read point by point instead
+  }
   for (uint32_t o = 0; o < offset_count(); ++o) {
     if (!deleted_[o])
       payload_index_.Update(o, IndexedValues{}, payload_index_.Extract(*PayloadOf(o)));
@@ -554,11 +558,7 @@ std::optional<CandidateSet> Segment::Candidates(const qdrant::Filter& filter) co
       });
 }
 
-std::optional<CandidateSet> Segment::ScanCandidates(const qdrant::Filter& filter) const {
-  if (disk_ == nullptr) return std::nullopt;
-  static const std::vector<uint64_t> kNoneDirty;  // every offset certain
-  CandidateSet out;
-  out.dirty = &kNoneDirty;
+Status Segment::ScanStore(const std::function<void(uint32_t, const PayloadMap&)>& fn) const {
   // Committed records arrive in id order (the store's key order is ExternalId's): a merge with
   // the live offsets sorted by id finds each offset without a hash lookup.
   const std::shared_ptr<const std::vector<uint32_t>> sorted = SortedById();
@@ -573,17 +573,46 @@ std::optional<CandidateSet> Segment::ScanCandidates(const qdrant::Filter& filter
       if (it == index_.end() || deleted_[it->second]) return;
       o = it->second;
     }
-    const PointView view{
-        &ids_[o], &payload, [this, o](const std::string& n) { return HasVector(n, o); }, {}};
-    if (kernel::Matches(filter, view)) out.offsets.push_back(o);
+    fn(o, payload);
   });
   if (!scanned.ok()) {
     LogError("segment", "payload scan failed: " + scanned.message());
     disk_->Fail(scanned);
-    return std::nullopt;  // the callers fall back to reading point by point
   }
+  return scanned;
+}
+
+std::optional<CandidateSet> Segment::ScanCandidates(const qdrant::Filter& filter) const {
+  if (disk_ == nullptr) return std::nullopt;
+  static const std::vector<uint64_t> kNoneDirty;  // every offset certain
+  CandidateSet out;
+  out.dirty = &kNoneDirty;
+  Status scanned = ScanStore([&](uint32_t o, const PayloadMap& payload) {
+    const PointView view{
+        &ids_[o], &payload, [this, o](const std::string& n) { return HasVector(n, o); }, {}};
+    if (kernel::Matches(filter, view)) out.offsets.push_back(o);
+  });
+  if (!scanned.ok()) return std::nullopt;  // the callers fall back to reading point by point
   std::sort(out.offsets.begin(), out.offsets.end());
   return out;
+}
+
+void Segment::ForEachPayload(const qdrant::Filter* filter,
+                             const std::function<void(uint32_t, const PayloadMap&)>& fn) const {
+  std::optional<CandidateSet> cand;
+  if (filter != nullptr) cand = Candidates(*filter);
+  if (disk_ != nullptr && !cand) {
+    Status scanned = ScanStore([&](uint32_t o, const PayloadMap& payload) {
+      if (filter != nullptr) {
+        const PointView view{
+            &ids_[o], &payload, [this, o](const std::string& n) { return HasVector(n, o); }, {}};
+        if (!kernel::Matches(*filter, view)) return;
+      }
+      fn(o, payload);
+    });
+    if (scanned.ok()) return;
+  }
+  ForEachMatch(filter, [&](uint32_t o) { fn(o, *PayloadAt(o)); });
 }
 
 Cardinality Segment::EstimateMatches(const qdrant::Filter* filter) const {

@@ -12,6 +12,7 @@
 #ifndef STRATA_KERNEL_SEGMENT_SEGMENT_H_
 #define STRATA_KERNEL_SEGMENT_SEGMENT_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -143,6 +144,11 @@ class Segment {
   // A sorted superset of the offsets matching `filter` from the payload indexes (and has_id),
   // or nullopt when they cannot bound it (then every offset is a candidate).
   std::optional<CandidateSet> Candidates(const qdrant::Filter& filter) const;
+  // Calls fn(offset, payload) for every live offset matching `filter` (nullptr: all of them),
+  // in no particular order: with payloads on disk in one sequential pass over the store unless
+  // the payload indexes bound the filter.
+  void ForEachPayload(const qdrant::Filter* filter,
+                      const std::function<void(uint32_t, const PayloadMap&)>& fn) const;
   // Payloads on disk, a filter the payload indexes cannot bound: its exact matches from one
   // sequential pass over the store (every offset certain), far cheaper than a point read per
   // offset (use it when Candidates cannot bound the filter). nullopt with payloads in memory.
@@ -194,6 +200,9 @@ class Segment {
   // is being set whole) and keeps the payload index in step.
   template <class Fn>
   void ChangePayload(uint32_t offset, uint64_t version, bool fresh, Fn&& change);
+  // Disk store: fn(offset, payload) for every live point, in one sequential pass (committed
+  // records merge-joined with the live offsets in id order, then the write's staged ones).
+  Status ScanStore(const std::function<void(uint32_t, const PayloadMap&)>& fn) const;
   // Whether the payload index follows changes now (see PayloadMode).
   bool IndexFollows() const {
     return !payload_index_.empty() && (disk_ == nullptr || payload_mode_ == PayloadMode::kNormal);

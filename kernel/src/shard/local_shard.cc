@@ -1774,10 +1774,9 @@ Status LocalShard::Facet(const qdrant::FacetCounts& req, qdrant::FacetResponse* 
     std::shared_lock<std::shared_mutex> data(data_mu_);
     std::vector<const qdrant::Value*> values;
     std::vector<FacetKey> keys;
-    segment_->ForEachMatch(filter, [&](uint32_t i) {
+    segment_->ForEachPayload(filter, [&](uint32_t, const PayloadMap& payload) {
       values.clear();
-      const PayloadRef payload = segment_->PayloadAt(i);  // values point into it
-      ValuesAt(*payload, req.key(), &values);
+      ValuesAt(payload, req.key(), &values);
       keys.clear();
       for (const qdrant::Value* v : values) {
         FacetKey k;
