@@ -43,6 +43,29 @@ inline qdrant::UpsertPoints BatchRequest(uint64_t b) {
   return req;
 }
 
+// What the writer sends for batch b: one UpdateBatch that upserts batch b and marks the points
+// of batch b - 1 with "next": b through a filter on their payload (on disk, resolved to ids
+// when written), so the verifier can check a filtered payload update of every acknowledged
+// batch as well.
+inline qdrant::UpdateBatchPoints WriterRequest(uint64_t b) {
+  qdrant::UpdateBatchPoints req;
+  req.set_collection_name(kCollection);
+  req.set_wait(true);
+  *req.add_operations()->mutable_upsert()->mutable_points() = BatchRequest(b).points();
+  if (b > 0) {
+    auto* set = req.add_operations()->mutable_set_payload();
+    (*set->mutable_payload())["next"].set_integer_value(static_cast<int64_t>(b));
+    auto* c = set->mutable_points_selector()->mutable_filter()->add_must()->mutable_field();
+    c->set_key("batch");
+    c->mutable_match()->set_integer(static_cast<int64_t>(b - 1));
+  }
+  return req;
+}
+
+// Snapshots every this many writes, so kills land between snapshots with the payload store
+// ahead of the last one.
+constexpr uint64_t kSnapshotEveryOps = 16;
+
 }  // namespace crash
 
 #endif  // STRATA_TESTS_INTEGRATION_CRASH_COMMON_H_

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -27,12 +28,17 @@ namespace strata::kernel {
 namespace {
 
 // Checks the directory: returns the set of complete batches present; fails the test on any
-// partially present batch or wrong content.
-std::set<uint64_t> VerifyBatches(const std::string& root, uint64_t max_batch) {
+// partially present batch or wrong content. marks: the batches were written by crash_writer
+// (crash::WriterRequest): batch b's points carry "next": b + 1 exactly when batch b + 1 is
+// present.
+std::set<uint64_t> VerifyBatches(const std::string& root, uint64_t max_batch, bool marks = false) {
   std::set<uint64_t> present;
+  std::map<uint64_t, int64_t> next;  // batch -> its points' "next" (-1: absent)
   auto fs = OwnedFs::Open(PosixStorageVtable(), root);
   EXPECT_TRUE(fs.ok());
-  auto toc = Toc::Open((*fs)->view(), ShardOptions{});
+  ShardOptions options;
+  options.snapshot_every_ops = crash::kSnapshotEveryOps;
+  auto toc = Toc::Open((*fs)->view(), options);
   EXPECT_TRUE(toc.ok()) << toc.status().ToString();
   if (!toc.ok()) return present;
   auto coll = (*toc)->Find(crash::kCollection);
@@ -52,12 +58,22 @@ std::set<uint64_t> VerifyBatches(const std::string& root, uint64_t max_batch) {
     for (const auto& p : resp.result()) {
       uint64_t id = p.id().num();
       EXPECT_EQ(p.payload().at("batch").integer_value(), static_cast<int64_t>(b));
+      const auto mark = p.payload().find("next");
+      const int64_t n = mark == p.payload().end() ? -1 : mark->second.integer_value();
+      if (next.count(b) == 0) next[b] = n;
+      EXPECT_EQ(next[b], n) << "batch " << b << " is marked partly";
       EXPECT_EQ(p.payload().at("tag").string_value(), "point-" + std::to_string(id));
       const auto& v = p.vectors().vector().dense().data();
       EXPECT_EQ(v.size(), static_cast<int>(crash::kDim));
       for (int d = 0; d < v.size(); ++d) EXPECT_EQ(v[d], crash::Component(id, d)) << id;
     }
     present.insert(b);
+  }
+  if (marks) {
+    for (uint64_t b : present) {
+      const int64_t want = present.count(b + 1) ? static_cast<int64_t>(b + 1) : -1;
+      EXPECT_EQ(next[b], want) << "batch " << b << ": the filtered mark of batch " << b + 1;
+    }
   }
   return present;
 }
@@ -97,7 +113,7 @@ TEST(CrashTest, KilledWriterProcessLosesNoAcknowledgedBatch) {
     reader.join();
     ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped on its own in round " << round;
     const uint64_t acked = last_ack.load();
-    std::set<uint64_t> present = VerifyBatches(root, next_batch + 100000);
+    std::set<uint64_t> present = VerifyBatches(root, next_batch + 100000, /*marks=*/true);
     if (acked != UINT64_MAX) {
       for (uint64_t b = next_batch; b <= acked; ++b) {
         ASSERT_TRUE(present.count(b))

@@ -1,7 +1,8 @@
-// crash_writer: a process for crash tests. It opens the engine on a directory and upserts
+// crash_writer: a process for crash tests. It opens the engine on a directory and writes
 // batches with wait=true forever, printing "ACK <batch>" after each acknowledgement, until it
 // is killed. Batch b holds points b*kBatch .. b*kBatch+kBatch-1, each with a vector and payload
-// derived from its id, so a verifier can check every byte.
+// derived from its id, so a verifier can check every byte; the same write marks batch b - 1's
+// points through a payload filter (crash::WriterRequest).
 // usage: crash_writer <storage dir> <first batch>
 #include <unistd.h>
 
@@ -20,7 +21,9 @@ int main(int argc, char** argv) {
   if (argc != 3) return 2;
   auto fs = OwnedFs::Open(PosixStorageVtable(), argv[1]);
   if (!fs.ok()) return 3;
-  auto toc = Toc::Open((*fs)->view(), strata::kernel::ShardOptions{});
+  strata::kernel::ShardOptions options;
+  options.snapshot_every_ops = crash::kSnapshotEveryOps;
+  auto toc = Toc::Open((*fs)->view(), options);
   if (!toc.ok()) {
     std::fprintf(stderr, "open: %s\n", toc.status().ToString().c_str());
     return 4;
@@ -31,8 +34,8 @@ int main(int argc, char** argv) {
   }
   auto coll = *(*toc)->Find(crash::kCollection);
   for (uint64_t b = std::strtoull(argv[2], nullptr, 10);; ++b) {
-    std::string req = crash::BatchRequest(b).SerializeAsString();
-    auto seq = coll->shard().Write(STRATA_METHOD_Points_Upsert, req);
+    std::string req = crash::WriterRequest(b).SerializeAsString();
+    auto seq = coll->shard().Write(STRATA_METHOD_Points_UpdateBatch, req);
     if (!seq.ok()) {
       std::fprintf(stderr, "write: %s\n", seq.status().ToString().c_str());
       return 6;
