@@ -560,15 +560,26 @@ std::optional<CandidateSet> Segment::Candidates(const qdrant::Filter& filter) co
 
 Status Segment::ScanStore(const std::function<void(uint32_t, const PayloadMap&)>& fn) const {
   // Committed records arrive in id order (the store's key order is ExternalId's): a merge with
-  // the live offsets sorted by id finds each offset without a hash lookup.
-  const std::shared_ptr<const std::vector<uint32_t>> sorted = SortedById();
+  // the live offsets sorted by id finds each offset without a hash lookup. Sorting costs more
+  // than the lookups it saves once, so a stale order is rebuilt only when a second scan meets
+  // the same points (scans keep coming between writes); otherwise the id map answers.
+  std::shared_ptr<const std::vector<uint32_t>> sorted;
+  {
+    std::lock_guard<std::mutex> lock(sorted_mu_);
+    if (sorted_ != nullptr && sorted_gen_ == liveness_gen_) sorted = sorted_;
+  }
+  if (sorted == nullptr && scanned_gen_.exchange(liveness_gen_) == liveness_gen_) {
+    sorted = SortedById();
+  }
+  static const std::vector<uint32_t> kNone;
+  const std::vector<uint32_t>& order = sorted ? *sorted : kNone;
   size_t j = 0;
   Status scanned = disk_->ForEach([&](const ExternalId& id, uint64_t, const PayloadMap& payload) {
-    while (j < sorted->size() && ids_[(*sorted)[j]] < id) ++j;
+    while (j < order.size() && ids_[order[j]] < id) ++j;
     uint32_t o = 0;
-    if (j < sorted->size() && ids_[(*sorted)[j]] == id) {
-      o = (*sorted)[j];
-    } else {  // a staged record (they come last, unordered) or one without a live point
+    if (j < order.size() && ids_[order[j]] == id) {
+      o = order[j];
+    } else {  // no order at hand, a staged record (they come last), or no live point
       auto it = index_.find(id);
       if (it == index_.end() || deleted_[it->second]) return;
       o = it->second;

@@ -12,6 +12,7 @@
 #ifndef STRATA_KERNEL_SEGMENT_SEGMENT_H_
 #define STRATA_KERNEL_SEGMENT_SEGMENT_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -232,6 +233,7 @@ class Segment {
   mutable std::mutex sorted_mu_;
   mutable std::shared_ptr<const std::vector<uint32_t>> sorted_;  // SortedById's cache
   mutable uint64_t sorted_gen_ = UINT64_MAX;
+  mutable std::atomic<uint64_t> scanned_gen_{UINT64_MAX};  // liveness_gen_ at the last ScanStore
   PayloadIndex payload_index_;
 };
 
