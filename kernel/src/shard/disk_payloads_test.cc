@@ -353,6 +353,64 @@ TEST(DiskPayloadsShardTest, PayloadsMoveBetweenMemoryAndDiskAndStayThere) {
   }
 }
 
+// A write selecting points by filter is applied before its WAL record (its filter is resolved
+// against the state it meets): when the record cannot be written, the write fails, nothing
+// reaches the store, later writes are refused until the shard reopens, and after that the
+// write is simply absent.
+TEST(DiskPayloadsShardTest, AFilteredWriteWhoseWalRecordFailsLeavesNoTrace) {
+  TempDir dir;
+  auto state = std::make_shared<FaultState>();
+  ShardOptions opts;
+  opts.optimizer_interval_ms = 0;
+  opts.payload_on_disk = true;
+  const std::vector<VectorSpec> specs = {{"", kDim, Metric::kEuclid}};
+  auto open = [&] {
+    auto fs = OpenFaultFs(PosixStorageVtable(), dir.path(), state);
+    EXPECT_TRUE(fs.ok());
+    return std::move(fs).value();
+  };
+  auto fs = open();
+  auto shard = *LocalShard::Open(fs->view(), "s", specs, opts);
+  std::mt19937 rng(2);
+  qdrant::UpsertPoints up;
+  for (int i = 0; i < 10; ++i) {
+    qdrant::PointStruct* p = up.add_points();
+    p->mutable_id()->set_num(i);
+    SetVector(p, rng);
+    (*p->mutable_payload())["g"].set_integer_value(i % 2);
+  }
+  ASSERT_TRUE(shard->Write(STRATA_METHOD_Points_Upsert, up.SerializeAsString()).ok());
+  const auto before = Everything(*shard);
+
+  qdrant::SetPayloadPoints set;
+  (*set.mutable_payload())["x"].set_integer_value(1);
+  auto* c = set.mutable_points_selector()->mutable_filter()->add_must()->mutable_field();
+  c->set_key("g");
+  c->mutable_match()->set_integer(1);
+  state->SetSpaceBudget(0);  // the WAL append is the first write: the disk is full
+  Result<uint64_t> failed = shard->Write(STRATA_METHOD_Points_SetPayload, set.SerializeAsString());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kResourceExhausted);
+  state->SetSpaceBudget(-1);
+  Result<uint64_t> refused = shard->Write(STRATA_METHOD_Points_Upsert, up.SerializeAsString());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("payload store failed"), std::string::npos)
+      << refused.status().message();
+
+  shard.reset();
+  fs = open();
+  shard = *LocalShard::Open(fs->view(), "s", specs, opts);
+  const auto after = Everything(*shard);
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(after[i], before[i]))
+        << after[i].ShortDebugString();
+  }
+  EXPECT_TRUE(shard->Write(STRATA_METHOD_Points_SetPayload, set.SerializeAsString()).ok())
+      << "writes work again after the reopen";
+}
+
 TEST(DiskPayloadsShardTest, ASnapshotWhosePayloadStoreIsGoneIsDataLoss) {
   TempDir dir;
   auto fs = *OwnedFs::Open(PosixStorageVtable(), dir.path());

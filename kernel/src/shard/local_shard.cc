@@ -1110,9 +1110,8 @@ Result<uint64_t> LocalShard::WriteResolvedLocked(uint32_t method, std::string_vi
     qdrant::PointsIdsList* list = sel->mutable_points();  // clears the filter (one of)
     for (const ExternalId& id : ids) id.ToProto(list->add_ids());
   };
-  std::string logged;
-  {
-    std::unique_lock<std::shared_mutex> data(data_mu_);
+  // Resolves and applies operation by operation; returns the request to log.
+  auto apply_all = [&]() -> Result<std::string> {
     if (method == STRATA_METHOD_Points_UpdateBatch) {
       STRATA_ASSIGN_OR_RETURN(auto batch, Parse<qdrant::UpdateBatchPoints>(request));
       for (int i = 0; i < batch.operations_size(); ++i) {
@@ -1121,28 +1120,40 @@ Result<uint64_t> LocalShard::WriteResolvedLocked(uint32_t method, std::string_vi
         STRATA_ASSIGN_OR_RETURN(Apply one, Prepare(single.first, single.second));
         one(*segment_, seq);
       }
-      logged = batch.SerializeAsString();
-    } else {
-      std::unique_ptr<google::protobuf::Message> req = SelectingRequest(method);
-      if (!req->ParseFromArray(request.data(), static_cast<int>(request.size()))) {
-        return InvalidArgument("request body is not a valid " + req->GetTypeName() + " message");
-      }
-      resolve(SelectorOf(method, req.get()));
-      logged = req->SerializeAsString();
-      STRATA_ASSIGN_OR_RETURN(Apply one, Prepare(method, logged));
-      one(*segment_, seq);
+      return batch.SerializeAsString();
     }
-    // The changes are applied in memory and staged for the store; the WAL comes next. Should it
-    // fail, the staged payloads are never committed and the shard refuses writes until it
-    // reopens (memory would be ahead of the WAL).
-    std::string method_le;
-    AppendLe<uint32_t>(&method_le, method);
-    Result<uint64_t> appended = wal_->Append(method_le, logged);
-    if (!appended.ok() || *appended != seq) {
-      const Status failed = appended.ok()
-                                ? Internal("WAL numbered the write " + std::to_string(*appended) +
-                                           ", expected " + std::to_string(seq))
-                                : appended.status();
+    std::unique_ptr<google::protobuf::Message> req = SelectingRequest(method);
+    if (!req->ParseFromArray(request.data(), static_cast<int>(request.size()))) {
+      return InvalidArgument("request body is not a valid " + req->GetTypeName() + " message");
+    }
+    resolve(SelectorOf(method, req.get()));
+    std::string bytes = req->SerializeAsString();
+    STRATA_ASSIGN_OR_RETURN(Apply one, Prepare(method, bytes));
+    one(*segment_, seq);
+    return bytes;
+  };
+  std::string logged;
+  {
+    std::unique_lock<std::shared_mutex> data(data_mu_);
+    // The changes are applied in memory and staged for the store; the WAL comes next. Should
+    // anything fail from here (it was all validated before, so only the WAL append can), the
+    // staged payloads are never committed and the shard refuses writes until it reopens
+    // (memory may be ahead of the WAL).
+    Result<std::string> applied = apply_all();
+    Status failed = applied.status();
+    if (failed.ok()) {
+      logged = std::move(applied).value();
+      std::string method_le;
+      AppendLe<uint32_t>(&method_le, method);
+      Result<uint64_t> appended = wal_->Append(method_le, logged);
+      if (!appended.ok()) {
+        failed = appended.status();
+      } else if (*appended != seq) {
+        failed = Internal("WAL numbered the write " + std::to_string(*appended) + ", expected " +
+                          std::to_string(seq));
+      }
+    }
+    if (!failed.ok()) {
       segment_->disk_payloads()->DiscardStaged();
       segment_->disk_payloads()->Fail(failed);
       return failed;
@@ -1251,6 +1262,7 @@ Status LocalShard::ConvertPayloadsLocked(bool on_disk) {
     std::unique_lock<std::shared_mutex> data(data_mu_);
     STRATA_RETURN_IF_ERROR(segment_->UseMemoryPayloads());
   }
+  payloads_on_disk_ = on_disk;  // where they are now, whether or not the snapshot lands
   // Until this snapshot lands, the previous one (and the WAL after it) still rules at a restart:
   // an unflagged one drops the new store, a flagged one still finds the old store.
   STRATA_RETURN_IF_ERROR(SnapshotLocked().WithContext(dir_ + ": payload conversion"));
@@ -1258,7 +1270,6 @@ Status LocalShard::ConvertPayloadsLocked(bool on_disk) {
     Status removed = fs_.Remove(store_dir, true);
     if (!removed.ok()) LogWarn("shard", store_dir + ": not removed: " + removed.message());
   }
-  payloads_on_disk_ = on_disk;
   SaveManifest();
   LogInfo("shard", dir_ + ": payloads now " + (on_disk ? "on disk" : "in memory"));
   return Status::Ok();
