@@ -871,6 +871,34 @@ Status ParseSearchParams(const Json& j, const std::string& at, qdrant::SearchPar
   return Status::Ok();
 }
 
+// strict_mode_config (StrictModeConfig): the scalar limits; multivector / sparse limits are
+// refused as not supported yet.
+Status ParseStrictMode(const Json& j, const std::string& at, qdrant::StrictModeConfig* out) {
+  if (!j.IsObject()) return Bad(at, "expected an object");
+  OPT_BOOL(j, "enabled", out->set_enabled);
+  OPT_UINT(j, "max_query_limit", out->set_max_query_limit);
+  OPT_UINT(j, "max_timeout", out->set_max_timeout);
+  OPT_BOOL(j, "unindexed_filtering_retrieve", out->set_unindexed_filtering_retrieve);
+  OPT_BOOL(j, "unindexed_filtering_update", out->set_unindexed_filtering_update);
+  OPT_UINT(j, "search_max_hnsw_ef", out->set_search_max_hnsw_ef);
+  OPT_BOOL(j, "search_allow_exact", out->set_search_allow_exact);
+  OPT_DOUBLE(j, "search_max_oversampling", out->set_search_max_oversampling);
+  OPT_UINT(j, "upsert_max_batchsize", out->set_upsert_max_batchsize);
+  OPT_UINT(j, "search_max_batchsize", out->set_search_max_batchsize);
+  OPT_UINT(j, "max_collection_vector_size_bytes", out->set_max_collection_vector_size_bytes);
+  OPT_UINT(j, "read_rate_limit", out->set_read_rate_limit);
+  OPT_UINT(j, "write_rate_limit", out->set_write_rate_limit);
+  OPT_UINT(j, "max_collection_payload_size_bytes", out->set_max_collection_payload_size_bytes);
+  OPT_UINT(j, "max_points_count", out->set_max_points_count);
+  OPT_UINT(j, "filter_max_conditions", out->set_filter_max_conditions);
+  OPT_UINT(j, "condition_max_size", out->set_condition_max_size);
+  OPT_UINT(j, "max_payload_index_count", out->set_max_payload_index_count);
+  for (const char* unsupported : {"multivector_config", "sparse_config"}) {
+    if (Member(j, unsupported)) return Bad(Join(at, unsupported), "not supported yet");
+  }
+  return Status::Ok();
+}
+
 // PayloadStorageParams: {"memory": "cold" | "cached" | "pinned"} (the kernel refuses pinned).
 Status ParsePayloadStorage(const Json& j, const std::string& at,
                            qdrant::PayloadStorageParams* out) {
@@ -906,6 +934,10 @@ Status ParseCreateCollection(const Json& j, qdrant::CreateCollection* out) {
   OPT_BOOL(j, "on_disk_payload", out->set_on_disk_payload);
   if (const Json* p = Member(j, "payload"))
     STRATA_RETURN_IF_ERROR(ParsePayloadStorage(*p, "payload", out->mutable_payload()));
+  if (const Json* sm = Member(j, "strict_mode_config")) {
+    STRATA_RETURN_IF_ERROR(
+        ParseStrictMode(*sm, "strict_mode_config", out->mutable_strict_mode_config()));
+  }
   if (const Json* h = Member(j, "hnsw_config"))
     STRATA_RETURN_IF_ERROR(ParseHnswDiff(*h, "hnsw_config", out->mutable_hnsw_config()));
   if (const Json* o = Member(j, "optimizers_config"))
@@ -938,6 +970,10 @@ Status ParseCreateCollection(const Json& j, qdrant::CreateCollection* out) {
 Status ParseUpdateCollection(const Json& j, qdrant::UpdateCollection* out) {
   const std::string at;
   if (!j.IsObject()) return Bad("body", "expected a JSON object");
+  if (const Json* sm = Member(j, "strict_mode_config")) {
+    STRATA_RETURN_IF_ERROR(
+        ParseStrictMode(*sm, "strict_mode_config", out->mutable_strict_mode_config()));
+  }
   if (const Json* h = Member(j, "hnsw_config"))
     STRATA_RETURN_IF_ERROR(ParseHnswDiff(*h, "hnsw_config", out->mutable_hnsw_config()));
   if (const Json* o = Member(j, "optimizers_config"))
@@ -1374,6 +1410,48 @@ void WriteCollectionInfo(JsonWriter& w, const qdrant::CollectionInfo& info) {
   w.Key("wal_retain_closed");
   w.Uint64(std::max<uint64_t>(1, c.wal_config().wal_retain_closed()));
   w.EndObject();
+  if (c.has_strict_mode_config()) {
+    const qdrant::StrictModeConfig& sm = c.strict_mode_config();
+    w.Key("strict_mode_config");
+    w.StartObject();
+    auto flag = [&w](const char* key, bool has, bool v) {
+      if (!has) return;
+      w.Key(key);
+      w.Bool(v);
+    };
+    auto number = [&w](const char* key, bool has, uint64_t v) {
+      if (!has) return;
+      w.Key(key);
+      w.Uint64(v);
+    };
+    flag("enabled", sm.has_enabled(), sm.enabled());
+    number("max_query_limit", sm.has_max_query_limit(), sm.max_query_limit());
+    number("max_timeout", sm.has_max_timeout(), sm.max_timeout());
+    flag("unindexed_filtering_retrieve", sm.has_unindexed_filtering_retrieve(),
+         sm.unindexed_filtering_retrieve());
+    flag("unindexed_filtering_update", sm.has_unindexed_filtering_update(),
+         sm.unindexed_filtering_update());
+    number("search_max_hnsw_ef", sm.has_search_max_hnsw_ef(), sm.search_max_hnsw_ef());
+    flag("search_allow_exact", sm.has_search_allow_exact(), sm.search_allow_exact());
+    if (sm.has_search_max_oversampling()) {
+      w.Key("search_max_oversampling");
+      w.Double(sm.search_max_oversampling());
+    }
+    number("upsert_max_batchsize", sm.has_upsert_max_batchsize(), sm.upsert_max_batchsize());
+    number("search_max_batchsize", sm.has_search_max_batchsize(), sm.search_max_batchsize());
+    number("max_collection_vector_size_bytes", sm.has_max_collection_vector_size_bytes(),
+           sm.max_collection_vector_size_bytes());
+    number("read_rate_limit", sm.has_read_rate_limit(), sm.read_rate_limit());
+    number("write_rate_limit", sm.has_write_rate_limit(), sm.write_rate_limit());
+    number("max_collection_payload_size_bytes", sm.has_max_collection_payload_size_bytes(),
+           sm.max_collection_payload_size_bytes());
+    number("max_points_count", sm.has_max_points_count(), sm.max_points_count());
+    number("filter_max_conditions", sm.has_filter_max_conditions(), sm.filter_max_conditions());
+    number("condition_max_size", sm.has_condition_max_size(), sm.condition_max_size());
+    number("max_payload_index_count", sm.has_max_payload_index_count(),
+           sm.max_payload_index_count());
+    w.EndObject();
+  }
   w.Key("quantization_config");
   if (c.has_quantization_config() && c.quantization_config().has_scalar()) {
     const auto& s = c.quantization_config().scalar();

@@ -1208,6 +1208,61 @@ class RestApiTest(unittest.TestCase):
                         expect=400)
         self.assertIn("integer_index_params", err["status"]["error"])
 
+    def test_26_strict_mode(self):
+        """strict_mode_config is parsed, echoed, merged by PATCH and enforced when enabled."""
+        self.call("PUT", "/collections/strict", {
+            "vectors": {"size": 2, "distance": "Dot"},
+            "strict_mode_config": {"enabled": True, "unindexed_filtering_retrieve": False,
+                                   "unindexed_filtering_update": False, "max_query_limit": 5,
+                                   "upsert_max_batchsize": 3, "search_allow_exact": False}},
+            template="/collections/{collection_name}")
+        info = self.call("GET", "/collections/strict", template="/collections/{collection_name}")
+        sm = info["result"]["config"]["strict_mode_config"]
+        self.assertEqual(sm, {"enabled": True, "unindexed_filtering_retrieve": False,
+                              "unindexed_filtering_update": False, "max_query_limit": 5,
+                              "upsert_max_batchsize": 3, "search_allow_exact": False})
+        points = [{"id": i, "vector": [1.0, float(i)], "payload": {"city": "A" if i % 2 else "B"}}
+                  for i in range(4)]
+        bad = self.call("PUT", "/collections/strict/points?wait=true", {"points": points}, expect=400)
+        self.assertIn("upsert_max_batchsize", bad["status"]["error"])
+        self.assertEqual(self.call("POST", "/collections/strict/points/count", {})["result"]["count"], 0)
+        self.call("PUT", "/collections/strict/points?wait=true", {"points": points[:3]})
+        city = {"must": [{"key": "city", "match": {"value": "A"}}]}
+        bad = self.call("POST", "/collections/strict/points/scroll", {"filter": city}, expect=400)
+        self.assertIn('Index required but not found for "city"', bad["status"]["error"])
+        bad = self.call("POST", "/collections/strict/points/delete?wait=true", {"filter": city},
+                        expect=400)
+        self.assertIn('"city"', bad["status"]["error"])
+        self.assertEqual(self.call("POST", "/collections/strict/points/count", {})["result"]["count"], 3)
+        self.call("PUT", "/collections/strict/index?wait=true", {"field_name": "city", "field_schema": "keyword"})
+        got = self.call("POST", "/collections/strict/points/scroll", {"filter": city})["result"]["points"]
+        self.assertEqual([p["id"] for p in got], [1])
+        bad = self.call("POST", "/collections/strict/points/query", {"query": [1, 0], "limit": 10},
+                        expect=400)
+        self.assertIn("max_query_limit", bad["status"]["error"])
+        bad = self.call("POST", "/collections/strict/points/query",
+                        {"query": [1, 0], "limit": 2, "params": {"exact": True}}, expect=400)
+        self.assertIn("exact", bad["status"]["error"])
+        # A prefetch's filter is checked too.
+        bad = self.call("POST", "/collections/strict/points/query", {
+            "prefetch": {"query": [1, 0], "filter": {"must": [{"key": "other", "match": {"value": 1}}]}},
+            "query": {"fusion": "rrf"}, "limit": 2}, expect=400)
+        self.assertIn('"other"', bad["status"]["error"])
+        self.assertEqual(len(self.call("POST", "/collections/strict/points/query",
+                                       {"query": [1, 0], "limit": 5})["result"]["points"]), 3)
+        # PATCH changes the named limits only; disabling lifts them.
+        self.call("PATCH", "/collections/strict", {"strict_mode_config": {"max_query_limit": 50}})
+        sm = self.call("GET", "/collections/strict")["result"]["config"]["strict_mode_config"]
+        self.assertEqual((sm["max_query_limit"], sm["upsert_max_batchsize"]), (50, 3))
+        self.call("POST", "/collections/strict/points/query", {"query": [1, 0], "limit": 10})
+        self.call("PATCH", "/collections/strict", {"strict_mode_config": {"enabled": False}})
+        self.call("POST", "/collections/strict/points/scroll",
+                  {"filter": {"must": [{"key": "other", "match": {"value": 1}}]}})
+        bad = self.call("PUT", "/collections/strict2", {"vectors": {"size": 2, "distance": "Dot"},
+                        "strict_mode_config": {"max_query_limit": "many"}}, expect=400)
+        self.assertIn("strict_mode_config.max_query_limit", bad["status"]["error"])
+        self.call("DELETE", "/collections/strict")
+
     def test_07_metrics(self):
         status, text = self.s.request("GET", "/metrics")
         self.assertEqual(status, 200)

@@ -450,6 +450,16 @@ void Collection::Info(qdrant::CollectionInfo* out) const {
   }
 }
 
+bool Collection::StrictMode(qdrant::StrictModeConfig* strict,
+                            std::set<std::string>* indexed) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const qdrant::CollectionConfig& c = meta_.config();
+  if (!c.has_strict_mode_config() || !c.strict_mode_config().enabled()) return false;
+  *strict = c.strict_mode_config();
+  for (const auto& [field, info] : meta_.payload_schema()) indexed->insert(field);
+  return true;
+}
+
 Status Collection::Update(const qdrant::UpdateCollection& req) {
   std::lock_guard<std::mutex> lock(mu_);
   qdrant::CollectionInfo before = meta_;
@@ -475,7 +485,10 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
     }
     SetPayloadPlacement(on_disk, c->mutable_params());
   }
-  if (req.has_strict_mode_config()) *c->mutable_strict_mode_config() = req.strict_mode_config();
+  // A diff: the limits it names change, the others stay.
+  if (req.has_strict_mode_config()) {
+    c->mutable_strict_mode_config()->MergeFrom(req.strict_mode_config());
+  }
   for (const auto& [k, v] : req.metadata()) (*c->mutable_metadata())[k] = v;
   if (req.has_vectors_config()) {
     meta_ = before;

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "collections.pb.h"
@@ -39,6 +40,9 @@ class Collection {
   const LocalShard& shard() const { return *shard_; }
 
   void Info(qdrant::CollectionInfo* out) const;
+  // The strict mode settings and the payload fields with an index (service/strict_mode.h);
+  // false when strict mode is off.
+  bool StrictMode(qdrant::StrictModeConfig* strict, std::set<std::string>* indexed) const;
   Status Update(const qdrant::UpdateCollection& req);
   Status CreateFieldIndex(const qdrant::CreateFieldIndexCollection& req);
   Status DeleteFieldIndex(const std::string& field);

@@ -7,11 +7,13 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "collection/snapshots.h"
 #include "collection/toc.h"
 #include "points.pb.h"
 #include "qdrant.pb.h"
+#include "service/strict_mode.h"
 #include "shard/points_convert.h"
 #include "strata/abi/strata_methods.h"
 #include "strata/sdk/params.hpp"
@@ -137,6 +139,26 @@ void Handle(Exchange& ex, Fn&& fn) {
     return;
   }
   ex.Reply(&resp);
+}
+
+// Strict mode of the named collection (when it is on) against a request, before it runs.
+Status CheckCollectionStrictMode(Toc& toc, const std::string& name,
+                                 const google::protobuf::Message& req, bool write) {
+  Result<std::shared_ptr<Collection>> c = toc.Find(name);
+  if (!c.ok()) return Status::Ok();  // the handler reports the missing collection
+  qdrant::StrictModeConfig strict;
+  std::set<std::string> indexed;
+  if (!(*c)->StrictMode(&strict, &indexed)) return Status::Ok();
+  return CheckStrictMode(strict, indexed, req, write);
+}
+
+// Handle for a request on one collection's points: strict mode is checked after the parse.
+template <class Req, class Resp, class Fn>
+void HandlePoints(Toc& toc, Exchange& ex, bool write, Fn&& fn) {
+  Handle<Req, Resp>(ex, [&](const Req& req, Resp* resp) -> Status {
+    STRATA_RETURN_IF_ERROR(CheckCollectionStrictMode(toc, req.collection_name(), req, write));
+    return fn(req, resp);
+  });
 }
 
 Status CollectionPointsWrite(Toc& toc, Exchange& ex, const std::string& collection, bool wait,
@@ -1098,44 +1120,44 @@ void Dispatch(Toc& toc, Exchange& ex) {
           });
     // ---- Points: writes ----
     case STRATA_METHOD_Points_Upsert:
-      return Handle<qdrant::UpsertPoints, qdrant::PointsOperationResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::UpsertPoints, qdrant::PointsOperationResponse>(
+          toc, ex, true, [&](const auto& r, auto* resp) {
             return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
           });
     case STRATA_METHOD_Points_Delete:
-      return Handle<qdrant::DeletePoints, qdrant::PointsOperationResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::DeletePoints, qdrant::PointsOperationResponse>(
+          toc, ex, true, [&](const auto& r, auto* resp) {
             return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
           });
     case STRATA_METHOD_Points_SetPayload:
     case STRATA_METHOD_Points_OverwritePayload:
-      return Handle<qdrant::SetPayloadPoints, qdrant::PointsOperationResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::SetPayloadPoints, qdrant::PointsOperationResponse>(
+          toc, ex, true, [&](const auto& r, auto* resp) {
             return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
           });
     case STRATA_METHOD_Points_DeletePayload:
-      return Handle<qdrant::DeletePayloadPoints, qdrant::PointsOperationResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::DeletePayloadPoints, qdrant::PointsOperationResponse>(
+          toc, ex, true, [&](const auto& r, auto* resp) {
             return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
           });
     case STRATA_METHOD_Points_ClearPayload:
-      return Handle<qdrant::ClearPayloadPoints, qdrant::PointsOperationResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::ClearPayloadPoints, qdrant::PointsOperationResponse>(
+          toc, ex, true, [&](const auto& r, auto* resp) {
             return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
           });
     case STRATA_METHOD_Points_UpdateVectors:
-      return Handle<qdrant::UpdatePointVectors, qdrant::PointsOperationResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::UpdatePointVectors, qdrant::PointsOperationResponse>(
+          toc, ex, true, [&](const auto& r, auto* resp) {
             return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
           });
     case STRATA_METHOD_Points_DeleteVectors:
-      return Handle<qdrant::DeletePointVectors, qdrant::PointsOperationResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::DeletePointVectors, qdrant::PointsOperationResponse>(
+          toc, ex, true, [&](const auto& r, auto* resp) {
             return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
           });
     case STRATA_METHOD_Points_UpdateBatch:
-      return Handle<qdrant::UpdateBatchPoints, qdrant::UpdateBatchResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::UpdateBatchPoints, qdrant::UpdateBatchResponse>(
+          toc, ex, true, [&](const auto& r, auto* resp) {
             STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
             STRATA_ASSIGN_OR_RETURN(uint64_t seq, c->shard().Write(ex.method(), ex.bytes()));
             for (int i = 0; i < r.operations_size(); ++i) {
@@ -1168,69 +1190,73 @@ void Dispatch(Toc& toc, Exchange& ex) {
         return c->shard().Get(r, resp);
       });
     case STRATA_METHOD_Points_Scroll:
-      return Handle<qdrant::ScrollPoints, qdrant::ScrollResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::ScrollPoints, qdrant::ScrollResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
             STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
             return c->shard().Scroll(r, resp);
           });
     case STRATA_METHOD_Points_Count:
-      return Handle<qdrant::CountPoints, qdrant::CountResponse>(ex, [&](const auto& r, auto* resp) {
-        STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
-        // exact defaults to true, as in Qdrant.
-        STRATA_ASSIGN_OR_RETURN(uint64_t n, c->shard().Count(r.has_filter() ? &r.filter() : nullptr,
-                                                             !r.has_exact() || r.exact()));
-        resp->mutable_result()->set_count(n);
-        return Status::Ok();
-      });
+      return HandlePoints<qdrant::CountPoints, qdrant::CountResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            // exact defaults to true, as in Qdrant.
+            STRATA_ASSIGN_OR_RETURN(uint64_t n,
+                                    c->shard().Count(r.has_filter() ? &r.filter() : nullptr,
+                                                     !r.has_exact() || r.exact()));
+            resp->mutable_result()->set_count(n);
+            return Status::Ok();
+          });
     case STRATA_METHOD_Points_Facet:
-      return Handle<qdrant::FacetCounts, qdrant::FacetResponse>(ex, [&](const auto& r, auto* resp) {
-        STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
-        return c->shard().Facet(r, resp);
-      });
+      return HandlePoints<qdrant::FacetCounts, qdrant::FacetResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            return c->shard().Facet(r, resp);
+          });
     case STRATA_METHOD_Points_Search:
-      return Handle<qdrant::SearchPoints, qdrant::SearchResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::SearchPoints, qdrant::SearchResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
             std::vector<qdrant::ScoredPoint> hits;
             STRATA_RETURN_IF_ERROR(RunSearch(toc, r, &hits));
             for (auto& h : hits) *resp->add_result() = std::move(h);
             return Status::Ok();
           });
     case STRATA_METHOD_Points_SearchBatch:
-      return Handle<qdrant::SearchBatchPoints, qdrant::SearchBatchResponse>(ex, [&](const auto& r,
-                                                                                    auto* resp) {
-        for (int i = 0; i < r.search_points_size(); ++i) {
-          qdrant::SearchPoints one = r.search_points(i);
-          if (one.collection_name().empty()) one.set_collection_name(r.collection_name());
-          std::vector<qdrant::ScoredPoint> hits;
-          STRATA_RETURN_IF_ERROR(
-              RunSearch(toc, one, &hits).WithContext("search_points[" + std::to_string(i) + "]"));
-          auto* batch = resp->add_result();
-          for (auto& h : hits) *batch->add_result() = std::move(h);
-        }
-        return Status::Ok();
-      });
+      return HandlePoints<qdrant::SearchBatchPoints, qdrant::SearchBatchResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
+            for (int i = 0; i < r.search_points_size(); ++i) {
+              qdrant::SearchPoints one = r.search_points(i);
+              if (one.collection_name().empty()) one.set_collection_name(r.collection_name());
+              std::vector<qdrant::ScoredPoint> hits;
+              STRATA_RETURN_IF_ERROR(RunSearch(toc, one, &hits)
+                                         .WithContext("search_points[" + std::to_string(i) + "]"));
+              auto* batch = resp->add_result();
+              for (auto& h : hits) *batch->add_result() = std::move(h);
+            }
+            return Status::Ok();
+          });
     case STRATA_METHOD_Points_Query:
-      return Handle<qdrant::QueryPoints, qdrant::QueryResponse>(ex, [&](const auto& r, auto* resp) {
-        std::vector<qdrant::ScoredPoint> hits;
-        STRATA_RETURN_IF_ERROR(RunQuery(toc, r, &hits));
-        for (auto& h : hits) *resp->add_result() = std::move(h);
-        return Status::Ok();
-      });
+      return HandlePoints<qdrant::QueryPoints, qdrant::QueryResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
+            std::vector<qdrant::ScoredPoint> hits;
+            STRATA_RETURN_IF_ERROR(RunQuery(toc, r, &hits));
+            for (auto& h : hits) *resp->add_result() = std::move(h);
+            return Status::Ok();
+          });
     case STRATA_METHOD_Points_Recommend:
-      return Handle<qdrant::RecommendPoints, qdrant::RecommendResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::RecommendPoints, qdrant::RecommendResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
             STRATA_ASSIGN_OR_RETURN(qdrant::QueryPoints q, QueryOfRecommend(r));
             return RunQueryInto(toc, q, resp->mutable_result());
           });
     case STRATA_METHOD_Points_RecommendBatch:
-      return Handle<qdrant::RecommendBatchPoints, qdrant::RecommendBatchResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::RecommendBatchPoints, qdrant::RecommendBatchResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
             return RunLegacyBatch(toc, r.recommend_points(), r.collection_name(), QueryOfRecommend,
                                   "recommend_points", resp);
           });
     case STRATA_METHOD_Points_RecommendGroups:
-      return Handle<qdrant::RecommendPointGroups, qdrant::RecommendGroupsResponse>(
-          ex, [&](const auto& r, auto* resp) -> Status {
+      return HandlePoints<qdrant::RecommendPointGroups, qdrant::RecommendGroupsResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) -> Status {
             qdrant::QueryPointGroups g;
             g.set_collection_name(r.collection_name());
             RecommendInputOf(r, g.mutable_query()->mutable_recommend());
@@ -1248,25 +1274,25 @@ void Dispatch(Toc& toc, Exchange& ex) {
             return RunQueryGroups(toc, g, resp->mutable_result());
           });
     case STRATA_METHOD_Points_Discover:
-      return Handle<qdrant::DiscoverPoints, qdrant::DiscoverResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::DiscoverPoints, qdrant::DiscoverResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
             STRATA_ASSIGN_OR_RETURN(qdrant::QueryPoints q, QueryOfDiscover(r));
             return RunQueryInto(toc, q, resp->mutable_result());
           });
     case STRATA_METHOD_Points_DiscoverBatch:
-      return Handle<qdrant::DiscoverBatchPoints, qdrant::DiscoverBatchResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::DiscoverBatchPoints, qdrant::DiscoverBatchResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
             return RunLegacyBatch(toc, r.discover_points(), r.collection_name(), QueryOfDiscover,
                                   "discover_points", resp);
           });
     case STRATA_METHOD_Points_QueryGroups:
-      return Handle<qdrant::QueryPointGroups, qdrant::QueryGroupsResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::QueryPointGroups, qdrant::QueryGroupsResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
             return RunQueryGroups(toc, r, resp->mutable_result());
           });
     case STRATA_METHOD_Points_SearchGroups:
-      return Handle<qdrant::SearchPointGroups, qdrant::SearchGroupsResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::SearchPointGroups, qdrant::SearchGroupsResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
             qdrant::QueryPointGroups g;
             g.set_collection_name(r.collection_name());
             *g.mutable_query()->mutable_nearest()->mutable_dense()->mutable_data() = r.vector();
@@ -1283,8 +1309,8 @@ void Dispatch(Toc& toc, Exchange& ex) {
             return RunQueryGroups(toc, g, resp->mutable_result());
           });
     case STRATA_METHOD_Points_QueryBatch:
-      return Handle<qdrant::QueryBatchPoints, qdrant::QueryBatchResponse>(
-          ex, [&](const auto& r, auto* resp) {
+      return HandlePoints<qdrant::QueryBatchPoints, qdrant::QueryBatchResponse>(
+          toc, ex, false, [&](const auto& r, auto* resp) {
             for (int i = 0; i < r.query_points_size(); ++i) {
               qdrant::QueryPoints one = r.query_points(i);
               if (one.collection_name().empty()) one.set_collection_name(r.collection_name());
