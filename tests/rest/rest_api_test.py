@@ -1214,13 +1214,15 @@ class RestApiTest(unittest.TestCase):
             "vectors": {"size": 2, "distance": "Dot"},
             "strict_mode_config": {"enabled": True, "unindexed_filtering_retrieve": False,
                                    "unindexed_filtering_update": False, "max_query_limit": 5,
-                                   "upsert_max_batchsize": 3, "search_allow_exact": False}},
+                                   "upsert_max_batchsize": 3, "search_allow_exact": False,
+                                   "max_points_count": 3, "max_payload_index_count": 1}},
             template="/collections/{collection_name}")
         info = self.call("GET", "/collections/strict", template="/collections/{collection_name}")
         sm = info["result"]["config"]["strict_mode_config"]
         self.assertEqual(sm, {"enabled": True, "unindexed_filtering_retrieve": False,
                               "unindexed_filtering_update": False, "max_query_limit": 5,
-                              "upsert_max_batchsize": 3, "search_allow_exact": False})
+                              "upsert_max_batchsize": 3, "search_allow_exact": False,
+                              "max_points_count": 3, "max_payload_index_count": 1})
         points = [{"id": i, "vector": [1.0, float(i)], "payload": {"city": "A" if i % 2 else "B"}}
                   for i in range(4)]
         bad = self.call("PUT", "/collections/strict/points?wait=true", {"points": points}, expect=400)
@@ -1235,6 +1237,13 @@ class RestApiTest(unittest.TestCase):
         self.assertIn('"city"', bad["status"]["error"])
         self.assertEqual(self.call("POST", "/collections/strict/points/count", {})["result"]["count"], 3)
         self.call("PUT", "/collections/strict/index?wait=true", {"field_name": "city", "field_schema": "keyword"})
+        bad = self.call("PUT", "/collections/strict/index?wait=true",
+                        {"field_name": "other", "field_schema": "keyword"}, expect=400)
+        self.assertIn("max_payload_index_count", bad["status"]["error"])
+        bad = self.call("PUT", "/collections/strict/points?wait=true", {"points": points[3:]},
+                        expect=400)
+        self.assertIn("max_points_count", bad["status"]["error"])
+        self.assertEqual(self.call("POST", "/collections/strict/points/count", {})["result"]["count"], 3)
         got = self.call("POST", "/collections/strict/points/scroll", {"filter": city})["result"]["points"]
         self.assertEqual([p["id"] for p in got], [1])
         bad = self.call("POST", "/collections/strict/points/query", {"query": [1, 0], "limit": 10},

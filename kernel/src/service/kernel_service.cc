@@ -149,7 +149,25 @@ Status CheckCollectionStrictMode(Toc& toc, const std::string& name,
   qdrant::StrictModeConfig strict;
   std::set<std::string> indexed;
   if (!(*c)->StrictMode(&strict, &indexed)) return Status::Ok();
-  return CheckStrictMode(strict, indexed, req, write);
+  STRATA_RETURN_IF_ERROR(CheckStrictMode(strict, indexed, req, write));
+  // max_points_count: a write that adds points is refused once the collection holds that many
+  // (as Qdrant: the check is on the count before the write).
+  const bool adds =
+      dynamic_cast<const qdrant::UpsertPoints*>(&req) != nullptr ||
+      (dynamic_cast<const qdrant::UpdateBatchPoints*>(&req) != nullptr && [&] {
+        for (const auto& op : static_cast<const qdrant::UpdateBatchPoints&>(req).operations()) {
+          if (op.has_upsert()) return true;
+        }
+        return false;
+      }());
+  if (adds && strict.has_max_points_count() &&
+      (*c)->shard().points_count() >= strict.max_points_count()) {
+    return InvalidArgument("points: the collection holds " +
+                           std::to_string((*c)->shard().points_count()) +
+                           " points, its limit (strict mode max_points_count) is " +
+                           std::to_string(strict.max_points_count()));
+  }
+  return Status::Ok();
 }
 
 // Handle for a request on one collection's points: strict mode is checked after the parse.
@@ -1171,6 +1189,17 @@ void Dispatch(Toc& toc, Exchange& ex) {
       return Handle<qdrant::CreateFieldIndexCollection, qdrant::PointsOperationResponse>(
           ex, [&](const auto& r, auto* resp) {
             STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            qdrant::StrictModeConfig strict;
+            std::set<std::string> indexed;
+            if (c->StrictMode(&strict, &indexed) && strict.has_max_payload_index_count() &&
+                indexed.count(r.field_name()) == 0 &&
+                indexed.size() >= strict.max_payload_index_count()) {
+              return InvalidArgument("field_name: the collection has " +
+                                     std::to_string(indexed.size()) +
+                                     " payload indexes, its limit (strict mode "
+                                     "max_payload_index_count) is " +
+                                     std::to_string(strict.max_payload_index_count()));
+            }
             STRATA_RETURN_IF_ERROR(c->CreateFieldIndex(r));
             resp->mutable_result()->set_status(qdrant::Completed);
             return Status::Ok();

@@ -3,7 +3,8 @@
 // (when false: every field condition of a filter needs a payload index on its key), max_query_limit
 // (every `limit`), search_max_hnsw_ef, search_allow_exact, search_max_oversampling,
 // upsert_max_batchsize (points in one upsert), search_max_batchsize (searches in one batch),
-// filter_max_conditions (conditions in one filter). The other limits are stored and echoed.
+// filter_max_conditions (conditions in one filter). The kernel service adds max_points_count and
+// max_payload_index_count, which need the collection; the other limits are stored and echoed.
 #ifndef STRATA_KERNEL_SERVICE_STRICT_MODE_H_
 #define STRATA_KERNEL_SERVICE_STRICT_MODE_H_
 
