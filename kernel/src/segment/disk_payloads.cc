@@ -132,15 +132,8 @@ Result<std::unique_ptr<DiskPayloads>> DiskPayloads::Open(FileSystem fs, const st
 DiskPayloads::DiskPayloads() = default;
 DiskPayloads::~DiskPayloads() { db_.reset(); }
 
-Result<bool> DiskPayloads::Read(const ExternalId& id, PayloadMap* out, uint64_t* version) const {
-  auto staged = staged_.find(id);
-  if (staged != staged_.end()) {
-    if (staged->second.erase) return false;
-    if (!DecodeValue(staged->second.value, version, out)) {
-      return Internal("payload of point " + id.ToString() + ": staged record undecodable");
-    }
-    return true;
-  }
+Result<bool> DiskPayloads::ReadCommitted(const ExternalId& id, PayloadMap* out,
+                                         uint64_t* version) const {
   std::string bytes;
   leveldb::Status s = db_->Get(leveldb::ReadOptions(), Key(id), &bytes);
   if (s.IsNotFound()) return false;
@@ -151,16 +144,20 @@ Result<bool> DiskPayloads::Read(const ExternalId& id, PayloadMap* out, uint64_t*
   return true;
 }
 
-Result<uint64_t> DiskPayloads::CommittedVersion(const ExternalId& id) const {
-  std::string bytes;
-  leveldb::Status s = db_->Get(leveldb::ReadOptions(), Key(id), &bytes);
-  if (s.IsNotFound()) return uint64_t{0};
-  STRATA_RETURN_IF_ERROR(FromLevelDb(s, "payload of point " + id.ToString()));
-  uint64_t version = 0;
-  if (!DecodeValue(bytes, &version, nullptr)) {
-    return DataLoss("payload of point " + id.ToString() + ": undecodable record");
+Result<bool> DiskPayloads::Read(const ExternalId& id, PayloadMap* out, uint64_t* version) const {
+  auto staged = staged_.find(id);
+  if (staged == staged_.end()) return ReadCommitted(id, out, version);
+  if (staged->second.erase) return false;
+  if (!DecodeValue(staged->second.value, version, out)) {
+    return Internal("payload of point " + id.ToString() + ": staged record undecodable");
   }
-  return version;
+  return true;
+}
+
+Result<uint64_t> DiskPayloads::CommittedVersion(const ExternalId& id) const {
+  uint64_t version = 0;
+  STRATA_ASSIGN_OR_RETURN(bool found, ReadCommitted(id, nullptr, &version));
+  return found ? version : uint64_t{0};
 }
 
 void DiskPayloads::StagePut(const ExternalId& id, uint64_t version, const PayloadMap& payload) {

@@ -72,6 +72,8 @@ class DiskPayloads {
 
  private:
   DiskPayloads();
+  // The committed record (out may be null: the version only); false when there is none.
+  Result<bool> ReadCommitted(const ExternalId& id, PayloadMap* out, uint64_t* version) const;
   struct Staged {
     bool erase = false;
     std::string value;  // the encoded record (version + payload) unless erase

@@ -457,11 +457,18 @@ bool Segment::HasVector(const std::string& name, uint32_t offset) const {
 }
 
 PointView Segment::View(uint32_t offset) const {
-  PointView view{&ids_[offset], nullptr,
-                 [this, offset](const std::string& n) { return HasVector(n, offset); },
-                 PayloadAt(offset)};
+  if (disk_ == nullptr) return ViewWith(offset, &payloads_[offset]);  // borrowed: no owner
+  PointView view = ViewWith(offset, nullptr);
+  view.keep = PayloadAt(offset);
   view.payload = view.keep.get();
   return view;
+}
+
+PointView Segment::ViewWith(uint32_t offset, const PayloadMap* payload) const {
+  return PointView{&ids_[offset],
+                   payload,
+                   [this, offset](const std::string& n) { return HasVector(n, offset); },
+                   {}};
 }
 
 bool Segment::Matches(const qdrant::Filter* filter, uint32_t offset) const {
@@ -599,9 +606,7 @@ std::optional<CandidateSet> Segment::ScanCandidates(const qdrant::Filter& filter
   CandidateSet out;
   out.dirty = &kNoneDirty;
   Status scanned = ScanStore([&](uint32_t o, const PayloadMap& payload) {
-    const PointView view{
-        &ids_[o], &payload, [this, o](const std::string& n) { return HasVector(n, o); }, {}};
-    if (kernel::Matches(filter, view)) out.offsets.push_back(o);
+    if (kernel::Matches(filter, ViewWith(o, &payload))) out.offsets.push_back(o);
   });
   if (!scanned.ok()) return std::nullopt;  // the callers fall back to reading point by point
   std::sort(out.offsets.begin(), out.offsets.end());
@@ -614,11 +619,7 @@ void Segment::ForEachPayload(const qdrant::Filter* filter,
   if (filter != nullptr) cand = Candidates(*filter);
   if (disk_ != nullptr && !cand) {
     Status scanned = ScanStore([&](uint32_t o, const PayloadMap& payload) {
-      if (filter != nullptr) {
-        const PointView view{
-            &ids_[o], &payload, [this, o](const std::string& n) { return HasVector(n, o); }, {}};
-        if (!kernel::Matches(*filter, view)) return;
-      }
+      if (filter != nullptr && !kernel::Matches(*filter, ViewWith(o, &payload))) return;
       fn(o, payload);
     });
     if (scanned.ok()) return;

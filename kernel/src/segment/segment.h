@@ -211,6 +211,8 @@ class Segment {
   // With a disk store in kVersioned mode: true when the store already holds the point's change
   // of this version (or a later one), so it must not be staged again.
   bool StoreIsAhead(const ExternalId& id, uint64_t version) const;
+  // The view of an offset with a payload the caller holds (a store scan's record).
+  PointView ViewWith(uint32_t offset, const PayloadMap* payload) const;
   // The payload of an offset, retired or not (on disk: the record of its id).
   PayloadRef PayloadOf(uint32_t offset) const;
   // The payload index forgets a point that just died (its payload still in place).

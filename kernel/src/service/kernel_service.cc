@@ -141,6 +141,17 @@ void Handle(Exchange& ex, Fn&& fn) {
   ex.Reply(&resp);
 }
 
+// Whether a write request may add points: an upsert, or a batch holding one.
+bool AddsPoints(const google::protobuf::Message& req) {
+  if (dynamic_cast<const qdrant::UpsertPoints*>(&req) != nullptr) return true;
+  const auto* batch = dynamic_cast<const qdrant::UpdateBatchPoints*>(&req);
+  if (batch == nullptr) return false;
+  for (const auto& op : batch->operations()) {
+    if (op.has_upsert()) return true;
+  }
+  return false;
+}
+
 // Strict mode of the named collection (when it is on) against a request, before it runs.
 Status CheckCollectionStrictMode(Toc& toc, const std::string& name,
                                  const google::protobuf::Message& req, bool write) {
@@ -152,14 +163,7 @@ Status CheckCollectionStrictMode(Toc& toc, const std::string& name,
   STRATA_RETURN_IF_ERROR(CheckStrictMode(strict, indexed, req, write));
   // max_points_count: a write that adds points is refused once the collection holds that many
   // (as Qdrant: the check is on the count before the write).
-  const bool adds =
-      dynamic_cast<const qdrant::UpsertPoints*>(&req) != nullptr ||
-      (dynamic_cast<const qdrant::UpdateBatchPoints*>(&req) != nullptr && [&] {
-        for (const auto& op : static_cast<const qdrant::UpdateBatchPoints&>(req).operations()) {
-          if (op.has_upsert()) return true;
-        }
-        return false;
-      }());
+  const bool adds = AddsPoints(req);
   if (adds && strict.has_max_points_count() &&
       (*c)->shard().points_count() >= strict.max_points_count()) {
     return InvalidArgument("points: the collection holds " +

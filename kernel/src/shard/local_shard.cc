@@ -1217,6 +1217,7 @@ Status LocalShard::ReadManifest() {
   }
   std::lock_guard<std::mutex> lock(manifest_mu_);
   saved_index_plugins_ = std::move(m.saved_indexes);
+  manifest_bytes_ = std::move(bytes);
   return Status::Ok();
 }
 
@@ -1228,8 +1229,14 @@ void LocalShard::SaveManifest() {
   m.segments.push_back({"appendable", kImageFileName,
                         payloads_on_disk_.load() ? kPayloadDirName : "", layout_id_.load()});
   m.saved_indexes = saved_index_plugins_;
-  Status s = fs_.AtomicSave(sdk::JoinPath(dir_, kManifestFileName), m.Encode());
-  if (!s.ok()) LogWarn("shard", dir_ + ": manifest not written: " + s.message());
+  std::string bytes = m.Encode();
+  if (bytes == manifest_bytes_) return;  // unchanged (most opens): no synced rewrite
+  Status s = fs_.AtomicSave(sdk::JoinPath(dir_, kManifestFileName), bytes);
+  if (!s.ok()) {
+    LogWarn("shard", dir_ + ": manifest not written: " + s.message());
+    return;
+  }
+  manifest_bytes_ = std::move(bytes);
 }
 
 Status LocalShard::SetPayloadOnDisk(bool on_disk) {

@@ -206,6 +206,7 @@ class LocalShard {
   void SaveManifest();
   std::mutex manifest_mu_;
   std::map<std::string, std::string> saved_index_plugins_;  // guarded by manifest_mu_
+  std::string manifest_bytes_;  // what the manifest file holds; guarded by manifest_mu_
   std::atomic<bool> payloads_on_disk_{false};  // mirrors segment_->disk_payloads() != nullptr
   mutable std::mutex index_files_mu_;          // saved index files: writers vs snapshot readers
   // One built index over offsets [0, n) of one vector name; destroyed with its last user.
