@@ -84,6 +84,11 @@ class Graph {
   // far stay: they are valid links).
   bool LinkGroup(const uint32_t* ids, size_t n, uint32_t m_sub,
                  const std::function<bool()>& cancelled);
+  // Grows a group linked before: `members` (sorted) are linked already, each of `added`
+  // (sorted, in order) is linked like a LinkGroup member to its nearest fellows among the
+  // members and the added points before it. LinkGroup(ids) is LinkGroupAdd({}, ids).
+  bool LinkGroupAdd(const uint32_t* members, size_t n_members, const uint32_t* added,
+                    size_t n_added, uint32_t m_sub, const std::function<bool()>& cancelled);
 
   uint32_t size() const { return inserted_.load(); }
   uint32_t capacity() const { return capacity_; }
@@ -132,8 +137,9 @@ class Graph {
   // The ef members (bits set in `members`) nearest to q reachable from `entry` through members.
   std::vector<Candidate> SearchMembers(const float* q, uint32_t entry, uint32_t ef,
                                        const std::vector<uint64_t>& members) const;
-  // Adds the level-0 link from -> to (distance d); when the list is full it replaces the
-  // farthest link outside `group` (or else the farthest one, if farther than d).
+  // Adds the pinned level-0 group link from -> to (distance d): into a free slot, else over the
+  // farthest ordinary link; with the pinned prefix full, over its farthest link outside `group`
+  // (or else its farthest one, if farther than d).
   void AddGroupLink(uint32_t from, uint32_t to, float d, const std::vector<uint64_t>& group);
   void Connect(uint32_t id, const std::vector<Candidate>& neighbors, int level);
 
@@ -155,6 +161,9 @@ class Graph {
   bool borrowed0_ = false;
   std::vector<std::unique_ptr<uint32_t[]>> upper_;
   std::vector<int8_t> levels_;  // -1 = not inserted
+  // Per node: its first pinned_[id] level-0 links are payload-aware (group) links, which the
+  // pruning of later inserts leaves alone.
+  std::vector<uint8_t> pinned_;
   std::unique_ptr<std::mutex[]> node_locks_;
   std::mutex entry_mu_;
   std::atomic<int64_t> entry_{-1};
@@ -162,6 +171,8 @@ class Graph {
   std::atomic<uint32_t> inserted_{0};
   mutable std::atomic<uint64_t> distances_{0};
   std::unique_ptr<VisitedPool> visited_;
+  // LinkGroupAdd's membership bits (all clear between calls).
+  std::vector<uint64_t> group_bits_, linked_bits_;
 };
 
 }  // namespace strata::hnsw

@@ -185,6 +185,15 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     return done ? Status::Ok() : cancel.Check("hnsw link_group");
   }
 
+  // Points joining a linked group (strata_index.h: link_group_add).
+  Status LinkGroupAdd(const uint32_t* members, size_t n_members, const uint32_t* added,
+                      size_t n_added, uint32_t m, const sdk::Cancel& cancel) {
+    if (m > 128) return strata::InvalidArgument("link_group_add: m must be at most 128");
+    const bool done = graph_.LinkGroupAdd(members, n_members, added, n_added, m,
+                                          [&] { return cancel.IsCancelled(); });
+    return done ? Status::Ok() : cancel.Check("hnsw link_group_add");
+  }
+
   // With on_disk, the saved file is then mapped and the level-0 links (most of the graph) are
   // searched from the mapping: the page cache holds them, not the heap. save() is exclusive in
   // the ABI (no search runs), so the switch is safe although this method is const.

@@ -115,6 +115,17 @@ TEST(HnswPluginTest, MaxIndexingThreadsBoundsTheBuild) {
         << err.message;
     EXPECT_EQ(vt->link_group(idx, group.data(), group.size(), 1000, nullptr, &err),
               STRATA_INVALID_ARGUMENT);
+    // ABI 1.2: more points join the group.
+    ASSERT_TRUE(STRATA_HAS(vt, link_group_add) && vt->link_group_add != nullptr);
+    std::vector<uint32_t> added;
+    for (uint32_t i = 1000; i < 2000; i += 10) added.push_back(i);
+    ASSERT_EQ(vt->link_group_add(idx, group.data(), group.size(), added.data(), added.size(), 8,
+                                 nullptr, &err),
+              STRATA_OK)
+        << err.message;
+    EXPECT_EQ(vt->link_group_add(idx, group.data(), group.size(), added.data(), added.size(), 1000,
+                                 nullptr, &err),
+              STRATA_INVALID_ARGUMENT);
     EXPECT_GE(host.max_parallelism_seen(), 1u);
     EXPECT_LE(host.max_parallelism_seen(), limit) << "the build used more threads than allowed";
     // The graph answers: stored vectors find themselves first (an approximate index: nearly

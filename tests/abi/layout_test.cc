@@ -188,7 +188,7 @@ TEST(AbiLayoutTest, StrataSearchResult) {
 }
 
 TEST(AbiLayoutTest, StrataIndexVtable) {
-  EXPECT_EQ(sizeof(strata_index_vtable), 96u);
+  EXPECT_EQ(sizeof(strata_index_vtable), 104u);
   EXPECT_EQ(offsetof(strata_index_vtable, struct_size), 0u);
   EXPECT_EQ(offsetof(strata_index_vtable, reserved0), 4u);
   EXPECT_EQ(offsetof(strata_index_vtable, create), 8u);
@@ -201,7 +201,8 @@ TEST(AbiLayoutTest, StrataIndexVtable) {
   EXPECT_EQ(offsetof(strata_index_vtable, load), 64u);
   EXPECT_EQ(offsetof(strata_index_vtable, list_files), 72u);
   EXPECT_EQ(offsetof(strata_index_vtable, memory_usage), 80u);
-  EXPECT_EQ(offsetof(strata_index_vtable, link_group), 88u);  // 1.1
+  EXPECT_EQ(offsetof(strata_index_vtable, link_group), 88u);      // 1.1
+  EXPECT_EQ(offsetof(strata_index_vtable, link_group_add), 96u);  // 1.2
 }
 
 TEST(AbiLayoutTest, StrataPluginMarker) {
@@ -309,9 +310,9 @@ TEST(AbiLayoutTest, MethodIdsArePinned) {
   EXPECT_EQ(STRATA_METHOD_Strata_SnapshotUploadAbort, 1003);
 }
 
-TEST(AbiLayoutTest, VersionIs1_1) {
+TEST(AbiLayoutTest, VersionIs1_2) {
   EXPECT_EQ(STRATA_ABI_MAJOR, 1);
-  EXPECT_EQ(STRATA_ABI_MINOR, 1);
+  EXPECT_EQ(STRATA_ABI_MINOR, 2);
 }
 
 }  // namespace

@@ -420,6 +420,80 @@ class RestApiTest(unittest.TestCase):
         self.assertGreaterEqual(hit / total, 0.95, f"tenant-filtered recall@10: {hit / total:.3f}")
         self.call("DELETE", "/collections/tenants")
 
+    def test_27_tenant_links_follow_writes(self):
+        """The payload index comes first and the points stream in (the usual multi-tenant
+        order): tenants reaching the scan threshold after the first build get links, points
+        inserted later join their tenant's links, and a point moved to another tenant by a
+        payload write is found through that tenant's filter at once."""
+        import random
+        rng = random.Random(27)
+        dim, tenants = 16, 40
+        self.call("PUT", "/collections/streams", {"vectors": {"size": dim, "distance": "Euclid"},
+                                                  "optimizers_config": {"indexing_threshold": 20},
+                                                  "hnsw_config": {"full_scan_threshold": 1, "m": 8}})
+        self.call("PUT", "/collections/streams/index?wait=true",
+                  {"field_name": "tenant", "field_schema": "keyword"})
+        pts = [{"id": i, "vector": [rng.gauss(0, 1) for _ in range(dim)],
+                "payload": {"tenant": "t%d" % rng.randrange(tenants)}} for i in range(6000)]
+
+        def wait_indexed(n):
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                if self.call("GET", "/collections/streams")["result"]["indexed_vectors_count"] >= n:
+                    return
+                time.sleep(0.05)
+            self.fail("not indexed in time")
+        for b in range(0, 6000, 500):
+            self.call("PUT", "/collections/streams/points?wait=true", {"points": pts[b:b + 500]})
+            if b == 0:
+                wait_indexed(500)  # the first build sees 500 points: 12 per tenant, no links
+        wait_indexed(6000)
+        deadline = time.time() + 30
+        while "payload links now cover 6000 points" not in self.s.log_text() and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("payload links now cover 6000 points", self.s.log_text())
+        tenant_of = {p["id"]: p["payload"]["tenant"] for p in pts}
+        vector_of = {p["id"]: p["vector"] for p in pts}
+
+        def recall(tenant_names):
+            hit = total = 0
+            for tenant in tenant_names:
+                body = {"query": [rng.gauss(0, 1) for _ in range(dim)], "limit": 10,
+                        "filter": {"must": [{"key": "tenant", "match": {"value": tenant}}]}}
+                approx = [p["id"] for p in self.call("POST", "/collections/streams/points/query", body)["result"]["points"]]
+                exact = [p["id"] for p in self.call("POST", "/collections/streams/points/query",
+                                                    dict(body, params={"exact": True}))["result"]["points"]]
+                self.assertTrue(all(tenant_of[i] == tenant for i in approx), "only the tenant's points")
+                hit += len(set(approx) & set(exact))
+                total += len(exact)
+            return hit / total
+        r = recall(["t%d" % t for t in range(tenants)])
+        self.assertGreaterEqual(r, 0.95, f"tenant-filtered recall@10: {r:.3f}")
+        # Move 60 points of other tenants into t0: each is t0's nearest point to its own vector.
+        moved = [i for i in range(6000) if tenant_of[i] != "t0"][:60]
+        self.call("POST", "/collections/streams/points/payload?wait=true",
+                  {"payload": {"tenant": "t0"}, "points": moved})
+        for i in moved:
+            tenant_of[i] = "t0"
+
+        def found_moved():
+            n = 0
+            for i in moved:
+                body = {"query": vector_of[i], "limit": 1,
+                        "filter": {"must": [{"key": "tenant", "match": {"value": "t0"}}]}}
+                got = self.call("POST", "/collections/streams/points/query", body)["result"]["points"]
+                n += 1 if got and got[0]["id"] == i else 0
+            return n
+        self.assertEqual(found_moved(), len(moved), "moved points found before the optimizer relinks them")
+        deadline = time.time() + 30
+        while "payload links now cover 6000 points (60 relinked" not in self.s.log_text() and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("payload links now cover 6000 points (60 relinked", self.s.log_text())
+        self.assertEqual(found_moved(), len(moved), "moved points found through their new tenant's links")
+        r = recall(["t0"] * 10 + ["t%d" % t for t in range(1, tenants)])
+        self.assertGreaterEqual(r, 0.95, f"tenant-filtered recall@10 after the move: {r:.3f}")
+        self.call("DELETE", "/collections/streams")
+
     def test_17_scalar_quantization(self):
         import random
         rng = random.Random(8)

@@ -377,41 +377,59 @@ std::vector<std::string> PayloadIndex::ExactFields() const {
   return out;
 }
 
+std::vector<uint32_t> PayloadIndex::CurrentOffsets(const Field& f, const std::string& key,
+                                                   const Posting& posting, uint32_t below) const {
+  std::vector<uint32_t> group;
+  for (uint32_t o : posting.offsets) {
+    if (o < below) group.push_back(o);
+  }
+  std::sort(group.begin(), group.end());
+  group.erase(std::unique(group.begin(), group.end()), group.end());
+  // Entries of offsets that changed since may be stale: keep those still holding the value.
+  const size_t slot = static_cast<size_t>(&f - fields_.data());
+  group.erase(std::remove_if(group.begin(), group.end(),
+                             [&](uint32_t o) {
+                               const bool dirty =
+                                   o / 64 < f.dirty.size() && ((f.dirty[o / 64] >> (o & 63)) & 1u);
+                               if (!dirty) return false;
+                               const PayloadRef p = payload_at_(o);
+                               if (p.get() == nullptr) return true;
+                               const IndexedValues v = Extract(*p);
+                               return std::find(v.keys[slot].begin(), v.keys[slot].end(), key) ==
+                                      v.keys[slot].end();
+                             }),
+              group.end());
+  return group;
+}
+
 std::vector<PayloadIndex::ValueGroup> PayloadIndex::ValueGroups(uint64_t min_points,
                                                                 uint32_t below) const {
   std::vector<ValueGroup> out;
   for (const Field& f : fields_) {
-    const FieldKind k = f.spec.kind;
-    const bool exact = k == FieldKind::kKeyword || k == FieldKind::kUuid || k == FieldKind::kBool ||
-                       (k == FieldKind::kInteger && f.spec.lookup);
-    if (!exact) continue;
-    PayloadIndex one([](uint32_t) { return PayloadRef(); });  // extracts this field alone
-    one.SetField(f.path, f.spec);
+    if (!ExactKind(f.spec)) continue;
     for (const auto& [key, posting] : f.postings) {
       if (posting.live < min_points) continue;
-      std::vector<uint32_t> group;
-      for (uint32_t o : posting.offsets) {
-        if (o < below) group.push_back(o);
-      }
-      std::sort(group.begin(), group.end());
-      group.erase(std::unique(group.begin(), group.end()), group.end());
-      // Entries of offsets that changed since may be stale: keep those still holding the value.
-      group.erase(std::remove_if(group.begin(), group.end(),
-                                 [&](uint32_t o) {
-                                   const bool dirty = o / 64 < f.dirty.size() &&
-                                                      ((f.dirty[o / 64] >> (o & 63)) & 1u);
-                                   if (!dirty) return false;
-                                   const PayloadRef p = payload_at_(o);
-                                   if (p.get() == nullptr) return true;
-                                   const IndexedValues v = one.Extract(*p);
-                                   return std::find(v.keys[0].begin(), v.keys[0].end(), key) ==
-                                          v.keys[0].end();
-                                 }),
-                  group.end());
+      std::vector<uint32_t> group = CurrentOffsets(f, key, posting, below);
       if (group.size() >= min_points) out.push_back({f.path, key, std::move(group)});
     }
   }
   return out;
+}
+
+std::vector<uint32_t> PayloadIndex::GroupOffsets(const std::string& field, const std::string& key,
+                                                 uint32_t below) const {
+  const Field* f = Find(field);
+  if (f == nullptr || !ExactKind(f->spec)) return {};
+  auto it = f->postings.find(key);
+  if (it == f->postings.end()) return {};
+  return CurrentOffsets(*f, key, it->second, below);
+}
+
+std::vector<std::string> PayloadIndex::KeysOf(const std::string& field,
+                                              const PayloadMap& payload) const {
+  const size_t slot = FieldSlot(field);
+  if (slot == fields_.size() || !ExactKind(fields_[slot].spec)) return {};
+  return Extract(payload).keys[slot];
 }
 
 uint64_t PayloadIndex::PointsIndexed(const std::string& path) const {

@@ -98,6 +98,12 @@ class PayloadIndex {
   // The fields ValueGroups looks at (exact kinds).
   std::vector<std::string> ExactFields() const;
   std::vector<ValueGroup> ValueGroups(uint64_t min_points, uint32_t below) const;
+  // One value's group (as ValueGroups gives it, whatever its size); empty when the field has
+  // no exact index or nobody holds the value.
+  std::vector<uint32_t> GroupOffsets(const std::string& field, const std::string& key,
+                                     uint32_t below) const;
+  // The posting keys `payload` holds at an exact-indexed field (empty for other fields).
+  std::vector<std::string> KeysOf(const std::string& field, const PayloadMap& payload) const;
   // Live points with at least one indexed value at the field (payload_schema's `points`).
   uint64_t PointsIndexed(const std::string& path) const;
 
@@ -154,6 +160,9 @@ class PayloadIndex {
                                                 const IdResolver& ids) const;
   std::optional<std::vector<uint32_t>> ConditionCandidates(const qdrant::Condition& c,
                                                            const IdResolver& ids) const;
+  // A posting's current offsets below `below`: sorted, unique, stale entries dropped.
+  std::vector<uint32_t> CurrentOffsets(const Field& f, const std::string& key,
+                                       const Posting& posting, uint32_t below) const;
   void CompactPosting(const Field& f, const std::string& key, Posting* p) const;
   void CompactNumbers(Field* f) const;
   size_t FieldSlot(const std::string& path) const;

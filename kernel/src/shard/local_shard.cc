@@ -341,9 +341,9 @@ void LocalShard::OptimizerLoop() {
                                     std::chrono::steady_clock::now().time_since_epoch())
                                     .count() -
                                 last_write_ms_.load();
-        if (indexed > 0 && n > indexed && idle_ms >= kIdleBeforeInsertMs &&
-            options_.index->insert != nullptr) {
-          InsertTail(spec);
+        if (indexed > 0 && idle_ms >= kIdleBeforeInsertMs) {
+          if (n > indexed && options_.index->insert != nullptr) InsertTail(spec);
+          LinkPayloadChanges(spec);
           SaveGrownIndex(spec);
         }
         continue;
@@ -463,14 +463,13 @@ Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
   uint64_t payload_m = 0;
   {
     std::shared_lock<std::shared_mutex> data(data_mu_);
-    auto it = options_.index_params.find("payload_m");
-    if (it == options_.index_params.end()) it = options_.index_params.find("m");
-    if (it != options_.index_params.end())
-      payload_m = std::strtoull(it->second.c_str(), nullptr, 10);
+    payload_m = PayloadM();
     // Every exact field is considered now, linked values or not (so no rebuild is due for it).
     for (const std::string& f : segment_->payload_index().ExactFields()) index.linked[f];
     if (payload_m == 0) return Status::Ok();
     groups = segment_->payload_index().ValueGroups(min_points, index.n);
+    // The groups are what the payloads say now: points written later are relinked.
+    index.linked_seq = applied_seq_;
   }
   index.linked_n = index.n;
   if (groups.empty()) return Status::Ok();
@@ -490,14 +489,135 @@ Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
               " points, in " +
               std::to_string(
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +
-              " s");
+              " s; payload links now cover " + std::to_string(index.linked_n) + " points");
   return Status::Ok();
+}
+
+uint32_t LocalShard::PayloadM() const {
+  auto it = options_.index_params.find("payload_m");
+  if (it == options_.index_params.end()) it = options_.index_params.find("m");
+  if (it == options_.index_params.end()) return 0;
+  return static_cast<uint32_t>(std::strtoull(it->second.c_str(), nullptr, 10));
+}
+
+void LocalShard::LinkPayloadChanges(const VectorSpec& spec) {
+  if (!STRATA_HAS(options_.index, link_group_add) || options_.index->link_group_add == nullptr) {
+    return;  // an ABI 1.1 plugin: later points stay scored exactly
+  }
+  // 1. From one consistent view: per value group, the points joining it.
+  struct Join {
+    std::string field, key;
+    bool fresh = false;           // a value that reached the threshold: its whole group
+    std::vector<uint32_t> added;  // sorted
+  };
+  std::vector<Join> joins;
+  std::shared_ptr<VectorIndex> index;
+  uint32_t n = 0;
+  uint64_t seq = 0, relinked = 0, inserted = 0;
+  uint32_t payload_m = 0;
+  {
+    std::shared_lock<std::shared_mutex> data(data_mu_);
+    auto it = indexes_.find(spec.name);
+    if (it == indexes_.end()) return;
+    index = it->second;
+    n = index->n;
+    seq = applied_seq_;
+    payload_m = PayloadM();
+    if (payload_m == 0 || index->linked.empty() || index->layout != layout_id_) return;
+    if (index->linked_n >= n && index->linked_seq >= seq) return;
+    const PayloadIndex& pi = segment_->payload_index();
+    std::map<std::pair<std::string, std::string>, std::vector<uint32_t>> by_value;
+    auto join = [&](uint32_t o) {
+      if (!segment_->IsLive(o)) return;
+      const PayloadRef p = segment_->PayloadAt(o);
+      if (p.get() == nullptr) return;
+      for (const auto& [field, keys] : index->linked) {
+        for (std::string& key : pi.KeysOf(field, *p)) {
+          if (keys.count(key) > 0) by_value[{field, std::move(key)}].push_back(o);
+        }
+      }
+    };
+    for (uint32_t o = 0; o < index->linked_n; ++o) {
+      if (segment_->VersionAt(o) > index->linked_seq) {
+        join(o);
+        ++relinked;
+      }
+    }
+    for (uint32_t o = index->linked_n; o < n; ++o) join(o);
+    inserted = n - std::min(n, index->linked_n);
+    for (auto& [value, added] : by_value) {
+      joins.push_back({value.first, value.second, false, std::move(added)});
+    }
+    // Values that reached the threshold since: their groups are linked whole.
+    const uint64_t min_points = std::max<uint64_t>(
+        1, options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float)));
+    for (PayloadIndex::ValueGroup& g : pi.ValueGroups(min_points, n)) {
+      auto f = index->linked.find(g.field);
+      if (f == index->linked.end() || f->second.count(g.key) > 0) continue;
+      joins.push_back({g.field, g.key, true, std::move(g.offsets)});
+    }
+  }
+  // 2. Link them in chunks; until step 3, searches score every point of this round exactly.
+  constexpr size_t kChunk = 256;
+  const auto start = std::chrono::steady_clock::now();
+  size_t fresh_groups = 0;
+  for (const Join& j : joins) {
+    for (size_t from = 0; from < j.added.size(); from += kChunk) {
+      std::unique_lock<std::shared_mutex> data(data_mu_);
+      if (stopping_flag_.load()) return;
+      auto it = indexes_.find(spec.name);
+      if (it == indexes_.end() || it->second != index) return;  // rebuilt meanwhile
+      // The members: for a fresh group the points of this round linked so far; otherwise the
+      // group now, less this round's points not linked yet.
+      std::vector<uint32_t> members;
+      if (j.fresh) {
+        members.assign(j.added.begin(), j.added.begin() + from);
+      } else {
+        const std::vector<uint32_t> group =
+            segment_->payload_index().GroupOffsets(j.field, j.key, n);
+        std::set_difference(group.begin(), group.end(), j.added.begin() + from, j.added.end(),
+                            std::back_inserter(members));
+      }
+      const size_t count = std::min(kChunk, j.added.size() - from);
+      strata_error err{};
+      const int32_t rc =
+          index->vt->link_group_add(index->idx, members.data(), members.size(),
+                                    j.added.data() + from, count, payload_m, nullptr, &err);
+      if (rc != STRATA_OK) {
+        LogWarn("optimizer", dir_ + ": payload links not extended (those points stay scored " +
+                                 "exactly): " + Status::FromAbi(rc, &err).message());
+        return;
+      }
+    }
+    fresh_groups += j.fresh ? 1 : 0;
+  }
+  // 3. The round is linked.
+  {
+    std::unique_lock<std::shared_mutex> data(data_mu_);
+    auto it = indexes_.find(spec.name);
+    if (it == indexes_.end() || it->second != index) return;
+    for (const Join& j : joins) {
+      if (j.fresh) index->linked[j.field].insert(j.key);
+    }
+    index->linked_n = n;
+    index->linked_seq = seq;
+  }
+  LogInfo("optimizer",
+          dir_ + ": payload links now cover " + std::to_string(n) + " points (" +
+              std::to_string(relinked) + " relinked after payload writes, " +
+              std::to_string(inserted) + " inserted, " + std::to_string(fresh_groups) +
+              " new value groups) in " +
+              std::to_string(
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +
+              " s");
 }
 
 namespace {
 
 constexpr char kIndexMagic[8] = {'S', 'T', 'R', 'I', 'D', 'X', '0', '1'};
-constexpr uint32_t kIndexMetaVersion = 2;  // 1 (no linked fields) is still read
+// 3 adds linked_seq; 2 (no linked_seq: every linked point counts as written since) and 1 (no
+// linked fields) are still read.
+constexpr uint32_t kIndexMetaVersion = 3;
 constexpr const char* kIndexMeta = "index.meta";
 
 strata_dir DirOf(const FileSystem& fs, const std::string& prefix) {
@@ -553,6 +673,7 @@ Status LocalShard::SaveIndex(const VectorSpec& spec, const VectorIndex& index) {
     for (const std::string& k : keys) append_text(k);
   }
   AppendLe<uint32_t>(&body, index.linked_n);
+  AppendLe<uint64_t>(&body, index.linked_seq);
   AppendLe<uint32_t>(&body, Crc32c(body.data(), body.size()));
   // The manifest names the saving plugin before the meta commits the index: a crash between
   // leaves no index for the name to be wrong about.
@@ -575,7 +696,7 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const Vec
     return DataLoss(meta + ": not an index meta file or checksum mismatch");
   }
   const uint32_t version = LoadLe<uint32_t>(m.data() + 8);
-  if (version != 1 && version != kIndexMetaVersion) {
+  if (version < 1 || version > kIndexMetaVersion) {
     return FailedPrecondition(meta + ": unknown index meta version " + std::to_string(version));
   }
   const uint64_t layout = LoadLe<uint64_t>(m.data() + 16);
@@ -586,6 +707,7 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const Vec
   const std::string params = m.substr(36, plen);
   std::map<std::string, std::set<std::string>> linked;
   uint32_t linked_n = 0;
+  uint64_t linked_seq = 0;
   size_t at = 36 + size_t{plen};
   // Bounds-checked readers over m (the CRC at the end is not theirs).
   auto read_u32 = [&](uint32_t* v) {
@@ -617,6 +739,11 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const Vec
     }
     if (!read_u32(&linked_n)) return DataLoss(meta + ": truncated");
   }
+  if (version >= 3) {
+    uint32_t lo = 0, hi = 0;
+    if (!read_u32(&lo) || !read_u32(&hi)) return DataLoss(meta + ": truncated");
+    linked_seq = (uint64_t{hi} << 32) | lo;
+  }
   if (at + 4 != m.size()) return DataLoss(meta + ": bad length");
   if (layout != layout_id_ || !layout_on_disk_) {
     return FailedPrecondition(meta + ": saved for another offset layout (a vacuum since)");
@@ -645,6 +772,7 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::LoadIndex(const Vec
   if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index load");
   index->linked = std::move(linked);
   index->linked_n = std::min(linked_n, n);
+  index->linked_seq = linked_seq;
   return index;
 }
 
@@ -711,7 +839,7 @@ bool LocalShard::RelinkDue(const VectorSpec& spec) const {
 std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
                                                     const VectorSpec& spec, const SearchSpec& s,
                                                     size_t want, const CandidateSet* candidates,
-                                                    uint32_t* graph_n) const {
+                                                    uint32_t* graph_n, bool* linked_walk) const {
   // The planner: from the cardinality estimate, either score the few matching points exactly
   // or traverse the graph with the filter checked on the way.
   const Cardinality est = segment_->EstimateMatches(s.filter);
@@ -723,6 +851,7 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   const bool linked = index.linked_n > 0 && FilterPinsLinkedValue(s.filter, index) &&
                       est.exp * 20 <= index.linked_n;
   *graph_n = linked ? index.linked_n : index.n;
+  *linked_walk = false;
   const uint32_t n = *graph_n;
   if (est.max == 0) return {};
   const uint64_t full_scan_points =
@@ -766,6 +895,7 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   sdk::OwnedParams params;
   if (s.hnsw_ef > 0) params.Set("ef", std::to_string(s.hnsw_ef));
   if (linked) params.Set("filter.linked_group", "1");
+  *linked_walk = linked;
   if (s.quantization_ignore) params.Set("quantization.ignore", *s.quantization_ignore ? "1" : "0");
   if (s.quantization_rescore) {
     params.Set("quantization.rescore", *s.quantization_rescore ? "1" : "0");
@@ -1887,7 +2017,8 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
     // Indexed offsets through the planner, the rest exactly; one merged top list.
     const VectorIndex& index = *indexed->second;
     uint32_t graph_n = index.n;
-    hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr, &graph_n);
+    bool linked_walk = false;
+    hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr, &graph_n, &linked_walk);
     std::vector<ScoredOffset> tail;
     if (cand) {
       tail = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter,
@@ -1896,6 +2027,25 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
       tail = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter, graph_n);
     }
     hits.insert(hits.end(), tail.begin(), tail.end());
+    if (linked_walk && cand) {
+      // Points written since their links were made may have joined the group without links
+      // to its members: scored exactly (the walk may have found some of them too).
+      CandidateSet unlinked;
+      unlinked.dirty = cand->dirty;
+      for (uint32_t o : cand->offsets) {
+        if (o >= graph_n) break;
+        if (segment_->VersionAt(o) > index.linked_seq) unlinked.offsets.push_back(o);
+      }
+      if (!unlinked.offsets.empty()) {
+        std::vector<ScoredOffset> more = segment_->SearchOffsets(
+            spec.vector_name, spec.query.data(), want, unlinked, spec.filter, 0, graph_n);
+        for (const ScoredOffset& m : more) {
+          const bool dup = std::any_of(hits.begin(), hits.end(),
+                                       [&](const ScoredOffset& h) { return h.offset == m.offset; });
+          if (!dup) hits.push_back(m);
+        }
+      }
+    }
     std::sort(hits.begin(), hits.end(),
               [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; });
     if (hits.size() > want) hits.resize(want);

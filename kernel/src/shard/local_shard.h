@@ -220,11 +220,14 @@ class LocalShard {
     uint64_t generation = 0;  // index_generation_ when the build started
     uint64_t layout = 0;      // layout_id_ when the build started
     uint32_t saved_n = 0;     // offsets covered by the saved copy (0: none)
-    // Payload-aware links made at build (link_group): per exact-indexed field present then,
-    // the values (posting keys) whose groups got links; and the offsets those links cover
-    // ([0, linked_n); later inserts are not in the groups).
+    // Payload-aware links (link_group, then link_group_add): per exact-indexed field, the
+    // values (posting keys) whose groups have links. Every offset below linked_n whose point
+    // was last written at or before WAL seq linked_seq is linked into the groups of the linked
+    // values it holds; the others (inserted later, or written since: their payload may have
+    // moved them to another group) are scored exactly until the optimizer links them.
     std::map<std::string, std::set<std::string>> linked;
     uint32_t linked_n = 0;
+    uint64_t linked_seq = 0;
     std::string params;  // the index parameters, "k=v\n" sorted (saved with the index)
     ~VectorIndex() {
       if (idx != nullptr) vt->destroy(idx);
@@ -235,6 +238,13 @@ class LocalShard {
   // Payload-aware links (the index plugin's link_group) for every indexed value shared by at
   // least full_scan_threshold of vectors; records them in index.linked.
   Status LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index, const strata_cancel* cancel);
+  // Brings the payload links up to date once writes pause (plugins with link_group_add):
+  // inserted points join their values' groups, points written since linked_seq join the groups
+  // of the values they hold now, values grown to full_scan_threshold get groups. In chunks
+  // under the exclusive lock, so searches wait for one chunk at most.
+  void LinkPayloadChanges(const VectorSpec& spec);
+  // hnsw_config.payload_m (else m; 0 = no payload links). Requires data_mu_.
+  uint32_t PayloadM() const;
   // True when the filter is exactly one match on a value whose group has links in `index`.
   static bool FilterPinsLinkedValue(const qdrant::Filter* filter, const VectorIndex& index);
   // Creates the plugin's index over offsets [0, n) without building it.
@@ -246,9 +256,12 @@ class LocalShard {
   Result<std::shared_ptr<VectorIndex>> LoadIndex(const VectorSpec& spec);
   // candidates: what the payload indexes allow (null: unbounded).
   // *graph_n: the offsets the answer covers ([0, *graph_n)); the caller scans the rest exactly.
+  // *linked_walk: the answer walked a value's group links, so candidates below *graph_n that
+  // are not linked yet (see VectorIndex::linked_seq) must be scored by the caller too.
   std::vector<ScoredOffset> IndexedSearch(const VectorIndex& index, const VectorSpec& spec,
                                           const SearchSpec& s, size_t want,
-                                          const CandidateSet* candidates, uint32_t* graph_n) const;
+                                          const CandidateSet* candidates, uint32_t* graph_n,
+                                          bool* linked_walk) const;
   Status ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::Filter* filter,
                        qdrant::ScrollResponse* out) const;
   std::vector<ExternalId> Select(const Segment& seg, const qdrant::PointsSelector& sel) const;

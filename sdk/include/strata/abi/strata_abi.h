@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define STRATA_ABI_MAJOR 1
-#define STRATA_ABI_MINOR 1
+#define STRATA_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define STRATA_EXPORT __attribute__((visibility("default")))

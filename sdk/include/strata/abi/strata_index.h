@@ -145,6 +145,16 @@ typedef struct strata_index_vtable {
    * exclusive like build. */
   int32_t (*link_group)(strata_index* idx, const uint32_t* offsets, size_t n, uint32_t m,
                         const strata_cancel* cancel, strata_error* err);
+  /* Since ABI 1.2 (test STRATA_HAS(vt, link_group_add)); optional, may be NULL.
+   * Grows a group that link_group linked earlier: `members` (n_members, sorted) are the group's
+   * points already linked, `added` (n_added, sorted, none of them in `members`, every one
+   * inserted) join it now, in order: each gets up to `m` links to its nearest fellows among the
+   * members and the added points before it. The host calls it for points inserted after the
+   * group was linked and for points whose payload moved them into the group; exclusive like
+   * insert. A point listed as a member that is no longer one does no harm beyond a wasted link. */
+  int32_t (*link_group_add)(strata_index* idx, const uint32_t* members, size_t n_members,
+                            const uint32_t* added, size_t n_added, uint32_t m,
+                            const strata_cancel* cancel, strata_error* err);
 } strata_index_vtable;
 
 #ifdef __cplusplus

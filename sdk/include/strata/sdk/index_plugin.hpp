@@ -149,6 +149,13 @@ struct HasLinkGroup<
            static_cast<const uint32_t*>(nullptr), size_t{0}, 0u, std::declval<const Cancel&>()))>>
     : std::true_type {};
 template <class T, class = void>
+struct HasLinkGroupAdd : std::false_type {};
+template <class T>
+struct HasLinkGroupAdd<
+    T, std::void_t<decltype(std::declval<T&>().LinkGroupAdd(
+           static_cast<const uint32_t*>(nullptr), size_t{0}, static_cast<const uint32_t*>(nullptr),
+           size_t{0}, 0u, std::declval<const Cancel&>()))>> : std::true_type {};
+template <class T, class = void>
 struct HasMemoryUsage : std::false_type {};
 template <class T>
 struct HasMemoryUsage<T, std::void_t<decltype(std::declval<const T&>().MemoryUsage())>>
@@ -173,6 +180,7 @@ class IndexPlugin {
         &ListFilesThunk,
         &MemoryThunk,
         detail::HasLinkGroup<Impl>::value ? &LinkGroupThunk : nullptr,
+        detail::HasLinkGroupAdd<Impl>::value ? &LinkGroupAddThunk : nullptr,
     };
     return &table;
   }
@@ -236,6 +244,17 @@ class IndexPlugin {
       return Guard(err, [&] { return Self(idx).LinkGroup(offsets, n, m, Cancel(cancel)); });
     } else {
       return SetError(err, STRATA_UNIMPLEMENTED, "link_group not supported");
+    }
+  }
+  static int32_t LinkGroupAddThunk(strata_index* idx, const uint32_t* members, size_t n_members,
+                                   const uint32_t* added, size_t n_added, uint32_t m,
+                                   const strata_cancel* cancel, strata_error* err) noexcept {
+    if constexpr (detail::HasLinkGroupAdd<Impl>::value) {
+      return Guard(err, [&] {
+        return Self(idx).LinkGroupAdd(members, n_members, added, n_added, m, Cancel(cancel));
+      });
+    } else {
+      return SetError(err, STRATA_UNIMPLEMENTED, "link_group_add not supported");
     }
   }
   static int32_t SaveThunk(const strata_index* idx, const strata_dir* dir,
