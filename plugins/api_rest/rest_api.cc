@@ -7,6 +7,7 @@
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -1037,7 +1038,169 @@ HttpResponse Text(const std::string& body) {
   return r;
 }
 
+// An RFC 3339 UTC timestamp with milliseconds.
+void WriteTimestamp(JsonWriter& w, int64_t unix_ms) {
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%03dZ", static_cast<int>(unix_ms % 1000));
+  w.String(buf);
+}
+
+void WriteProgress(JsonWriter& w, const strata::OptimizationProgress& p) {
+  w.StartObject();
+  w.Key("name");
+  w.String(p.name().c_str());
+  if (p.has_started_unix_ms()) {
+    w.Key("started_at");
+    WriteTimestamp(w, p.started_unix_ms());
+  }
+  if (p.has_finished_unix_ms()) {
+    w.Key("finished_at");
+    WriteTimestamp(w, p.finished_unix_ms());
+    if (p.has_started_unix_ms()) {
+      w.Key("duration_sec");
+      w.Double(static_cast<double>(p.finished_unix_ms() - p.started_unix_ms()) / 1000.0);
+    }
+  }
+  if (p.has_done()) {
+    w.Key("done");
+    w.Uint64(p.done());
+  }
+  if (p.has_total()) {
+    w.Key("total");
+    w.Uint64(p.total());
+  }
+  w.Key("children");
+  w.StartArray();
+  for (const auto& c : p.children()) WriteProgress(w, c);
+  w.EndArray();
+  w.EndObject();
+}
+
+void WriteOptimizationSegments(
+    JsonWriter& w, const google::protobuf::RepeatedPtrField<strata::OptimizationSegment>& segs) {
+  w.StartArray();
+  for (const auto& seg : segs) {
+    w.StartObject();
+    w.Key("uuid");
+    w.String(seg.uuid().c_str());
+    w.Key("points_count");
+    w.Uint64(seg.points_count());
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteOptimization(JsonWriter& w, const strata::Optimization& o) {
+  w.StartObject();
+  w.Key("uuid");
+  w.String(o.uuid().c_str());
+  w.Key("optimizer");
+  w.String(o.optimizer().c_str());
+  w.Key("status");
+  if (o.status() == "cancelled" || o.status() == "error") {  // {"cancelled": why}
+    w.StartObject();
+    w.Key(o.status().c_str());
+    w.String(o.message().c_str());
+    w.EndObject();
+  } else {
+    w.String(o.status().c_str());
+  }
+  w.Key("segments");
+  WriteOptimizationSegments(w, o.segments());
+  w.Key("progress");
+  WriteProgress(w, o.progress());
+  w.EndObject();
+}
+
+// ?with=queued,completed,idle_segments and ?completed_limit=N (default 16).
+Status ParseOptimizationsQuery(const Call& c, strata::OptimizationsRequest* req) {
+  req->set_completed_limit(16);
+  auto with = c.query.find("with");
+  if (with != c.query.end()) {
+    std::stringstream parts(with->second);
+    std::string part;
+    while (std::getline(parts, part, ',')) {
+      if (part == "queued") {
+        req->set_with_queued(true);
+      } else if (part == "completed") {
+        req->set_with_completed(true);
+      } else if (part == "idle_segments") {
+        req->set_with_idle_segments(true);
+      } else if (!part.empty()) {
+        return InvalidArgument("with: unknown value '" + part +
+                               "' (expected queued, completed or idle_segments)");
+      }
+    }
+  }
+  auto limit = c.query.find("completed_limit");
+  if (limit != c.query.end()) {
+    const std::string& v = limit->second;
+    uint64_t n = 0;
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || r.ec != std::errc() || r.ptr != v.data() + v.size() || n > UINT32_MAX) {
+      return InvalidArgument("completed_limit: expected a non-negative integer, got '" + v + "'");
+    }
+    req->set_completed_limit(static_cast<uint32_t>(n));
+  }
+  return Status::Ok();
+}
+
 void RestFrontend::AddRoutes() {
+  Add("GET", "/collections/{collection_name}/optimizations", [](RestFrontend& fe, Call& c) {
+    strata::OptimizationsRequest req;
+    req.set_collection_name(c.path["collection_name"]);
+    Status parsed = ParseOptimizationsQuery(c, &req);
+    if (!parsed.ok()) return Error(c, parsed);
+    strata::OptimizationsResponse resp;
+    Status s = fe.Kernel(STRATA_METHOD_Strata_Optimizations, req, c, &resp);
+    if (!s.ok()) return Error(c, s);
+    return Ok(c, [&](JsonWriter& w) {
+      w.StartObject();
+      w.Key("summary");
+      w.StartObject();
+      w.Key("queued_optimizations");
+      w.Uint64(resp.queued_optimizations());
+      w.Key("queued_segments");
+      w.Uint64(resp.queued_segments());
+      w.Key("queued_points");
+      w.Uint64(resp.queued_points());
+      w.Key("idle_segments");
+      w.Uint64(resp.idle_segments());
+      w.EndObject();
+      w.Key("running");
+      w.StartArray();
+      for (const auto& o : resp.running()) WriteOptimization(w, o);
+      w.EndArray();
+      if (req.with_queued()) {
+        w.Key("queued");
+        w.StartArray();
+        for (const auto& q : resp.queued()) {
+          w.StartObject();
+          w.Key("optimizer");
+          w.String(q.optimizer().c_str());
+          w.Key("segments");
+          WriteOptimizationSegments(w, q.segments());
+          w.EndObject();
+        }
+        w.EndArray();
+      }
+      if (req.with_completed()) {
+        w.Key("completed");
+        w.StartArray();
+        for (const auto& o : resp.completed()) WriteOptimization(w, o);
+        w.EndArray();
+      }
+      if (req.with_idle_segments()) {
+        w.Key("idle_segments");
+        WriteOptimizationSegments(w, resp.idle());
+      }
+      w.EndObject();
+    });
+  });
   Add("GET", "/", [](RestFrontend& fe, Call& c) {
     qdrant::HealthCheckReply reply;
     Status s = fe.Kernel(STRATA_METHOD_Qdrant_HealthCheck, qdrant::HealthCheckRequest(), c, &reply);

@@ -308,6 +308,7 @@ TEST(AbiLayoutTest, MethodIdsArePinned) {
   EXPECT_EQ(STRATA_METHOD_Strata_SnapshotUpload, 1001);
   EXPECT_EQ(STRATA_METHOD_Strata_SnapshotRecover, 1002);
   EXPECT_EQ(STRATA_METHOD_Strata_SnapshotUploadAbort, 1003);
+  EXPECT_EQ(STRATA_METHOD_Strata_Optimizations, 1004);
 }
 
 TEST(AbiLayoutTest, VersionIs1_2) {

@@ -494,6 +494,65 @@ class RestApiTest(unittest.TestCase):
         self.assertGreaterEqual(r, 0.95, f"tenant-filtered recall@10 after the move: {r:.3f}")
         self.call("DELETE", "/collections/streams")
 
+    def test_28_optimization_progress(self):
+        """GET /collections/{name}/optimizations: the index build shows as a completed
+        "indexing" optimization whose build step counted done == total, the segment then takes
+        its uuid, and the optional parts appear only when asked for."""
+        import random
+        rng = random.Random(28)
+        dim = 16
+        self.call("PUT", "/collections/opt", {"vectors": {"size": dim, "distance": "Cosine"},
+                                              "optimizers_config": {"indexing_threshold": 20}})
+        pts = [{"id": i, "vector": [rng.gauss(0, 1) for _ in range(dim)]} for i in range(1500)]
+        self.call("PUT", "/collections/opt/points?wait=true", {"points": pts})
+        tmpl = "/collections/{collection_name}/optimizations"
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            r = self.call("GET", "/collections/opt/optimizations?with=queued,completed,idle_segments",
+                          template=tmpl)["result"]
+            if r["summary"]["idle_segments"] == 1 and r["completed"]:
+                break
+            time.sleep(0.05)
+        self.assertEqual(r["running"], [])
+        self.assertEqual(r["queued"], [])
+        self.assertEqual(r["summary"], {"queued_optimizations": 0, "queued_segments": 0,
+                                        "queued_points": 0, "idle_segments": 1})
+        built = [o for o in r["completed"] if o["optimizer"] == "indexing"]
+        self.assertTrue(built, r["completed"])
+        last = built[0]
+        self.assertEqual(last["status"], "done")
+        self.assertEqual(last["progress"]["name"], "indexing")
+        self.assertGreaterEqual(last["progress"]["duration_sec"], 0)
+        steps = {c["name"]: c for c in last["progress"]["children"]}
+        self.assertIn("build", steps)
+        self.assertGreater(steps["build"]["total"], 0)
+        self.assertEqual(steps["build"]["done"], steps["build"]["total"])
+        self.assertIn("finished_at", steps["build"])
+        # The segment after the build is the optimization's product.
+        self.assertEqual(r["idle_segments"], [{"uuid": r["completed"][0]["uuid"], "points_count": 1500}])
+        plain = self.call("GET", "/collections/opt/optimizations", template=tmpl)["result"]
+        self.assertEqual(set(plain), {"summary", "running"})
+        none = self.call("GET", "/collections/opt/optimizations?with=completed&completed_limit=0",
+                         template=tmpl)["result"]
+        self.assertEqual(none["completed"], [])
+        bad = self.call("GET", "/collections/opt/optimizations?with=queued,everything", expect=400)
+        self.assertIn("with: unknown value 'everything'", bad["status"]["error"])
+        bad = self.call("GET", "/collections/opt/optimizations?completed_limit=-1", expect=400)
+        self.assertIn("completed_limit", bad["status"]["error"])
+        self.call("GET", "/collections/nope/optimizations", expect=404)
+        # Deleting most points makes a vacuum due: it runs and is listed too.
+        self.call("POST", "/collections/opt/points/delete?wait=true", {"points": list(range(1200))})
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            r = self.call("GET", "/collections/opt/optimizations?with=completed", template=tmpl)["result"]
+            if any(o["optimizer"] == "vacuum" for o in r["completed"]):
+                break
+            time.sleep(0.05)
+        vac = [o for o in r["completed"] if o["optimizer"] == "vacuum"]
+        self.assertTrue(vac, r["completed"])
+        self.assertEqual(vac[0]["segments"][0]["points_count"], 300)
+        self.call("DELETE", "/collections/opt")
+
     def test_17_scalar_quantization(self):
         import random
         rng = random.Random(8)

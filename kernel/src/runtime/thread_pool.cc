@@ -40,9 +40,30 @@ void ThreadPool::Work() {
   }
 }
 
+namespace {
+thread_local WorkCounter* current_counter = nullptr;
+}  // namespace
+
+ScopedWorkCounter::ScopedWorkCounter(WorkCounter* counter) : previous_(current_counter) {
+  current_counter = counter;
+}
+
+ScopedWorkCounter::~ScopedWorkCounter() { current_counter = previous_; }
+
 void ThreadPool::ParallelFor(uint32_t n, const std::function<void(uint32_t)>& fn,
                              uint32_t max_threads) {
   if (n == 0) return;
+  WorkCounter* counter = current_counter;
+  if (counter != nullptr) {
+    counter->total.fetch_add(n, std::memory_order_relaxed);
+    const std::function<void(uint32_t)> counted = [&fn, counter](uint32_t i) {
+      fn(i);
+      counter->done.fetch_add(1, std::memory_order_relaxed);
+    };
+    ScopedWorkCounter none(nullptr);  // nested calls inside fn count for themselves only
+    ParallelFor(n, counted, max_threads);
+    return;
+  }
   uint32_t helpers = size();
   if (max_threads != 0 && max_threads - 1 < helpers) helpers = max_threads - 1;
   if (helpers > n - 1) helpers = n - 1;

@@ -5,6 +5,7 @@
 #ifndef STRATA_KERNEL_RUNTIME_THREAD_POOL_H_
 #define STRATA_KERNEL_RUNTIME_THREAD_POOL_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -17,6 +18,24 @@
 
 namespace strata::kernel {
 
+// Units of work ParallelFor calls count (total += n when a call starts, done += 1 per item
+// finished), for the optimizer's progress: installed on the calling thread by
+// ScopedWorkCounter, so a plugin's parallel build is counted without knowing about it.
+struct WorkCounter {
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> total{0};
+};
+class ScopedWorkCounter {
+ public:
+  explicit ScopedWorkCounter(WorkCounter* counter);
+  ~ScopedWorkCounter();
+  ScopedWorkCounter(const ScopedWorkCounter&) = delete;
+  ScopedWorkCounter& operator=(const ScopedWorkCounter&) = delete;
+
+ private:
+  WorkCounter* previous_;
+};
+
 class ThreadPool {
  public:
   explicit ThreadPool(uint32_t threads);
@@ -25,7 +44,8 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   void Submit(std::function<void()> fn);
-  // fn(i) for i in [0, n) on at most max_threads threads (0 = all workers + caller).
+  // fn(i) for i in [0, n) on at most max_threads threads (0 = all workers + caller); counted
+  // in the calling thread's WorkCounter, if any.
   void ParallelFor(uint32_t n, const std::function<void(uint32_t)>& fn, uint32_t max_threads = 0);
   uint32_t size() const { return static_cast<uint32_t>(workers_.size()); }
 

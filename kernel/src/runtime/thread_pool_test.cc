@@ -16,6 +16,23 @@ TEST(ThreadPoolTest, ParallelForCoversEveryIndexOnce) {
   for (auto& h : hits) EXPECT_EQ(h.load(), 1);
 }
 
+TEST(ThreadPoolTest, AWorkCounterCountsTheCallingThreadsParallelFors) {
+  ThreadPool pool(3);
+  WorkCounter counter;
+  std::atomic<uint64_t> seen_done{0};
+  {
+    ScopedWorkCounter scope(&counter);
+    pool.ParallelFor(100, [](uint32_t) {});
+    // Items finished before this one are counted while the call runs.
+    pool.ParallelFor(1, [&](uint32_t) { seen_done = counter.done.load(); });
+  }
+  EXPECT_EQ(counter.total.load(), 101u);
+  EXPECT_EQ(counter.done.load(), 101u);
+  EXPECT_EQ(seen_done.load(), 100u);
+  pool.ParallelFor(10, [](uint32_t) {});  // outside the scope: not counted
+  EXPECT_EQ(counter.total.load(), 101u);
+}
+
 TEST(ThreadPoolTest, MaxThreadsIsRespected) {
   ThreadPool pool(4);
   std::atomic<int> active{0}, peak{0};

@@ -73,6 +73,73 @@ bool IsWrite(uint32_t method) {
   }
 }
 
+void FillProgress(const ProgressView& v, strata::OptimizationProgress* out) {
+  out->set_name(v.name);
+  if (v.started_ms != 0) out->set_started_unix_ms(v.started_ms);
+  if (v.finished_ms != 0) out->set_finished_unix_ms(v.finished_ms);
+  if (v.done) out->set_done(*v.done);
+  if (v.total) out->set_total(*v.total);
+  for (const ProgressView& c : v.children) FillProgress(c, out->add_children());
+}
+
+void FillOptimization(const OptimizationView& v, strata::Optimization* out) {
+  out->set_uuid(v.uuid);
+  out->set_optimizer(v.optimizer);
+  switch (v.status) {
+    case OptimizationView::Status::kOptimizing:
+      out->set_status("optimizing");
+      break;
+    case OptimizationView::Status::kDone:
+      out->set_status("done");
+      break;
+    case OptimizationView::Status::kCancelled:
+      out->set_status("cancelled");
+      break;
+    case OptimizationView::Status::kError:
+      out->set_status("error");
+      break;
+  }
+  out->set_message(v.message);
+  auto* seg = out->add_segments();
+  seg->set_uuid(v.segment_uuid);
+  seg->set_points_count(v.segment_points);
+  FillProgress(v.progress, out->mutable_progress());
+}
+
+// One shard per collection (one segment per shard): the queue is what is due and not running.
+void FillOptimizations(const LocalShard& shard, const strata::OptimizationsRequest& r,
+                       strata::OptimizationsResponse* resp) {
+  const std::vector<OptimizationView> running = shard.optimizations().Running();
+  const std::vector<std::string> queued = shard.QueuedOptimizations();
+  const std::string segment = shard.segment_uuid();
+  const uint64_t points = shard.live_points();
+  resp->set_queued_optimizations(queued.size());
+  resp->set_queued_segments(queued.empty() ? 0 : 1);
+  resp->set_queued_points(queued.empty() ? 0 : points);
+  const bool idle = queued.empty() && running.empty();
+  resp->set_idle_segments(idle ? 1 : 0);
+  for (const OptimizationView& v : running) FillOptimization(v, resp->add_running());
+  if (r.with_queued()) {
+    for (const std::string& name : queued) {
+      auto* q = resp->add_queued();
+      q->set_optimizer(name);
+      auto* seg = q->add_segments();
+      seg->set_uuid(segment);
+      seg->set_points_count(points);
+    }
+  }
+  if (r.with_completed()) {
+    for (const OptimizationView& v : shard.optimizations().Completed(r.completed_limit())) {
+      FillOptimization(v, resp->add_completed());
+    }
+  }
+  if (r.with_idle_segments() && idle) {
+    auto* seg = resp->add_idle();
+    seg->set_uuid(segment);
+    seg->set_points_count(points);
+  }
+}
+
 // One call in progress: parses the request, runs the handler, answers exactly once.
 class Exchange {
  public:
@@ -1018,6 +1085,13 @@ void DispatchSnapshots(Toc& toc, Exchange& ex) {
                 store->Read(dir, r.snapshot_name(), r.offset(),
                             r.max_bytes() == 0 ? 1u << 20 : r.max_bytes(), &total));
             resp->set_total_size(total);
+            return Status::Ok();
+          });
+    case STRATA_METHOD_Strata_Optimizations:
+      return Handle<strata::OptimizationsRequest, strata::OptimizationsResponse>(
+          ex, [&](const auto& r, auto* resp) {
+            STRATA_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, toc.Find(r.collection_name()));
+            FillOptimizations(c->shard(), r, resp);
             return Status::Ok();
           });
     case STRATA_METHOD_Strata_SnapshotUpload:

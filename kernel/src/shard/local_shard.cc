@@ -312,12 +312,16 @@ void LocalShard::OptimizerLoop() {
       total = segment_->offset_count();
       dead = total - segment_->live_count();
     }
-    if (dead > 0 && dead >= options_.vacuum_min_vector_number &&
-        static_cast<double>(dead) >= options_.deleted_threshold * static_cast<double>(total)) {
+    if (VacuumDue(dead, total)) {
       const auto start = std::chrono::steady_clock::now();
+      std::shared_ptr<OptimizationLog::Run> run =
+          optimizations_.Start("vacuum", segment_uuid(), total - dead);
+      optimizations_.AddStep(run.get(), "copy live points", false);
       building_ = true;
       const uint64_t reclaimed = Vacuum();
       building_ = false;
+      optimizations_.Finish(run.get(), OptimizationView::Status::kDone);
+      SetSegmentUuid(run->uuid());
       LogInfo(
           "optimizer",
           dir_ + ": vacuum reclaimed " + std::to_string(reclaimed) + " of " +
@@ -352,15 +356,22 @@ void LocalShard::OptimizerLoop() {
       LogInfo("optimizer", dir_ + ": indexing " + std::to_string(n) + " vectors" +
                                (spec.name.empty() ? "" : " of '" + spec.name + "'") + " (" +
                                std::to_string(indexed) + " indexed so far)");
+      std::shared_ptr<OptimizationLog::Run> run =
+          optimizations_.Start("indexing", segment_uuid(), live_points());
       building_ = true;
-      Result<std::shared_ptr<VectorIndex>> built = BuildIndex(spec, n);
+      Result<std::shared_ptr<VectorIndex>> built = BuildIndex(spec, n, run.get());
       building_ = false;
       if (!built.ok()) {
         if (built.status().code() != StatusCode::kCancelled) {
           LogError("optimizer", dir_ + ": index build failed (searches stay exact): " +
                                     built.status().message());
+          optimizations_.Finish(run.get(), OptimizationView::Status::kError,
+                                built.status().message());
           std::lock_guard<std::mutex> lock(optimizer_mu_);
           build_error_ = built.status().message();
+        } else {
+          optimizations_.Finish(run.get(), OptimizationView::Status::kCancelled,
+                                built.status().message());
         }
         continue;
       }
@@ -369,6 +380,7 @@ void LocalShard::OptimizerLoop() {
         build_error_.clear();
       }
       if ((*built)->layout == layout_id_ && layout_on_disk_) {
+        optimizations_.AddStep(run.get(), "save", false);
         // Saved before any search can use it (save is exclusive with search in the ABI).
         Status saved = SaveIndex(spec, **built);
         if (!saved.ok()) {
@@ -381,9 +393,15 @@ void LocalShard::OptimizerLoop() {
       {
         std::unique_lock<std::shared_mutex> data(data_mu_);
         // Parameters changed during the build: drop it, the next round builds with the new ones.
-        if ((*built)->generation != index_generation_) continue;
+        if ((*built)->generation != index_generation_) {
+          optimizations_.Finish(run.get(), OptimizationView::Status::kCancelled,
+                                "the index parameters changed during the build");
+          continue;
+        }
         indexes_[spec.name] = std::move(built).value();
       }
+      optimizations_.Finish(run.get(), OptimizationView::Status::kDone);
+      SetSegmentUuid(run->uuid());
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       LogInfo("optimizer", dir_ + ": indexed " + std::to_string(n) + " vectors" +
@@ -437,8 +455,12 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::MakeIndex(const Vec
 }
 
 Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const VectorSpec& spec,
-                                                                        uint32_t n) {
+                                                                        uint32_t n,
+                                                                        OptimizationLog::Run* run) {
   STRATA_ASSIGN_OR_RETURN(std::shared_ptr<VectorIndex> index, MakeIndex(spec, n));
+  // Counted in the units the plugin hands to the host's parallel_for (the HNSW plugin: chunks
+  // of 256 points).
+  OptimizationLog::Step* step = optimizations_.AddStep(run, "build", true);
   strata_error err{};
   strata_cancel cancel{};
   cancel.struct_size = sizeof(cancel);
@@ -446,14 +468,19 @@ Result<std::shared_ptr<LocalShard::VectorIndex>> LocalShard::BuildIndex(const Ve
   cancel.is_cancelled = [](const void* ctx) -> uint8_t {
     return static_cast<const std::atomic<bool>*>(ctx)->load() ? 1 : 0;
   };
-  const int32_t rc = index->vt->build(index->idx, nullptr, &cancel, &err);
+  int32_t rc;
+  {
+    ScopedWorkCounter counted(step->counter());
+    rc = index->vt->build(index->idx, nullptr, &cancel, &err);
+  }
   if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("index build");
-  STRATA_RETURN_IF_ERROR(LinkPayloadGroups(spec, *index, &cancel));
+  STRATA_RETURN_IF_ERROR(
+      LinkPayloadGroups(spec, *index, &cancel, optimizations_.AddStep(run, "payload links", true)));
   return index;
 }
 
 Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
-                                     const strata_cancel* cancel) {
+                                     const strata_cancel* cancel, OptimizationLog::Step* step) {
   if (!STRATA_HAS(index.vt, link_group) || index.vt->link_group == nullptr) return Status::Ok();
   // Qdrant's rule: groups the planner would not scan exactly (at least full_scan_threshold of
   // vectors) get payload_m links (hnsw_config.payload_m, else m; 0 = none).
@@ -475,6 +502,7 @@ Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
   if (groups.empty()) return Status::Ok();
   const auto start = std::chrono::steady_clock::now();
   uint64_t points = 0;
+  step->SetTotal(groups.size());
   for (const PayloadIndex::ValueGroup& g : groups) {
     strata_error err{};
     const int32_t rc = index.vt->link_group(index.idx, g.offsets.data(), g.offsets.size(),
@@ -482,6 +510,7 @@ Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
     if (rc != STRATA_OK) return Status::FromAbi(rc, &err).WithContext("payload links");
     index.linked[g.field].insert(g.key);
     points += g.offsets.size();
+    step->Add(1);
   }
   LogInfo("optimizer",
           dir_ + ": payload-aware links (m " + std::to_string(payload_m) + ") for " +
@@ -557,16 +586,31 @@ void LocalShard::LinkPayloadChanges(const VectorSpec& spec) {
       joins.push_back({g.field, g.key, true, std::move(g.offsets)});
     }
   }
+  if (joins.empty()) {  // nothing joins a linked value: the links are current as they are
+    std::unique_lock<std::shared_mutex> data(data_mu_);
+    auto it = indexes_.find(spec.name);
+    if (it == indexes_.end() || it->second != index) return;
+    index->linked_n = n;
+    index->linked_seq = seq;
+    return;
+  }
   // 2. Link them in chunks; until step 3, searches score every point of this round exactly.
   constexpr size_t kChunk = 256;
   const auto start = std::chrono::steady_clock::now();
+  std::shared_ptr<OptimizationLog::Run> run =
+      optimizations_.Start("payload_links", segment_uuid(), live_points());
+  OptimizationLog::Step* step = optimizations_.AddStep(run.get(), "link", true);
+  for (const Join& j : joins) step->SetTotal(step->counter()->total.load() + j.added.size());
+  auto cancelled = [&](const std::string& why) {
+    optimizations_.Finish(run.get(), OptimizationView::Status::kCancelled, why);
+  };
   size_t fresh_groups = 0;
   for (const Join& j : joins) {
     for (size_t from = 0; from < j.added.size(); from += kChunk) {
       std::unique_lock<std::shared_mutex> data(data_mu_);
-      if (stopping_flag_.load()) return;
+      if (stopping_flag_.load()) return cancelled("stopping");
       auto it = indexes_.find(spec.name);
-      if (it == indexes_.end() || it->second != index) return;  // rebuilt meanwhile
+      if (it == indexes_.end() || it->second != index) return cancelled("the index was rebuilt");
       // The members: for a fresh group the points of this round linked so far; otherwise the
       // group now, less this round's points not linked yet.
       std::vector<uint32_t> members;
@@ -584,10 +628,13 @@ void LocalShard::LinkPayloadChanges(const VectorSpec& spec) {
           index->vt->link_group_add(index->idx, members.data(), members.size(),
                                     j.added.data() + from, count, payload_m, nullptr, &err);
       if (rc != STRATA_OK) {
-        LogWarn("optimizer", dir_ + ": payload links not extended (those points stay scored " +
-                                 "exactly): " + Status::FromAbi(rc, &err).message());
+        const std::string why = Status::FromAbi(rc, &err).message();
+        LogWarn("optimizer",
+                dir_ + ": payload links not extended (those points stay scored exactly): " + why);
+        optimizations_.Finish(run.get(), OptimizationView::Status::kError, why);
         return;
       }
+      step->Add(count);
     }
     fresh_groups += j.fresh ? 1 : 0;
   }
@@ -595,13 +642,14 @@ void LocalShard::LinkPayloadChanges(const VectorSpec& spec) {
   {
     std::unique_lock<std::shared_mutex> data(data_mu_);
     auto it = indexes_.find(spec.name);
-    if (it == indexes_.end() || it->second != index) return;
+    if (it == indexes_.end() || it->second != index) return cancelled("the index was rebuilt");
     for (const Join& j : joins) {
       if (j.fresh) index->linked[j.field].insert(j.key);
     }
     index->linked_n = n;
     index->linked_seq = seq;
   }
+  optimizations_.Finish(run.get(), OptimizationView::Status::kDone);
   LogInfo("optimizer",
           dir_ + ": payload links now cover " + std::to_string(n) + " points (" +
               std::to_string(relinked) + " relinked after payload writes, " +
@@ -928,14 +976,24 @@ void LocalShard::InsertTail(const VectorSpec& spec) {
   // wait for one batch at most.
   constexpr uint32_t kBatch = 256;
   uint32_t done = 0;
+  std::shared_ptr<OptimizationLog::Run> run;
+  OptimizationLog::Step* step = nullptr;
+  auto finish = [&](OptimizationView::Status status, const std::string& why) {
+    if (run) optimizations_.Finish(run.get(), status, why);
+  };
   for (;;) {
     std::unique_lock<std::shared_mutex> data(data_mu_);
-    if (stopping_flag_.load()) return;
+    if (stopping_flag_.load()) return finish(OptimizationView::Status::kCancelled, "stopping");
     auto it = indexes_.find(spec.name);
-    if (it == indexes_.end()) return;
+    if (it == indexes_.end()) return finish(OptimizationView::Status::kCancelled, "index dropped");
     VectorIndex& ix = *it->second;
     const uint32_t n = segment_->offset_count();
     if (ix.n >= n) break;
+    if (!run) {
+      run = optimizations_.Start("indexing", segment_uuid(), segment_->live_count());
+      step = optimizations_.AddStep(run.get(), "insert", true);
+    }
+    step->SetTotal(done + (n - ix.n));
     const uint32_t end = std::min(n, ix.n + kBatch);
     for (uint32_t o = ix.n; o < end; ++o) {
       ix.n = o + 1;
@@ -947,11 +1005,13 @@ void LocalShard::InsertTail(const VectorSpec& spec) {
         ix.src.count = o;
         LogWarn("optimizer",
                 dir_ + ": incremental insert failed, the tail stays exact: " + err.message);
-        return;
+        return finish(OptimizationView::Status::kError, err.message);
       }
       ++done;
+      step->Add(1);
     }
   }
+  finish(OptimizationView::Status::kDone, "");
   if (done > 0) {
     LogInfo("optimizer", dir_ + ": inserted " + std::to_string(done) + " vectors" +
                              (spec.name.empty() ? "" : " of '" + spec.name + "'") +
@@ -1006,6 +1066,55 @@ LocalShard::OptimizerState LocalShard::optimizer_state() const {
     if (IndexDue(spec, segment_->offset_count(), indexed)) state.busy = true;
   }
   return state;
+}
+
+bool LocalShard::VacuumDue(uint64_t dead, uint64_t total) const {
+  return dead > 0 && dead >= options_.vacuum_min_vector_number &&
+         static_cast<double>(dead) >= options_.deleted_threshold * static_cast<double>(total);
+}
+
+std::vector<std::string> LocalShard::QueuedOptimizations() const {
+  std::set<std::string> running;
+  for (const OptimizationView& r : optimizations_.Running()) running.insert(r.optimizer);
+  std::vector<std::string> out;
+  auto queue = [&](const char* name) {
+    if (running.count(name) == 0 && std::find(out.begin(), out.end(), name) == out.end()) {
+      out.push_back(name);
+    }
+  };
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  const uint64_t total = segment_->offset_count();
+  if (VacuumDue(total - segment_->live_count(), total)) queue("vacuum");
+  const bool can_add =
+      STRATA_HAS(options_.index, link_group_add) && options_.index->link_group_add != nullptr;
+  for (const VectorSpec& spec : specs_) {
+    auto it = indexes_.find(spec.name);
+    const VectorIndex* ix = it == indexes_.end() ? nullptr : it->second.get();
+    const uint64_t indexed = ix == nullptr ? 0 : ix->n;
+    if (IndexDue(spec, total, indexed) || (ix != nullptr && options_.index != nullptr &&
+                                           options_.index->insert != nullptr && indexed < total)) {
+      queue("indexing");
+    } else if (ix != nullptr && can_add && !ix->linked.empty() && PayloadM() > 0 &&
+               (ix->linked_n < ix->n || ix->linked_seq < applied_seq_)) {
+      queue("payload_links");
+    }
+  }
+  return out;
+}
+
+std::string LocalShard::segment_uuid() const {
+  std::lock_guard<std::mutex> lock(segment_uuid_mu_);
+  return segment_uuid_;
+}
+
+void LocalShard::SetSegmentUuid(const std::string& uuid) {
+  std::lock_guard<std::mutex> lock(segment_uuid_mu_);
+  segment_uuid_ = uuid;
+}
+
+uint64_t LocalShard::live_points() const {
+  std::shared_lock<std::shared_mutex> data(data_mu_);
+  return segment_->live_count();
 }
 
 uint64_t LocalShard::indexed_count() const {

@@ -25,6 +25,7 @@
 
 #include "points.pb.h"
 #include "segment/segment.h"
+#include "shard/optimizations.h"
 #include "strata/abi/strata_host.h"
 #include "strata/abi/strata_index.h"
 #include "wal/wal.h"
@@ -171,6 +172,15 @@ class LocalShard {
     std::string error;
   };
   OptimizerState optimizer_state() const;
+  // The optimizer's runs (running and the newest completed), for the optimizations API.
+  const OptimizationLog& optimizations() const { return optimizations_; }
+  // Optimizations due but not running (optimizer names: "vacuum", "indexing",
+  // "payload_links").
+  std::vector<std::string> QueuedOptimizations() const;
+  // The shard's one segment: its identity (a new one after each index build or vacuum) and
+  // its live points.
+  std::string segment_uuid() const;
+  uint64_t live_points() const;
   const std::vector<VectorSpec>& specs() const { return specs_; }
   // The sparse vectors' names (fixed at open; their modifier lives in the segment).
   const std::vector<SparseSpec>& sparse_specs() const { return options_.sparse; }
@@ -234,10 +244,13 @@ class LocalShard {
     }
   };
   void OptimizerLoop();
-  Result<std::shared_ptr<VectorIndex>> BuildIndex(const VectorSpec& spec, uint32_t n);
+  // run: the optimization it belongs to (its steps are added here).
+  Result<std::shared_ptr<VectorIndex>> BuildIndex(const VectorSpec& spec, uint32_t n,
+                                                  OptimizationLog::Run* run);
   // Payload-aware links (the index plugin's link_group) for every indexed value shared by at
   // least full_scan_threshold of vectors; records them in index.linked.
-  Status LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index, const strata_cancel* cancel);
+  Status LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index, const strata_cancel* cancel,
+                           OptimizationLog::Step* step);
   // Brings the payload links up to date once writes pause (plugins with link_group_add):
   // inserted points join their values' groups, points written since linked_seq join the groups
   // of the values they hold now, values grown to full_scan_threshold get groups. In chunks
@@ -304,6 +317,12 @@ class LocalShard {
   bool RelinkDue(const VectorSpec& spec) const;
   // Whether the optimizer builds an index over n offsets when `indexed` are covered.
   bool IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const;
+  OptimizationLog optimizations_;
+  mutable std::mutex segment_uuid_mu_;
+  std::string segment_uuid_ = RandomUuid();  // guarded by segment_uuid_mu_
+  void SetSegmentUuid(const std::string& uuid);
+  // Whether the vacuum rule holds for `dead` of `total` offsets.
+  bool VacuumDue(uint64_t dead, uint64_t total) const;
   std::thread optimizer_;
   bool dropped_ = false;  // guarded by write_mu_
   // While a vacuum copies the segment: the writes applied meanwhile, (seq, method, request).

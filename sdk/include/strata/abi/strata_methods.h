@@ -66,16 +66,17 @@
 
 /*
  * Strata's own methods, for what the Qdrant gRPC contract has no rpc for (the REST API's
- * snapshot download, upload and recovery). Their messages are in package `strata`
- * (strata_internal.proto); they are never served on gRPC. Same rules: append-only. A host older
- * than a method answers STRATA_UNIMPLEMENTED for it.
+ * snapshot download, upload and recovery, optimization progress). Their messages are in package
+ * `strata` (strata_internal.proto); they are never served on gRPC. Same rules: append-only. A host
+ * older than a method answers STRATA_UNIMPLEMENTED for it.
  */
 /* clang-format off */
 #define STRATA_INTERNAL_METHOD_LIST(X) \
   X(1000, Strata, SnapshotRead, SnapshotReadRequest, SnapshotReadResponse) \
   X(1001, Strata, SnapshotUpload, SnapshotUploadRequest, SnapshotUploadResponse) \
   X(1002, Strata, SnapshotRecover, SnapshotRecoverRequest, SnapshotRecoverResponse) \
-  X(1003, Strata, SnapshotUploadAbort, SnapshotUploadRequest, SnapshotUploadResponse)
+  X(1003, Strata, SnapshotUploadAbort, SnapshotUploadRequest, SnapshotUploadResponse) \
+  X(1004, Strata, Optimizations, OptimizationsRequest, OptimizationsResponse)
 /* clang-format on */
 
 #define STRATA_METHOD_ENUM_ENTRY(id, service, rpc, req, resp) STRATA_METHOD_##service##_##rpc = id,
