@@ -463,12 +463,17 @@ int main(int argc, char** argv) {
       std::printf("   filter-aware walk ef %3u: recall %.4f, %.0f qps, %.0f distances/query\n", ef,
                   rec, qps, dists);
     }
+    const int link_threads = threads.empty() ? 1 : threads.back();
+    const hnsw::Graph::ParallelFn parallel =
+        [link_threads](uint32_t count, const std::function<void(uint32_t)>& fn) {
+          ParallelRange(0, count, link_threads, [&](size_t j) { fn(static_cast<uint32_t>(j)); });
+        };
     auto lstart = Clock::now();
     for (const auto& m : members) {
-      graph->LinkGroup(m.data(), m.size(), static_cast<uint32_t>(kM), nullptr);
+      graph->LinkGroup(m.data(), m.size(), static_cast<uint32_t>(kM), nullptr, parallel);
     }
-    std::printf("payload links (m %zu) for %u tenants made in %.2f s\n", kM, tenants,
-                Seconds(lstart));
+    std::printf("payload links (m %zu) for %u tenants made in %.2f s with %d threads\n", kM,
+                tenants, Seconds(lstart), link_threads);
     auto run_linked = [&](const char* what) {
       for (uint32_t ef : {16u, 32u, 64u, 128u}) {
         double rec = 0, dists = 0;
@@ -494,14 +499,15 @@ int main(int argc, char** argv) {
     std::vector<std::vector<uint32_t>> first(tenants), later(tenants);
     for (uint32_t t = 0; t < tenants; ++t) {
       for (uint32_t id : members[t]) (id < n / 2 ? first : later)[t].push_back(id);
-      grown->LinkGroup(first[t].data(), first[t].size(), static_cast<uint32_t>(kM), nullptr);
+      grown->LinkGroup(first[t].data(), first[t].size(), static_cast<uint32_t>(kM), nullptr,
+                       parallel);
     }
     ParallelRange(n / 2, n, build_threads,
                   [&](size_t i) { grown->Insert(static_cast<uint32_t>(i)); });
     lstart = Clock::now();
     for (uint32_t t = 0; t < tenants; ++t) {
       grown->LinkGroupAdd(first[t].data(), first[t].size(), later[t].data(), later[t].size(),
-                          static_cast<uint32_t>(kM), nullptr);
+                          static_cast<uint32_t>(kM), nullptr, parallel);
     }
     std::printf("grown graph: the second half's %zu points joined their tenants' links in %.2f s\n",
                 n - n / 2, Seconds(lstart));

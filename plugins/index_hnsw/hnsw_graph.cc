@@ -385,12 +385,13 @@ void Graph::AddGroupLink(uint32_t from, uint32_t to, float d, const std::vector<
 }
 
 bool Graph::LinkGroup(const uint32_t* ids, size_t n, uint32_t m_sub,
-                      const std::function<bool()>& cancelled) {
-  return LinkGroupAdd(nullptr, 0, ids, n, m_sub, cancelled);
+                      const std::function<bool()>& cancelled, const ParallelFn& parallel) {
+  return LinkGroupAdd(nullptr, 0, ids, n, m_sub, cancelled, parallel);
 }
 
 bool Graph::LinkGroupAdd(const uint32_t* members, size_t n_members, const uint32_t* added,
-                         size_t n_added, uint32_t m_sub, const std::function<bool()>& cancelled) {
+                         size_t n_added, uint32_t m_sub, const std::function<bool()>& cancelled,
+                         const ParallelFn& parallel) {
   if (n_added == 0 || m_sub == 0) return true;
   OwnLevel0();  // links change
   // Membership bits live in scratch bitsets kept across calls: setting and clearing only this
@@ -409,40 +410,67 @@ bool Graph::LinkGroupAdd(const uint32_t* members, size_t n_members, const uint32
     SetBit(linked_bits_, members[i]);
     linked.push_back(members[i]);
   }
+  std::vector<uint32_t> todo;  // the added points, each once
+  todo.reserve(n_added);
   for (size_t i = 0; i < n_added; ++i) {
-    if (valid(added[i])) SetBit(group_bits_, added[i]);
+    if (!valid(added[i]) || Bit(linked_bits_, added[i]) || Bit(group_bits_, added[i])) continue;
+    SetBit(group_bits_, added[i]);
+    todo.push_back(added[i]);
   }
   const uint32_t ef = std::max(params_.ef_construct, m_sub);
-  bool done = true;
-  for (size_t i = 0; i < n_added; ++i) {
-    const uint32_t id = added[i];
-    if (!valid(id) || Bit(linked_bits_, id)) continue;
-    if ((i & 255) == 255 && cancelled && cancelled()) {
-      done = false;
-      break;
+  // The nearest linked members of `id` (read-only: safe on several threads at once).
+  auto nearest = [&](uint32_t id) {
+    std::vector<Candidate> found;
+    if (linked.empty()) return found;
+    // Start from the nearest of a few evenly spaced linked members, then walk members only.
+    const float* q = Vec(id);
+    const size_t step = std::max<size_t>(1, linked.size() / 16);
+    uint32_t entry = linked[0];
+    float entry_d = Distance(q, entry);
+    for (size_t j = step; j < linked.size(); j += step) {
+      const float d = Distance(q, linked[j]);
+      if (d < entry_d) {
+        entry_d = d;
+        entry = linked[j];
+      }
     }
-    if (!linked.empty()) {
-      // Start from the nearest of a few evenly spaced linked members, then walk members only.
-      const float* q = Vec(id);
-      const size_t step = std::max<size_t>(1, linked.size() / 16);
-      uint32_t entry = linked[0];
-      float entry_d = Distance(q, entry);
-      for (size_t j = step; j < linked.size(); j += step) {
-        const float d = Distance(q, linked[j]);
-        if (d < entry_d) {
-          entry_d = d;
-          entry = linked[j];
-        }
-      }
-      std::vector<Candidate> found = SearchMembers(q, entry, ef, linked_bits_);
-      SelectNeighbors(found, m_sub);
-      for (const Candidate& c : found) {
-        AddGroupLink(id, c.second, c.first, group_bits_);
-        AddGroupLink(c.second, id, c.first, group_bits_);
-      }
+    found = SearchMembers(q, entry, ef, linked_bits_);
+    SelectNeighbors(found, m_sub);
+    return found;
+  };
+  auto link = [&](uint32_t id, const std::vector<Candidate>& found) {
+    for (const Candidate& c : found) {
+      AddGroupLink(id, c.second, c.first, group_bits_);
+      AddGroupLink(c.second, id, c.first, group_bits_);
     }
     SetBit(linked_bits_, id);
     linked.push_back(id);
+  };
+  constexpr size_t kMaxBatch = 256;
+  bool done = true;
+  std::vector<std::vector<Candidate>> batch_found;
+  size_t polled = 0;
+  for (size_t i = 0; i < todo.size();) {
+    if (i >= polled + 256) {
+      polled = i;
+      if (cancelled && cancelled()) {
+        done = false;
+        break;
+      }
+    }
+    const size_t batch = !parallel || linked.size() < 256
+                             ? 1
+                             : std::min({kMaxBatch, linked.size() / 8, todo.size() - i});
+    if (batch == 1) {
+      link(todo[i], nearest(todo[i]));
+      ++i;
+      continue;
+    }
+    batch_found.assign(batch, {});
+    parallel(static_cast<uint32_t>(batch),
+             [&](uint32_t j) { batch_found[j] = nearest(todo[i + j]); });
+    for (size_t j = 0; j < batch; ++j) link(todo[i + j], batch_found[j]);
+    i += batch;
   }
   auto clear = [&](const uint32_t* ids, size_t n) {
     for (size_t i = 0; i < n; ++i) {

@@ -82,13 +82,19 @@ class Graph {
   // linked so far; a full level-0 list gives up its farthest link to a non-member first.
   // Exclusive with everything else. Returns false when `cancelled` said stop (links made so
   // far stay: they are valid links).
+  // parallel(n, fn): runs fn(0..n-1), possibly on several threads (empty: in this thread);
+  // the searches for one batch of members run through it, their links are made after.
+  using ParallelFn = std::function<void(uint32_t, const std::function<void(uint32_t)>&)>;
   bool LinkGroup(const uint32_t* ids, size_t n, uint32_t m_sub,
-                 const std::function<bool()>& cancelled);
+                 const std::function<bool()>& cancelled, const ParallelFn& parallel = {});
   // Grows a group linked before: `members` (sorted) are linked already, each of `added`
   // (sorted, in order) is linked like a LinkGroup member to its nearest fellows among the
   // members and the added points before it. LinkGroup(ids) is LinkGroupAdd({}, ids).
+  // Batches of added points are searched in parallel once at least 256 members are linked
+  // (a batch at most an eighth of them, so points of one batch rarely need each other).
   bool LinkGroupAdd(const uint32_t* members, size_t n_members, const uint32_t* added,
-                    size_t n_added, uint32_t m_sub, const std::function<bool()>& cancelled);
+                    size_t n_added, uint32_t m_sub, const std::function<bool()>& cancelled,
+                    const ParallelFn& parallel = {});
 
   uint32_t size() const { return inserted_.load(); }
   uint32_t capacity() const { return capacity_; }

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "hnsw_graph.h"
 
@@ -176,6 +178,46 @@ TEST(HnswGraphTest, PointsAddedToALinkedGroupAreWalkedAsWellAsTheFirstMembers) {
       static_cast<unsigned long long>(d_grown), found_before);
   EXPECT_GE(r_grown, 0.9);
   EXPECT_GE(r_grown, r_once - 0.03);
+}
+
+// Past its first 256 members a group is linked in batches whose searches run in parallel: as
+// good as linking one member at a time.
+TEST(HnswGraphTest, AGroupLinkedInParallelBatchesIsWalkedAsWell) {
+  std::mt19937 rng(9);
+  const Data data(rng);
+  std::vector<uint32_t> group;  // 10%: 2000 members, mostly linked in batches
+  for (uint32_t i = 0; i < kN; ++i) {
+    if (rng() % 10 == 0) group.push_back(i);
+  }
+  const std::vector<uint64_t> bits = BitsOf(group);
+  Graph one(kDim, Space::kL2, Params{8, 64, 3}), two(kDim, Space::kL2, Params{8, 64, 3});
+  for (Graph* g : {&one, &two}) {
+    g->SetVectors(data.base.data(), kDim);
+    g->Reserve(kN);
+    for (uint32_t i = 0; i < kN; ++i) g->Insert(i);
+  }
+  ASSERT_TRUE(one.LinkGroup(group.data(), group.size(), 8, nullptr));
+  std::atomic<uint32_t> calls{0}, items{0};
+  const Graph::ParallelFn parallel = [&](uint32_t n, const std::function<void(uint32_t)>& fn) {
+    ++calls;
+    items += n;
+    std::atomic<uint32_t> next{0};
+    auto work = [&] {
+      for (uint32_t j = next++; j < n; j = next++) fn(j);
+    };
+    std::thread helper(work);
+    work();
+    helper.join();
+  };
+  ASSERT_TRUE(two.LinkGroup(group.data(), group.size(), 8, nullptr, parallel));
+  EXPECT_GT(calls.load(), 0u);
+  EXPECT_GT(items.load(), group.size() / 2) << "most members were searched in batches";
+  uint64_t d_one = 0, d_two = 0;
+  const double r_one = Recall(one, data, &bits, 32, true, &d_one);
+  const double r_two = Recall(two, data, &bits, 32, true, &d_two);
+  std::printf("10%% group, members-only walk: linked one by one %.3f, in parallel batches %.3f\n",
+              r_one, r_two);
+  EXPECT_GE(r_two, r_one - 0.02);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ namespace sdk = strata::sdk;
 namespace hnsw = strata::hnsw;
 
 constexpr const char* kGraphFile = "hnsw.graph";
+constexpr const char* kQuantFile = "hnsw.quant";  // the quantizer and its codes
 
 class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
  public:
@@ -122,6 +123,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
     STRATA_RETURN_IF_ERROR(BindVectors(std::max(needed, source().count())));
     if (needed > graph_.capacity()) graph_.Reserve(std::max(needed, graph_.capacity() * 2));
     graph_.Insert(offset);
+    ExtendCodes(needed);  // encoded with the fitted map, so the traversal scores it on codes
     return Status::Ok();
   }
 
@@ -181,7 +183,8 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   // Payload-aware links for one value group (strata_index.h: link_group).
   Status LinkGroup(const uint32_t* offsets, size_t n, uint32_t m, const sdk::Cancel& cancel) {
     if (m > 128) return strata::InvalidArgument("link_group: m must be at most 128");
-    const bool done = graph_.LinkGroup(offsets, n, m, [&] { return cancel.IsCancelled(); });
+    const bool done = graph_.LinkGroup(
+        offsets, n, m, [&] { return cancel.IsCancelled(); }, Parallel());
     return done ? Status::Ok() : cancel.Check("hnsw link_group");
   }
 
@@ -189,8 +192,8 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   Status LinkGroupAdd(const uint32_t* members, size_t n_members, const uint32_t* added,
                       size_t n_added, uint32_t m, const sdk::Cancel& cancel) {
     if (m > 128) return strata::InvalidArgument("link_group_add: m must be at most 128");
-    const bool done = graph_.LinkGroupAdd(members, n_members, added, n_added, m,
-                                          [&] { return cancel.IsCancelled(); });
+    const bool done = graph_.LinkGroupAdd(
+        members, n_members, added, n_added, m, [&] { return cancel.IsCancelled(); }, Parallel());
     return done ? Status::Ok() : cancel.Check("hnsw link_group_add");
   }
 
@@ -199,6 +202,11 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   // the ABI (no search runs), so the switch is safe although this method is const.
   Status Save(const sdk::Dir& dir) const {
     STRATA_RETURN_IF_ERROR(dir.WriteFile(kGraphFile, graph_.Serialize()));
+    if (binary_ && binary_codes_.built()) {
+      STRATA_RETURN_IF_ERROR(dir.WriteFile(kQuantFile, binary_codes_.Serialize()));
+    } else if (quantize_ && quantizer_.built()) {
+      STRATA_RETURN_IF_ERROR(dir.WriteFile(kQuantFile, quantizer_.Serialize()));
+    }
     if (!on_disk_) return Status::Ok();
     return const_cast<HnswIndex*>(this)->MapSaved(dir, /*whole=*/false);
   }
@@ -209,10 +217,25 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
       STRATA_RETURN_IF_ERROR(graph_.Deserialize(data, dir.Path(kGraphFile)));
     }
     STRATA_RETURN_IF_ERROR(BindVectors(std::max(graph_.capacity(), source().count())));
-    Quantize(graph_.size());
+    if (quantize_ || binary_) {
+      // The saved codes, else (none saved, or damaged: they are derived data) fitted anew.
+      Status loaded = LoadCodes(dir);
+      if (loaded.ok()) {
+        ExtendCodes(graph_.size());
+      } else {
+        if (loaded.code() != strata::StatusCode::kNotFound) {
+          host().Log(STRATA_LOG_WARN, "hnsw",
+                     "quantized codes re-encoded from the vectors: " + loaded.message());
+        }
+        Quantize(graph_.size());
+      }
+    }
     return Status::Ok();
   }
-  std::vector<std::string> Files() const { return {kGraphFile}; }
+  std::vector<std::string> Files() const {
+    if (quantize_ || binary_) return {kGraphFile, kQuantFile};
+    return {kGraphFile};
+  }
   bool level0_mapped() const { return graph_.level0_borrowed(); }
   uint64_t MemoryUsage() const {
     return graph_.MemoryBytes() + copy_.capacity() * sizeof(float) + quantizer_.MemoryBytes() +
@@ -220,15 +243,59 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   }
 
  private:
-  // Codes for offsets [0, n) (points inserted later are scored exactly until the next build).
+  // The host's workers (at most max_indexing_threads) for the graph's parallel steps.
+  hnsw::Graph::ParallelFn Parallel() const {
+    return [this](uint32_t n, const std::function<void(uint32_t)>& fn) {
+      Status s = host().ParallelFor(n, fn, max_threads_);
+      if (!s.ok()) {
+        for (uint32_t i = 0; i < n; ++i) fn(i);  // no workers: in this thread
+      }
+    };
+  }
+  // Where vector i is: base + i * stride floats (the host's vectors, else the private copy).
+  std::pair<const float*, size_t> VectorRows() const {
+    const float* base = source().DenseF32(0);
+    if (base != nullptr) return {base, source().raw()->stride_bytes / sizeof(float)};
+    return {copy_.data(), source().dim()};
+  }
+  // The saved quantizer, checked to fit these vectors and settings.
+  Status LoadCodes(const sdk::Dir& dir) {
+    STRATA_ASSIGN_OR_RETURN(bool exists, dir.Exists(kQuantFile));
+    if (!exists) return strata::NotFound("no saved codes");
+    STRATA_ASSIGN_OR_RETURN(std::string data, dir.ReadFile(kQuantFile));
+    const std::string where = dir.Path(kQuantFile);
+    if (binary_) {
+      hnsw::BinaryQuantizer q;
+      STRATA_RETURN_IF_ERROR(q.Deserialize(data, where));
+      const auto& o = q.options();
+      if (q.dim() != source().dim() || o.bits != binary_options_.bits ||
+          o.asymmetric != binary_options_.asymmetric || o.l2 != binary_options_.l2) {
+        return strata::FailedPrecondition(where + ": saved for other settings");
+      }
+      binary_codes_ = std::move(q);
+    } else {
+      hnsw::ScalarQuantizer q;
+      STRATA_RETURN_IF_ERROR(q.Deserialize(data, where));
+      if (q.dim() != source().dim() || q.l2() != (space_ == hnsw::Space::kL2)) {
+        return strata::FailedPrecondition(where + ": saved for other settings");
+      }
+      quantizer_ = std::move(q);
+    }
+    return Status::Ok();
+  }
+  // Codes for offsets below n that have none yet, with the map fitted before.
+  void ExtendCodes(uint32_t n) {
+    const auto [base, stride] = VectorRows();
+    if (binary_) {
+      if (binary_codes_.built()) binary_codes_.Extend(base, stride, n);
+    } else if (quantize_ && quantizer_.built()) {
+      quantizer_.Extend(base, stride, n);
+    }
+  }
+  // Fits the quantizer to offsets [0, n) and encodes them.
   void Quantize(uint32_t n) {
     if ((!quantize_ && !binary_) || n == 0) return;
-    const float* base = source().DenseF32(0);
-    size_t stride = source().raw()->stride_bytes / sizeof(float);
-    if (base == nullptr) {
-      base = copy_.data();
-      stride = source().dim();
-    }
+    const auto [base, stride] = VectorRows();
     if (binary_) {
       binary_codes_.Build(base, stride, n, source().dim(), binary_options_);
     } else {

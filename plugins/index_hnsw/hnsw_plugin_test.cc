@@ -15,6 +15,7 @@
 #include "strata/abi/strata_index.h"
 #include "strata/abi/strata_plugin.h"
 #include "strata/sdk/params.hpp"
+#include "strata/sdk/storage_view.hpp"
 #include "strata/sdk/testing/fake_host.hpp"
 #include "strata/sdk/testing/mem_fs.hpp"
 
@@ -78,6 +79,31 @@ std::vector<std::pair<uint32_t, float>> TopK(const strata_index_vtable* vt, cons
   EXPECT_EQ(vt->search(idx, &req, &res, &err), STRATA_OK) << err.message;
   std::vector<std::pair<uint32_t, float>> out;
   for (uint32_t i = 0; i < count; ++i) out.emplace_back(ids[i], scores[i]);
+  return out;
+}
+
+// The top 10 by quantized distance alone (no rescoring) for each of 40 queries.
+std::vector<std::pair<uint32_t, float>> RawQuantized(const strata_index_vtable* vt,
+                                                     const strata_index* idx,
+                                                     const std::vector<float>& queries) {
+  strata::sdk::OwnedParams params;
+  params.Set("quantization.rescore", "0");
+  std::vector<std::pair<uint32_t, float>> out;
+  for (uint32_t q = 0; q < 40; ++q) {
+    strata_search_request req{};
+    req.struct_size = sizeof(req);
+    req.n_queries = 1;
+    req.queries = &queries[size_t{q} * 53 * 16];
+    req.top_k = 10;
+    req.params = params.Get();
+    std::vector<uint32_t> ids(10);
+    std::vector<float> scores(10);
+    uint32_t count = 0;
+    strata_search_result res{sizeof(res), 0, ids.data(), scores.data(), &count};
+    strata_error err{};
+    EXPECT_EQ(vt->search(idx, &req, &res, &err), STRATA_OK) << err.message;
+    for (uint32_t i = 0; i < count; ++i) out.emplace_back(ids[i], scores[i]);
+  }
   return out;
 }
 
@@ -231,6 +257,81 @@ TEST(HnswPluginTest, AnOnDiskGraphIsSearchedFromItsSavedFile) {
   mem_vt->close_fs(mem_fs);
   mmap_vt->close_fs(fs);
   std::filesystem::remove_all(root);
+}
+
+// The quantizer (map and codes) is saved with the graph and loaded, not fitted again: loaded
+// over different vectors, the quantized answers are still those of the saved codes. Damaged
+// codes are re-encoded from the vectors (they are derived data) with a warning.
+TEST(HnswPluginTest, QuantizedCodesAreSavedAndLoadedNotRefitted) {
+  const strata_index_vtable* vt = HnswVtable();
+  ASSERT_NE(vt, nullptr) << dlerror();
+  for (const char* kind : {"int8", "binary"}) {
+    SCOPED_TRACE(kind);
+    Vectors v(3000), other(3000);
+    std::mt19937 rng(11);
+    std::normal_distribution<float> g(0, 2);
+    for (float& x : other.data) x = g(rng);
+    strata::sdk::testing::FakeHost host;
+    strata_error err{};
+    auto make = [&](Vectors& vs) {
+      strata::sdk::OwnedParams params;
+      params.Set("m", "12");
+      params.Set("ef_construct", "64");
+      params.Set("quantization", kind);
+      params.Set("quantile", "0.99");
+      strata_index* idx = nullptr;
+      EXPECT_EQ(vt->create(host.api(), params.Get(), &vs.src, &idx, &err), STRATA_OK)
+          << err.message;
+      return idx;
+    };
+    strata_index* built = make(v);
+    ASSERT_EQ(vt->build(built, nullptr, nullptr, &err), STRATA_OK) << err.message;
+    const auto want = RawQuantized(vt, built, v.data);
+    ASSERT_EQ(want.size(), 400u);
+    strata_fs* fs = nullptr;
+    const strata_storage_vtable* mem_vt = strata::sdk::testing::MemFsVtable();
+    ASSERT_EQ(mem_vt->open_fs("", nullptr, &fs, &err), STRATA_OK) << err.message;
+    strata_dir dir{};
+    dir.struct_size = sizeof(dir);
+    dir.storage = mem_vt;
+    dir.fs = fs;
+    dir.prefix = "";
+    ASSERT_EQ(vt->save(built, &dir, &err), STRATA_OK) << err.message;
+    std::vector<std::string> files;
+    ASSERT_EQ(vt->list_files(
+                  built,
+                  [](void* ctx, const char* name, uint8_t) {
+                    static_cast<std::vector<std::string>*>(ctx)->push_back(name);
+                  },
+                  &files, &err),
+              STRATA_OK);
+    EXPECT_EQ(files, (std::vector<std::string>{"hnsw.graph", "hnsw.quant"}));
+
+    strata_index* loaded = make(other);
+    ASSERT_EQ(vt->load(loaded, &dir, &err), STRATA_OK) << err.message;
+    EXPECT_EQ(RawQuantized(vt, loaded, v.data), want) << "the saved codes answer";
+    strata_index* refit = make(other);
+    ASSERT_EQ(vt->build(refit, nullptr, nullptr, &err), STRATA_OK) << err.message;
+    const auto refit_answers = RawQuantized(vt, refit, v.data);
+    EXPECT_NE(refit_answers, want) << "codes fitted to other vectors answer differently";
+
+    // A damaged codes file: re-encoded from the vectors, with a warning.
+    strata::sdk::Dir d(&dir);
+    std::string bytes = *d.ReadFile("hnsw.quant");
+    bytes[bytes.size() / 2] ^= 0x5A;
+    ASSERT_TRUE(d.WriteFile("hnsw.quant", bytes).ok());
+    strata_index* damaged = make(other);
+    ASSERT_EQ(vt->load(damaged, &dir, &err), STRATA_OK) << err.message;
+    EXPECT_NE(RawQuantized(vt, damaged, v.data), want);
+    bool warned = false;
+    for (const std::string& line : host.logs()) {
+      warned |= line.find("quantized codes re-encoded") != std::string::npos &&
+                line.find("checksum mismatch") != std::string::npos;
+    }
+    EXPECT_TRUE(warned);
+    for (strata_index* idx : {built, loaded, refit, damaged}) vt->destroy(idx);
+    mem_vt->close_fs(fs);
+  }
 }
 
 }  // namespace

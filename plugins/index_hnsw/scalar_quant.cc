@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#include "strata/sdk/crc32c.hpp"
 
 #if defined(__x86_64__)
 // GCC 12's AVX-512 cast intrinsics trip -Wuninitialized on their own undefined upper lanes.
@@ -98,14 +101,23 @@ void ScalarQuantizer::Build(const float* base, size_t stride, uint32_t n, uint32
   }
   offset_ = lo;
   scale_ = hi > lo ? (hi - lo) / 255.0f : 1.0f;
-  codes_.assign(size_t{n} * padded_, 0);
-  sums_.assign(n, 0);
-  sumsq_.assign(n, 0);
-  for (uint32_t i = 0; i < n; ++i) {
+  codes_.clear();
+  sums_.clear();
+  sumsq_.clear();
+  n_ = 0;
+  Extend(base, stride, n);
+}
+
+void ScalarQuantizer::Extend(const float* base, size_t stride, uint32_t n) {
+  if (dim_ == 0 || n <= n_) return;
+  codes_.resize(size_t{n} * padded_, 0);
+  sums_.resize(n, 0);
+  sumsq_.resize(n, 0);
+  for (uint32_t i = n_; i < n; ++i) {
     const float* v = base + size_t{i} * stride;
     uint8_t* c = codes_.data() + size_t{i} * padded_;
     int64_t sum = 0, sumsq = 0;
-    for (uint32_t d = 0; d < dim; ++d) {
+    for (uint32_t d = 0; d < dim_; ++d) {
       const float x = std::round((v[d] - offset_) / scale_);
       const int code = static_cast<int>(std::clamp(x, 0.0f, 255.0f));
       c[d] = static_cast<uint8_t>(code);
@@ -115,6 +127,7 @@ void ScalarQuantizer::Build(const float* base, size_t stride, uint32_t n, uint32
     sums_[i] = sum;
     sumsq_[i] = sumsq;
   }
+  n_ = n;
 }
 
 ScalarQuantizer::Query ScalarQuantizer::Encode(const float* v) const {
@@ -167,7 +180,7 @@ void BinaryQuantizer::Build(const float* base, size_t stride, uint32_t n, uint32
   for (uint32_t i = 0; i < n; ++i) {
     const float* v = base + size_t{i} * stride;
     EncodeInto(v, codes_.data() + size_t{i} * code_words_);
-    for (uint32_t d = 0; d < dim; ++d) {
+    for (uint32_t d = 0; d < dim; ++d) {  // (Extend encodes without updating these)
       const uint32_t b = Bucket(d, v[d]);
       bucket_sum[d * 3 + b] += v[d];
       ++bucket_n[d * 3 + b];
@@ -184,6 +197,15 @@ void BinaryQuantizer::Build(const float* base, size_t stride, uint32_t n, uint32
       recon_[at] = bucket_n[at] > 0 ? static_cast<float>(bucket_sum[at] / bucket_n[at]) : empty;
     }
   }
+}
+
+void BinaryQuantizer::Extend(const float* base, size_t stride, uint32_t n) {
+  if (dim_ == 0 || n <= n_) return;
+  codes_.resize(size_t{n} * code_words_, 0);
+  for (uint32_t i = n_; i < n; ++i) {
+    EncodeInto(base + size_t{i} * stride, codes_.data() + size_t{i} * code_words_);
+  }
+  n_ = n;
 }
 
 uint32_t BinaryQuantizer::Bucket(uint32_t d, float x) const {
@@ -231,6 +253,149 @@ BinaryQuantizer::Query BinaryQuantizer::Encode(const float* v) const {
     }
   }
   return q;
+}
+
+// Saved quantizers (hnsw_format.md, "hnsw.quant"): magic, version, kind, the fitted map, the
+// codes, CRC-32C.
+namespace {
+
+constexpr char kQuantMagic[8] = {'S', 'T', 'R', 'Q', 'U', 'A', 'N', 'T'};
+constexpr uint32_t kQuantVersion = 1;
+constexpr uint32_t kKindScalar = 1, kKindBinary = 2;
+
+class Writer {
+ public:
+  explicit Writer(uint32_t kind) : s_(kQuantMagic, 8) {
+    Put(kQuantVersion);
+    Put(kind);
+  }
+  template <class T>
+  void Put(T v) {
+    s_.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  template <class T>
+  void PutAll(const std::vector<T>& v) {
+    s_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+  std::string Finish() {
+    Put<uint32_t>(sdk::Crc32c(s_.data(), s_.size()));
+    return std::move(s_);
+  }
+
+ private:
+  std::string s_;
+};
+
+// Bounds-checked reads over a file whose magic, version, kind and CRC were checked.
+class Reader {
+ public:
+  Reader(const std::string& d, size_t at) : d_(d), at_(at) {}
+  template <class T>
+  bool Get(T* v) {
+    if (at_ + sizeof(T) + 4 > d_.size()) return false;
+    std::memcpy(v, d_.data() + at_, sizeof(T));
+    at_ += sizeof(T);
+    return true;
+  }
+  template <class T>
+  bool GetAll(std::vector<T>* v, size_t count) {
+    if (count > (d_.size() - at_) / sizeof(T) || at_ + count * sizeof(T) + 4 > d_.size()) {
+      return false;
+    }
+    v->resize(count);
+    std::memcpy(v->data(), d_.data() + at_, count * sizeof(T));
+    at_ += count * sizeof(T);
+    return true;
+  }
+  bool AtEnd() const { return at_ + 4 == d_.size(); }
+
+ private:
+  const std::string& d_;
+  size_t at_;
+};
+
+Status CheckQuantFile(const std::string& d, uint32_t kind, const std::string& where) {
+  if (d.size() < 20 || std::memcmp(d.data(), kQuantMagic, 8) != 0) {
+    return DataLoss(where + ": not a quantized-codes file");
+  }
+  uint32_t crc = 0, version = 0, got_kind = 0;
+  std::memcpy(&crc, d.data() + d.size() - 4, 4);
+  if (crc != sdk::Crc32c(d.data(), d.size() - 4)) return DataLoss(where + ": checksum mismatch");
+  std::memcpy(&version, d.data() + 8, 4);
+  std::memcpy(&got_kind, d.data() + 12, 4);
+  if (version != kQuantVersion) {
+    return FailedPrecondition(where + ": quantized-codes format version " +
+                              std::to_string(version) + " is not supported");
+  }
+  if (got_kind != kind) return FailedPrecondition(where + ": codes of another quantization");
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string ScalarQuantizer::Serialize() const {
+  Writer w(kKindScalar);
+  w.Put(dim_);
+  w.Put(padded_);
+  w.Put(n_);
+  w.Put<uint32_t>(l2_ ? 1 : 0);
+  w.Put(offset_);
+  w.Put(scale_);
+  w.PutAll(codes_);
+  w.PutAll(sums_);
+  w.PutAll(sumsq_);
+  return w.Finish();
+}
+
+Status ScalarQuantizer::Deserialize(const std::string& data, const std::string& where) {
+  STRATA_RETURN_IF_ERROR(CheckQuantFile(data, kKindScalar, where));
+  Reader r(data, 16);
+  ScalarQuantizer q;
+  uint32_t l2 = 0;
+  if (!r.Get(&q.dim_) || !r.Get(&q.padded_) || !r.Get(&q.n_) || !r.Get(&l2) || !r.Get(&q.offset_) ||
+      !r.Get(&q.scale_) || q.padded_ != (q.dim_ + 63) / 64 * 64 ||
+      !r.GetAll(&q.codes_, size_t{q.n_} * q.padded_) || !r.GetAll(&q.sums_, q.n_) ||
+      !r.GetAll(&q.sumsq_, q.n_) || !r.AtEnd()) {
+    return DataLoss(where + ": truncated or malformed");
+  }
+  q.l2_ = l2 != 0;
+  q.dot_ = DotU8S8Best();
+  *this = std::move(q);
+  return Status::Ok();
+}
+
+std::string BinaryQuantizer::Serialize() const {
+  Writer w(kKindBinary);
+  w.Put(dim_);
+  w.Put(options_.bits);
+  w.Put<uint32_t>((options_.asymmetric ? 1u : 0u) | (options_.l2 ? 2u : 0u));
+  w.Put(words_);
+  w.Put(code_words_);
+  w.Put(n_);
+  w.PutAll(lo_);
+  w.PutAll(hi_);
+  w.PutAll(recon_);
+  w.PutAll(codes_);
+  return w.Finish();
+}
+
+Status BinaryQuantizer::Deserialize(const std::string& data, const std::string& where) {
+  STRATA_RETURN_IF_ERROR(CheckQuantFile(data, kKindBinary, where));
+  Reader r(data, 16);
+  BinaryQuantizer q;
+  uint32_t flags = 0;
+  if (!r.Get(&q.dim_) || !r.Get(&q.options_.bits) || !r.Get(&flags) || !r.Get(&q.words_) ||
+      !r.Get(&q.code_words_) || !r.Get(&q.n_) || (q.options_.bits != 1 && q.options_.bits != 2) ||
+      q.words_ != (q.dim_ + 63) / 64 || q.code_words_ != q.words_ * q.options_.bits ||
+      !r.GetAll(&q.lo_, q.dim_) || !r.GetAll(&q.hi_, q.dim_) ||
+      !r.GetAll(&q.recon_, size_t{q.dim_} * 3) ||
+      !r.GetAll(&q.codes_, size_t{q.n_} * q.code_words_) || !r.AtEnd()) {
+    return DataLoss(where + ": truncated or malformed");
+  }
+  q.options_.asymmetric = (flags & 1u) != 0;
+  q.options_.l2 = (flags & 2u) != 0;
+  *this = std::move(q);
+  return Status::Ok();
 }
 
 }  // namespace strata::hnsw

@@ -8,14 +8,18 @@
 //   |x - y|^2   ~= s^2 * (sum cx^2 + sum cy^2 - 2 sum cx*cy)
 // Codes are 4x smaller than the floats they stand for, so a traversal touches a quarter of
 // the memory; the best candidates are then rescored with the original vectors.
-// Codes are derived data: rebuilt from the vectors after a build or a load (no file).
+// The map and the codes are saved beside the graph (Serialize, format in hnsw_format.md) and
+// loaded instead of re-fitted; points added later are encoded with the same map (Extend).
 // BinaryQuantizer below is the 1-bit variant.
 #ifndef STRATA_PLUGINS_INDEX_HNSW_SCALAR_QUANT_H_
 #define STRATA_PLUGINS_INDEX_HNSW_SCALAR_QUANT_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "strata/sdk/status.hpp"
 
 namespace strata::hnsw {
 
@@ -35,7 +39,14 @@ class ScalarQuantizer {
 
   // Fits the map to vectors 0..n-1 (vector i at base + i * stride floats) and encodes them.
   void Build(const float* base, size_t stride, uint32_t n, uint32_t dim, float quantile, bool l2);
+  // Encodes vectors size() .. n-1 with the fitted map (after Build or Deserialize).
+  void Extend(const float* base, size_t stride, uint32_t n);
+  std::string Serialize() const;
+  // Replaces this quantizer with a saved one; DATA_LOSS when damaged.
+  Status Deserialize(const std::string& data, const std::string& where);
   bool built() const { return n_ > 0; }
+  bool l2() const { return l2_; }
+  uint32_t dim() const { return dim_; }
   uint32_t size() const { return n_; }
   Query Encode(const float* v) const;
   // Approximate distance, lower is better: 1 - dot for inner product, squared L2 otherwise.
@@ -99,7 +110,12 @@ class BinaryQuantizer {
   void Build(const float* base, size_t stride, uint32_t n, uint32_t dim) {
     Build(base, stride, n, dim, Options());
   }
+  // Encodes vectors size() .. n-1 with the fitted thresholds (after Build or Deserialize).
+  void Extend(const float* base, size_t stride, uint32_t n);
+  std::string Serialize() const;
+  Status Deserialize(const std::string& data, const std::string& where);
   bool built() const { return n_ > 0; }
+  uint32_t dim() const { return dim_; }
   uint32_t size() const { return n_; }
   Query Encode(const float* v) const;
   float Distance(const Query& q, uint32_t id) const {

@@ -303,5 +303,54 @@ TEST(BinaryQuantTest, AsymmetricAndTwoBitCodesRecallMoreThanHamming) {
   EXPECT_GT(two_asym, 1.2 * one_asym);
 }
 
+// Saved quantizers come back exactly; Extend encodes later vectors with the same map as a
+// build over all of them would have (when the map is the same); damage is refused.
+TEST(QuantizerFileTest, RoundTripsExtendsAndRefusesDamage) {
+  constexpr uint32_t kDim = 70, kN = 500;
+  std::mt19937 rng(4);
+  std::normal_distribution<float> g(0, 1);
+  std::vector<float> base(size_t{kN} * kDim);
+  for (float& x : base) x = g(rng);
+  std::vector<float> q(kDim);
+  for (float& x : q) x = g(rng);
+
+  ScalarQuantizer sq;
+  sq.Build(base.data(), kDim, kN / 2, kDim, 1.0f, true);
+  ScalarQuantizer copy;
+  ASSERT_TRUE(copy.Deserialize(sq.Serialize(), "sq").ok());
+  EXPECT_EQ(copy.size(), kN / 2);
+  EXPECT_EQ(copy.Serialize(), sq.Serialize());
+  copy.Extend(base.data(), kDim, kN);
+  ASSERT_EQ(copy.size(), kN);
+  const ScalarQuantizer::Query qq = copy.Encode(q.data());
+  for (uint32_t i = kN / 2; i < kN; ++i) {  // the later vectors are encoded, not scored 0
+    std::vector<uint8_t> want(kDim);
+    for (uint32_t d = 0; d < kDim; ++d) {
+      const float x = std::round((base[size_t{i} * kDim + d] - copy.offset()) / copy.scale());
+      want[d] = static_cast<uint8_t>(std::clamp(x, 0.0f, 255.0f));
+    }
+    ASSERT_TRUE(std::equal(want.begin(), want.end(), copy.Codes(i))) << i;
+  }
+  EXPECT_GT(copy.Distance(qq, kN - 1), 0.0f);
+
+  BinaryQuantizer bq;
+  BinaryQuantizer::Options o;
+  o.bits = 2;
+  o.asymmetric = true;
+  bq.Build(base.data(), kDim, kN, kDim, o);
+  BinaryQuantizer bcopy;
+  ASSERT_TRUE(bcopy.Deserialize(bq.Serialize(), "bq").ok());
+  EXPECT_EQ(bcopy.Serialize(), bq.Serialize());
+  const BinaryQuantizer::Query bqq = bq.Encode(q.data()), bcq = bcopy.Encode(q.data());
+  for (uint32_t i = 0; i < kN; i += 17) EXPECT_EQ(bq.Distance(bqq, i), bcopy.Distance(bcq, i));
+
+  std::string bytes = sq.Serialize();
+  bytes[20] ^= 1;
+  EXPECT_EQ(copy.Deserialize(bytes, "sq").code(), StatusCode::kDataLoss);
+  EXPECT_EQ(copy.Deserialize(sq.Serialize().substr(0, 30), "sq").code(), StatusCode::kDataLoss);
+  EXPECT_EQ(copy.Deserialize(bq.Serialize(), "bq").code(), StatusCode::kFailedPrecondition)
+      << "binary codes are not scalar ones";
+}
+
 }  // namespace
 }  // namespace strata::hnsw
