@@ -4,9 +4,10 @@
 // thread.
 //
 // usage: hnsw_benchmark <dataset dir> [--threads 1,2] [--efs 16,32,64,128,256,512]
+//        [--tenants N] [--skip mapped,int8,binary,filtered,tenants]
 // Prints: build time per thread count and the ratio, memory per vector, recall@10 and QPS per
 // ef for both, QPS at recall 0.90/0.95/0.99 (interpolated) and the ratio, and filtered search
-// (label < T) for Strata against an exact scan of the matching ids.
+// (label < T) for Strata's planner against an exact scan and hnswlib with a filter.
 #include <fcntl.h>
 #include <hnswlib/hnswlib.h>
 #include <sys/mman.h>
@@ -106,6 +107,27 @@ void ParallelRange(size_t begin, size_t end, int threads, Fn fn) {
   for (auto& t : pool) t.join();
 }
 
+// One pass of hnswlib's searchKnn at `ef` over every query: QPS, and mean recall@k in *recall.
+template <class Rows>
+double LibPass(hnswlib::HierarchicalNSW<float>& lib, const Rows& queries,
+               const std::vector<std::vector<int32_t>>& truth, size_t ef, size_t k,
+               double* recall) {
+  lib.setEf(ef);
+  double rec = 0;
+  const auto start = Clock::now();
+  for (size_t q = 0; q < queries.rows; ++q) {
+    auto res = lib.searchKnn(queries.Row(q), k);
+    std::vector<uint32_t> ids;
+    while (!res.empty()) {
+      ids.push_back(static_cast<uint32_t>(res.top().second));
+      res.pop();
+    }
+    rec += Recall(ids, truth[q], k);
+  }
+  *recall = rec / queries.rows;
+  return queries.rows / Seconds(start);
+}
+
 struct Point {
   double recall, qps;
 };
@@ -128,19 +150,26 @@ double QpsAt(const std::vector<Point>& curve, double target) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <dataset dir> [--threads 1,2] [--efs 16,...] [--tenants N]\n",
+    std::fprintf(stderr,
+                 "usage: %s <dataset dir> [--threads 1,2] [--efs 16,...] [--tenants N] [--skip "
+                 "mapped,int8,binary,filtered,tenants]\n",
                  argv[0]);
     return 2;
   }
   const std::string dir = argv[1];
   std::vector<int> threads = {1, 2};
   std::vector<int> efs = {16, 32, 64, 128, 256, 512};
-  uint32_t tenants_arg = 0;  // --tenants N: the tenants section's split (default: just above
-                             // twice the scan threshold each)
+  std::set<std::string> skip;  // --skip mapped,int8,binary,filtered,tenants
+  uint32_t tenants_arg = 0;    // --tenants N: the tenants section's split (default: just above
+                               // twice the scan threshold each)
   for (int i = 2; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--threads") threads = ParseList(argv[i + 1]);
     if (std::string(argv[i]) == "--efs") efs = ParseList(argv[i + 1]);
     if (std::string(argv[i]) == "--tenants") tenants_arg = std::stoul(argv[i + 1]);
+    if (std::string(argv[i]) == "--skip") {
+      std::stringstream in(argv[i + 1]);
+      for (std::string item; std::getline(in, item, ',');) skip.insert(item);
+    }
   }
   std::ifstream meta(dir + "/meta.txt");
   std::string meta_text((std::istreambuf_iterator<char>(meta)), std::istreambuf_iterator<char>());
@@ -210,20 +239,8 @@ int main(int argc, char** argv) {
     }
     double ours_qps = nq / Seconds(start);
     double ours_rec = rec / nq;
-    lib->setEf(ef);
-    rec = 0;
-    start = Clock::now();
-    for (size_t q = 0; q < nq; ++q) {
-      auto res = lib->searchKnn(queries.Row(q), kK);
-      std::vector<uint32_t> ids;
-      while (!res.empty()) {
-        ids.push_back(static_cast<uint32_t>(res.top().second));
-        res.pop();
-      }
-      rec += Recall(ids, gt[q], kK);
-    }
-    double lib_qps = nq / Seconds(start);
-    double lib_rec = rec / nq;
+    double lib_rec = 0;
+    const double lib_qps = LibPass(*lib, queries, gt, ef, kK, &lib_rec);
     std::printf("%6d %14.4f %12.0f %14.4f %12.0f\n", ef, ours_rec, ours_qps, lib_rec, lib_qps);
     ours_curve.push_back({ours_rec, ours_qps});
     lib_curve.push_back({lib_rec, lib_qps});
@@ -237,7 +254,7 @@ int main(int argc, char** argv) {
 
   // The same graph with level 0 served from a mapping of its saved file (hnsw_config.memory
   // cold), page cache warm: what the mapping costs per query.
-  {
+  if (skip.count("mapped") == 0) {
     const std::string path = "/tmp/strata-hnsw-bench-" + std::to_string(getpid()) + ".graph";
     const std::string bytes = graph->Serialize();
     {
@@ -304,7 +321,7 @@ int main(int argc, char** argv) {
   };
 
   // int8 scalar quantization: the traversal on codes.
-  {
+  if (skip.count("int8") == 0) {
     hnsw::ScalarQuantizer sq;
     auto qstart = Clock::now();
     sq.Build(base.data.data(), dim, static_cast<uint32_t>(n), static_cast<uint32_t>(dim), 1.0f,
@@ -319,6 +336,7 @@ int main(int argc, char** argv) {
   // by Hamming distance (query_encoding binary) or with the float query against the codes'
   // reconstructions (query_encoding scalar8bits).
   for (uint32_t bits : {1u, 2u}) {
+    if (skip.count("binary") > 0) break;
     for (bool asymmetric : {false, true}) {
       hnsw::BinaryQuantizer::Options o;
       o.bits = bits;
@@ -345,6 +363,7 @@ int main(int argc, char** argv) {
       kK, static_cast<unsigned long long>(full_scan_points), std::sqrt(32.0 * 64 * n));
   const strata::sdk::DistanceKernels& kern = strata::sdk::Kernels();
   for (int T : {500, 100, 10, 1}) {
+    if (skip.count("filtered") > 0) break;
     auto fgt = ReadIvecs(dir + "/gt_label_lt_" + std::to_string(T) + ".ivecs");
     if (fgt.empty()) continue;
     std::vector<uint64_t> bits((n + 63) / 64, 0);
@@ -403,20 +422,8 @@ int main(int argc, char** argv) {
     double lib_best = 0, lib_best_recall = 0;  // the fastest ef reaching recall 0.95
     uint32_t lib_best_ef = 0;
     for (uint32_t ef : {16u, 32u, 64u, 128u, 256u, 512u, 1024u}) {
-      lib->setEf(ef);
       double rec = 0;
-      auto lstart = Clock::now();
-      for (size_t q = 0; q < nq; ++q) {
-        auto res = lib->searchKnn(queries.Row(q), kK);
-        std::vector<uint32_t> ids;
-        while (!res.empty()) {
-          ids.push_back(static_cast<uint32_t>(res.top().second));
-          res.pop();
-        }
-        rec += Recall(ids, fgt[q], kK);
-      }
-      const double qps = nq / Seconds(lstart);
-      rec /= nq;
+      const double qps = LibPass(*lib, queries, fgt, ef, kK, &rec);
       std::printf("   hnswlib with filter ef %4u: recall %.4f, %.0f qps\n", ef, rec, qps);
       if (rec >= 0.95 && qps > lib_best) {
         lib_best = qps;
@@ -464,7 +471,7 @@ int main(int argc, char** argv) {
   // threshold (where the planner leaves the exact scan), one tenant per query (an equality
   // filter). The exact scan of the tenant, the filter-aware walk, and the walk over the
   // tenant's own links (payload_m = M) once they are made. Runs last: it adds links.
-  {
+  if (skip.count("tenants") == 0) {
     const uint32_t tenants =
         tenants_arg > 0 ? static_cast<uint32_t>(tenants_arg)
                         : static_cast<uint32_t>(std::max<uint64_t>(2, n / (2 * full_scan_points)));
