@@ -1438,6 +1438,58 @@ class RestApiTest(unittest.TestCase):
 
 
 class SavedIndexTest(unittest.TestCase):
+    def test_29_tenant_links_survive_a_kill(self):
+        """Points moved into a linked tenant just before a SIGKILL are found through that
+        tenant's filter after the restart (the saved index's linked_seq says they were written
+        after their links), before and after the optimizer relinks them."""
+        import random
+        rng = random.Random(29)
+        s = Server()
+        try:
+            def req(method, path, body=None, expect=200):
+                status, resp = s.request(method, path, body)
+                self.assertEqual(status, expect, f"{method} {path}: {resp}")
+                return resp
+            dim = 16
+            req("PUT", "/collections/tl", {"vectors": {"size": dim, "distance": "Euclid"},
+                                           "optimizers_config": {"indexing_threshold": 20},
+                                           "hnsw_config": {"full_scan_threshold": 1, "m": 8}})
+            req("PUT", "/collections/tl/index?wait=true", {"field_name": "tenant", "field_schema": "keyword"})
+            pts = [{"id": i, "vector": [rng.gauss(0, 1) for _ in range(dim)],
+                    "payload": {"tenant": "t%d" % rng.randrange(40)}} for i in range(3000)]
+            req("PUT", "/collections/tl/points?wait=true", {"points": pts[:1500]})
+            req("PUT", "/collections/tl/points?wait=true", {"points": pts[1500:]})
+
+            def wait_log(text, server, timeout=60):
+                deadline = time.time() + timeout
+                while text not in server.log_text() and time.time() < deadline:
+                    time.sleep(0.05)
+                self.assertIn(text, server.log_text())
+            wait_log("payload links now cover 3000 points", s)
+            # t0 then holds under 5% of the points: searched by walking its own links.
+            moved = [p["id"] for p in pts if p["payload"]["tenant"] != "t0"][:40]
+            req("POST", "/collections/tl/points/payload?wait=true", {"payload": {"tenant": "t0"}, "points": moved})
+            s.kill()  # before the optimizer's next round (it waits for 0.5 s without writes)
+            self.assertNotIn("40 relinked", s.log_text())
+            s = Server(dir=s.dir)
+
+            def found_moved():
+                n = 0
+                for i in moved:
+                    body = {"query": pts[i]["vector"], "limit": 1,
+                            "filter": {"must": [{"key": "tenant", "match": {"value": "t0"}}]}}
+                    got = req("POST", "/collections/tl/points/query", body)["result"]["points"]
+                    n += 1 if got and got[0]["id"] == i else 0
+                return n
+            deadline = time.time() + 60
+            while req("GET", "/collections/tl")["result"]["indexed_vectors_count"] < 3000 and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(found_moved(), 40, "found after the restart, before any relink")
+            wait_log("payload links now cover 3000 points", s)
+            self.assertEqual(found_moved(), 40, "found through t0's links")
+        finally:
+            s.stop()
+
     def test_25_payload_storage_on_disk_and_in_memory(self):
         """payload.memory (and the deprecated on_disk_payload): cold keeps payloads in the
         collection's LevelDB store, cached in memory; PATCH moves them; a kill loses nothing."""
