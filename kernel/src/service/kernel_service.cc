@@ -178,6 +178,7 @@ class Exchange {
 // A request's search params onto the shard's search.
 Status ApplySearchParams(const qdrant::SearchParams& p, SearchSpec* s) {
   s->exact = p.exact();
+  s->indexed_only = p.indexed_only();
   s->hnsw_ef = p.hnsw_ef();
   if (p.has_quantization()) {
     const qdrant::QuantizationSearchParams& q = p.quantization();

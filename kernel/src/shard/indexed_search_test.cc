@@ -118,6 +118,61 @@ TEST_F(IndexedSearchTest, TheOptimizerIndexesAndSearchesStayExact) {
   ExpectSameAsExact(rng);
 }
 
+// params.indexed_only: an unindexed tail is searched while it is below the indexing threshold
+// and left out above it (Qdrant skips unindexed segments that are not small).
+TEST_F(IndexedSearchTest, IndexedOnlyLeavesOutALargeUnindexedTailOnly) {
+  ShardOptions o;
+  o.index = FlatIndexVtable();
+  o.indexing_threshold_kb = 4;  // 128 points of 8-d
+  o.optimizer_interval_ms = 5;
+  o.idle_before_insert_ms = 600000;  // the tail is never inserted during the test
+  std::unique_ptr<LocalShard> shard =
+      *LocalShard::Open(fs_->view(), "t", {{"", kDim, Metric::kEuclid}}, o);
+  // Point i sits at (i, 0, ..., 0): its own vector finds it first.
+  auto line = [](uint64_t first, int n) {
+    qdrant::UpsertPoints req;
+    for (int i = 0; i < n; ++i) {
+      auto* p = req.add_points();
+      p->mutable_id()->set_num(first + i);
+      auto* v = p->mutable_vectors()->mutable_vector()->mutable_dense();
+      for (uint32_t d = 0; d < kDim; ++d) v->add_data(d == 0 ? static_cast<float>(first + i) : 0);
+    }
+    return req.SerializeAsString();
+  };
+  auto top = [&](uint64_t id, bool indexed_only) -> int64_t {
+    SearchSpec s;
+    s.query.assign(kDim, 0.0f);
+    s.query[0] = static_cast<float>(id);
+    s.limit = 1;
+    s.indexed_only = indexed_only;
+    auto hits = shard->Search(s);
+    EXPECT_TRUE(hits.ok());
+    return hits->empty() ? -1 : static_cast<int64_t>((*hits)[0].id().num());
+  };
+  ASSERT_TRUE(shard->Write(STRATA_METHOD_Points_Upsert, line(0, 300)).ok());
+  for (int i = 0; i < 1000 && shard->indexed_count() < 300; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(shard->indexed_count(), 300u);
+  EXPECT_EQ(top(150, true), 150);
+  ASSERT_TRUE(shard->Write(STRATA_METHOD_Points_Upsert, line(300, 100)).ok());
+  EXPECT_EQ(top(350, true), 350) << "a tail of 100 (below 128) is still searched";
+  ASSERT_TRUE(shard->Write(STRATA_METHOD_Points_Upsert, line(400, 100)).ok());
+  EXPECT_EQ(top(450, false), 450);
+  EXPECT_EQ(top(450, true), 299) << "a tail of 200 is left out: the nearest indexed point";
+  EXPECT_EQ(shard->indexed_count(), 300u) << "the tail stayed unindexed during the test";
+  shard.reset();
+
+  // Without any index, the whole segment is one unindexed tail.
+  o.index = nullptr;
+  shard = *LocalShard::Open(fs_->view(), "u", {{"", kDim, Metric::kEuclid}}, o);
+  ASSERT_TRUE(shard->Write(STRATA_METHOD_Points_Upsert, line(0, 100)).ok());
+  EXPECT_EQ(top(50, true), 50);
+  ASSERT_TRUE(shard->Write(STRATA_METHOD_Points_Upsert, line(100, 100)).ok());
+  EXPECT_EQ(top(50, true), -1) << "200 unindexed points: nothing is searched";
+  EXPECT_EQ(top(50, false), 50);
+}
+
 TEST_F(IndexedSearchTest, PayloadIndexPlansStayExactOnEveryPath) {
   // g = 0..3 on 600 points (150 each: the graph with candidate bits) and g = 9 on 10 points
   // (below the full-scan threshold: scored exactly from the payload index).

@@ -345,7 +345,7 @@ void LocalShard::OptimizerLoop() {
                                     std::chrono::steady_clock::now().time_since_epoch())
                                     .count() -
                                 last_write_ms_.load();
-        if (indexed > 0 && idle_ms >= kIdleBeforeInsertMs) {
+        if (indexed > 0 && idle_ms >= options_.idle_before_insert_ms) {
           if (n > indexed && options_.index->insert != nullptr) InsertTail(spec);
           LinkPayloadChanges(spec);
           SaveGrownIndex(spec);
@@ -2113,6 +2113,16 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   std::vector<ScoredOffset> hits;
   auto indexed = indexes_.find(spec.vector_name);
   const bool use_index = !spec.exact && indexed != indexes_.end();
+  // indexed_only: offsets past the index (all of them without one) are searched only while
+  // they are few (below the indexing threshold), as Qdrant searches small unindexed segments.
+  uint32_t end = UINT32_MAX;
+  if (spec.indexed_only && !spec.exact && options_.indexing_threshold_kb > 0) {
+    const uint32_t covered = indexed == indexes_.end() ? 0 : indexed->second->n;
+    const uint64_t tail = segment_->offset_count() - std::min(segment_->offset_count(), covered);
+    if (tail > options_.indexing_threshold_kb * 1024 / (uint64_t{vs->dim} * sizeof(float))) {
+      end = covered;
+    }
+  }
   // Payload indexes (and has_id) bound the points a filter can match.
   std::optional<CandidateSet> cand;
   if (spec.filter != nullptr) cand = segment_->Candidates(*spec.filter);
@@ -2121,7 +2131,8 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   if (spec.custom_score) {
     hits = segment_->SearchCustom(spec.vector_name, want, spec.filter, spec.custom_score);
   } else if (cand && (!use_index || cand->size() < full_scan_points)) {
-    hits = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter);
+    hits = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter, 0,
+                                   end);
   } else if (use_index) {
     // Indexed offsets through the planner, the rest exactly; one merged top list.
     const VectorIndex& index = *indexed->second;
@@ -2129,11 +2140,13 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
     bool linked_walk = false;
     hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr, &graph_n, &linked_walk);
     std::vector<ScoredOffset> tail;
-    if (cand) {
+    if (end <= graph_n) {
+      // indexed_only: the large unindexed tail is left out.
+    } else if (cand) {
       tail = segment_->SearchOffsets(spec.vector_name, spec.query.data(), want, *cand, spec.filter,
-                                     graph_n);
+                                     graph_n, end);
     } else {
-      tail = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter, graph_n);
+      tail = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter, graph_n, end);
     }
     hits.insert(hits.end(), tail.begin(), tail.end());
     if (linked_walk && cand) {
@@ -2159,7 +2172,7 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
               [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; });
     if (hits.size() > want) hits.resize(want);
   } else {
-    hits = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter);
+    hits = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter, 0, end);
   }
   const bool custom = static_cast<bool>(spec.custom_score);
   const Metric metric = vs->metric;

@@ -43,6 +43,9 @@ struct ShardOptions {
   uint64_t indexing_threshold_kb = 10000;   // vectors (KiB) before indexing; 0 = never index
   uint64_t full_scan_threshold_kb = 10000;  // filtered candidates (KiB) below which: exact scan
   uint32_t optimizer_interval_ms = 200;     // 0: no optimizer thread (no indexing, no vacuum)
+  // Quiet time (no writes) before the optimizer inserts an unindexed tail below the rebuild
+  // point into the current index and links payload changes.
+  uint32_t idle_before_insert_ms = 500;
   // Vacuum: rewrite the segment without its retired offsets once at least this many are dead
   // and they are at least this share of all offsets (optimizers_config).
   uint64_t vacuum_min_vector_number = 1000;
@@ -79,7 +82,11 @@ struct SearchSpec {
   const qdrant::WithVectorsSelector* with_vectors = nullptr;
   std::vector<ExternalId> exclude;  // e.g. the points a query-by-id or recommend started from
   bool exact = false;               // params.exact: never use the index
-  uint64_t hnsw_ef = 0;             // params.hnsw_ef: 0 = the index's default
+  // params.indexed_only: leave out an unindexed tail larger than the indexing threshold
+  // (Qdrant skips unindexed segments that are not small), so a delayed index cannot make a
+  // search slow; points there are not found until the optimizer indexes them.
+  bool indexed_only = false;
+  uint64_t hnsw_ef = 0;  // params.hnsw_ef: 0 = the index's default
   // params.quantization: passed to a quantized index (unset = the index's defaults).
   std::optional<bool> quantization_ignore;
   std::optional<bool> quantization_rescore;
@@ -304,7 +311,6 @@ class LocalShard {
   std::atomic<bool> building_{false};
   std::atomic<bool> stopping_flag_{false};
   std::atomic<int64_t> last_write_ms_{0};  // steady clock, for the idle check
-  static constexpr int64_t kIdleBeforeInsertMs = 500;
   // Inserts offsets past the index's n into it (batches under the exclusive lock).
   void InsertTail(const VectorSpec& spec);
   // Saves the index again once inserts grew it by the indexing threshold or a tenth since the
