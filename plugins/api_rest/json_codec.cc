@@ -849,6 +849,22 @@ Status ParseSearchParams(const Json& j, const std::string& at, qdrant::SearchPar
   OPT_UINT(j, "hnsw_ef", out->set_hnsw_ef);
   OPT_BOOL(j, "exact", out->set_exact);
   OPT_BOOL(j, "indexed_only", out->set_indexed_only);
+  if (const Json* a = Member(j, "acorn")) {
+    const std::string base = Join(at, "acorn");
+    if (!a->IsObject()) return Bad(base, "expected an object");
+    auto* ap = out->mutable_acorn();
+    if (const Json* m = Member(*a, "enable")) {
+      bool v;
+      STRATA_RETURN_IF_ERROR(GetBool(*m, base + ".enable", &v));
+      ap->set_enable(v);
+    }
+    if (const Json* m = Member(*a, "max_selectivity")) {
+      double v;
+      STRATA_RETURN_IF_ERROR(GetDouble(*m, base + ".max_selectivity", &v));
+      if (!(v >= 0.0 && v <= 1.0)) return Bad(base + ".max_selectivity", "must be within [0, 1]");
+      ap->set_max_selectivity(v);
+    }
+  }
   if (const Json* q = Member(j, "quantization")) {
     const std::string base = Join(at, "quantization");
     auto* qp = out->mutable_quantization();

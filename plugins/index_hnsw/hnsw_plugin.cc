@@ -3,8 +3,8 @@
 // Create parameters: m (16), ef_construct (100), seed, max_indexing_threads (0: as many as the
 // host's parallel_for gives; else at most that many build threads). Search parameters: ef / hnsw_ef
 // (default ef_construct). Builds in parallel through host->parallel_for (the optimizer's CPU
-// budget), honours cancellation, filters by bitset or predicate during the traversal. Saved as one
-// file, hnsw.graph (format: hnsw_format.md). Quantization (create parameters "quantization" =
+// budget), honours cancellation, filters by bitset or predicate during the traversal. Saved as
+// hnsw.graph (format: hnsw_format.md). Quantization (create parameters "quantization" =
 // "int8" with "quantile" in [0.5, 1], default 1, or "binary" with "binary_bits" 1 or 2 per
 // dimension and "binary_query" = "binary" (Hamming) or "scalar" (float query against the codes'
 // reconstructions through lookup tables): after
@@ -12,6 +12,8 @@
 // graph on those; search parameters
 // "quantization.ignore" (0/1), "quantization.rescore" (default 1) and "quantization.oversampling"
 // (default 1; the rescored candidates are top_k * oversampling). L1 spaces are never quantized.
+// Filter search parameter "filter.linked_group" (1: the allowed points are one linked payload
+// group, walked through its own links). The codes are saved beside the graph as hnsw.quant.
 #include <algorithm>
 #include <atomic>
 #include <cmath>

@@ -377,6 +377,18 @@ class RestApiTest(unittest.TestCase):
                 if flt:
                     self.assertTrue(all(i % 4 == 1 for i in approx), "the filter holds through the index")
         self.assertGreaterEqual(hit / total, 0.9, f"recall@10 through HNSW: {hit / total:.3f}")
+        # params.acorn (ACORN-1 for filtered graph searches) is accepted and validated.
+        body = {"query": centers[0], "limit": 10, "filter": {"must": [{"key": "g", "match": {"value": 1}}]},
+                "params": {"hnsw_ef": 16, "acorn": {"enable": True, "max_selectivity": 0.5}}}
+        got = self.call("POST", "/collections/hnsw/points/query", body,
+                        template="/collections/{collection_name}/points/query")["result"]["points"]
+        self.assertEqual(len(got), 10)
+        self.assertTrue(all(p["id"] % 4 == 1 for p in got))
+        for acorn, field in (({"enable": True, "max_selectivity": 1.5}, "acorn.max_selectivity"),
+                             ({"enable": "yes"}, "acorn.enable"), (True, "acorn")):
+            bad = self.call("POST", "/collections/hnsw/points/query",
+                            dict(body, params={"acorn": acorn}), expect=400)
+            self.assertIn(field, bad["status"]["error"])
 
     def test_23_payload_links_for_tenants(self):
         """Points of one tenant (an indexed keyword) get their own links in the graph, and a
