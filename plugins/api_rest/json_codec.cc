@@ -844,45 +844,38 @@ Status ParsePointsSelector(const Json& j, const std::string& at, qdrant::PointsS
   return Bad(at.empty() ? "body" : at, "choose the points with `points` (ids) or `filter`");
 }
 
+// params.acorn and params.quantization (`at` is their own path).
+Status ParseAcornParams(const Json& j, const std::string& at, qdrant::AcornSearchParams* out) {
+  if (!j.IsObject()) return Bad(at, "expected an object");
+  OPT_BOOL(j, "enable", out->set_enable);
+  OPT_DOUBLE(j, "max_selectivity", out->set_max_selectivity);
+  if (out->has_max_selectivity() &&
+      !(out->max_selectivity() >= 0.0 && out->max_selectivity() <= 1.0)) {
+    return Bad(Join(at, "max_selectivity"), "must be within [0, 1]");
+  }
+  return Status::Ok();
+}
+
+Status ParseQuantizationParams(const Json& j, const std::string& at,
+                               qdrant::QuantizationSearchParams* out) {
+  if (!j.IsObject()) return Bad(at, "expected an object");
+  OPT_BOOL(j, "ignore", out->set_ignore);
+  OPT_BOOL(j, "rescore", out->set_rescore);
+  OPT_DOUBLE(j, "oversampling", out->set_oversampling);
+  return Status::Ok();
+}
+
 Status ParseSearchParams(const Json& j, const std::string& at, qdrant::SearchParams* out) {
   if (!j.IsObject()) return Bad(at, "expected an object");
   OPT_UINT(j, "hnsw_ef", out->set_hnsw_ef);
   OPT_BOOL(j, "exact", out->set_exact);
   OPT_BOOL(j, "indexed_only", out->set_indexed_only);
   if (const Json* a = Member(j, "acorn")) {
-    const std::string base = Join(at, "acorn");
-    if (!a->IsObject()) return Bad(base, "expected an object");
-    auto* ap = out->mutable_acorn();
-    if (const Json* m = Member(*a, "enable")) {
-      bool v;
-      STRATA_RETURN_IF_ERROR(GetBool(*m, base + ".enable", &v));
-      ap->set_enable(v);
-    }
-    if (const Json* m = Member(*a, "max_selectivity")) {
-      double v;
-      STRATA_RETURN_IF_ERROR(GetDouble(*m, base + ".max_selectivity", &v));
-      if (!(v >= 0.0 && v <= 1.0)) return Bad(base + ".max_selectivity", "must be within [0, 1]");
-      ap->set_max_selectivity(v);
-    }
+    STRATA_RETURN_IF_ERROR(ParseAcornParams(*a, Join(at, "acorn"), out->mutable_acorn()));
   }
   if (const Json* q = Member(j, "quantization")) {
-    const std::string base = Join(at, "quantization");
-    auto* qp = out->mutable_quantization();
-    if (const Json* m = Member(*q, "ignore")) {
-      bool v;
-      STRATA_RETURN_IF_ERROR(GetBool(*m, base + ".ignore", &v));
-      qp->set_ignore(v);
-    }
-    if (const Json* m = Member(*q, "rescore")) {
-      bool v;
-      STRATA_RETURN_IF_ERROR(GetBool(*m, base + ".rescore", &v));
-      qp->set_rescore(v);
-    }
-    if (const Json* m = Member(*q, "oversampling")) {
-      double v;
-      STRATA_RETURN_IF_ERROR(GetDouble(*m, base + ".oversampling", &v));
-      qp->set_oversampling(v);
-    }
+    STRATA_RETURN_IF_ERROR(
+        ParseQuantizationParams(*q, Join(at, "quantization"), out->mutable_quantization()));
   }
   return Status::Ok();
 }
