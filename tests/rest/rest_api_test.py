@@ -565,6 +565,32 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual(vac[0]["segments"][0]["points_count"], 300)
         self.call("DELETE", "/collections/opt")
 
+    def test_30_optimizer_settings_apply_at_once(self):
+        """PATCH optimizers_config acts on the running collection: indexing off
+        (indexing_threshold 0) until a threshold is set, nothing while max_optimization_threads
+        is 0."""
+        import random
+        rng = random.Random(30)
+        self.call("PUT", "/collections/live", {"vectors": {"size": 8, "distance": "Dot"},
+                                               "optimizers_config": {"indexing_threshold": 0}})
+        self.call("PUT", "/collections/live/points?wait=true", {"points": [
+            {"id": i, "vector": [rng.gauss(0, 1) for _ in range(8)]} for i in range(1000)]})
+        indexed = lambda: self.call("GET", "/collections/live")["result"]["indexed_vectors_count"]
+        time.sleep(0.5)  # a couple of optimizer rounds
+        self.assertEqual(indexed(), 0)
+        self.call("PATCH", "/collections/live", {"optimizers_config": {"indexing_threshold": 10,
+                                                                       "max_optimization_threads": 0}})
+        time.sleep(0.5)
+        self.assertEqual(indexed(), 0, "max_optimization_threads 0: no optimizations")
+        info = self.call("GET", "/collections/live", template="/collections/{collection_name}")["result"]
+        self.assertEqual(info["config"]["optimizer_config"]["max_optimization_threads"], 0)
+        self.call("PATCH", "/collections/live", {"optimizers_config": {"max_optimization_threads": 2}})
+        deadline = time.time() + 30
+        while indexed() < 1000 and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(indexed(), 1000, "indexed with the threshold set by PATCH")
+        self.call("DELETE", "/collections/live")
+
     def test_17_scalar_quantization(self):
         import random
         rng = random.Random(8)

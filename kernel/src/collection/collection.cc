@@ -329,15 +329,32 @@ std::vector<SparseSpec> SparseSpecsOf(const qdrant::CollectionConfig& config) {
   return specs;
 }
 
+// The optimizer's thresholds from the collection's configuration (also applied by PATCH).
+LocalShard::Tunables TunablesOf(const qdrant::CollectionConfig& config) {
+  const qdrant::OptimizersConfigDiff& o = config.optimizer_config();
+  LocalShard::Tunables t;
+  t.indexing_threshold_kb = config.hnsw_config().m() == 0 ? 0 : o.indexing_threshold();  // no graph
+  t.full_scan_threshold_kb = config.hnsw_config().full_scan_threshold();
+  t.vacuum_min_vector_number = o.vacuum_min_vector_number();
+  t.deleted_threshold = o.deleted_threshold();
+  // Qdrant: max_optimization_threads 0 disables optimizations; auto or any other count runs
+  // them (one job at a time per shard here).
+  t.optimizations_enabled =
+      !(o.has_max_optimization_threads() && o.max_optimization_threads().has_value() &&
+        o.max_optimization_threads().value() == 0);
+  return t;
+}
+
 // The shard's index settings from the collection's configuration.
 void IndexOptionsFrom(const qdrant::CollectionConfig& config, ShardOptions* options) {
   options->wal.segment_capacity = config.wal_config().wal_capacity_mb() << 20;
   options->index_params = IndexParamsOf(config);
-  options->indexing_threshold_kb = config.optimizer_config().indexing_threshold();
-  options->full_scan_threshold_kb = config.hnsw_config().full_scan_threshold();
-  options->vacuum_min_vector_number = config.optimizer_config().vacuum_min_vector_number();
-  options->deleted_threshold = config.optimizer_config().deleted_threshold();
-  if (config.hnsw_config().m() == 0) options->indexing_threshold_kb = 0;  // m = 0: no graph
+  const LocalShard::Tunables t = TunablesOf(config);
+  options->indexing_threshold_kb = t.indexing_threshold_kb;
+  options->full_scan_threshold_kb = t.full_scan_threshold_kb;
+  options->vacuum_min_vector_number = t.vacuum_min_vector_number;
+  options->deleted_threshold = t.deleted_threshold;
+  options->optimizations_enabled = t.optimizations_enabled;
   options->sparse = SparseSpecsOf(config);
   options->payload_on_disk = PayloadOnDisk(config);
 }
@@ -537,7 +554,8 @@ Status Collection::Update(const qdrant::UpdateCollection& req) {
     meta_ = before;
     return s;
   }
-  // A changed hnsw or quantization config rebuilds the vector index.
+  // Thresholds take effect at once; a changed hnsw or quantization config rebuilds the index.
+  shard_->SetTunables(TunablesOf(meta_.config()));
   shard_->SetIndexParams(IndexParamsOf(meta_.config()));
   shard_->SetSparseSpecs(SparseSpecsOf(meta_.config()));
   // Payloads move between memory and disk now (writes wait); should that fail, the next open

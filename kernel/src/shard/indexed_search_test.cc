@@ -118,6 +118,32 @@ TEST_F(IndexedSearchTest, TheOptimizerIndexesAndSearchesStayExact) {
   ExpectSameAsExact(rng);
 }
 
+// PATCH optimizers_config reaches a running shard: indexing off (threshold 0) until the
+// threshold is set, and no optimization at all while optimizations are disabled.
+TEST_F(IndexedSearchTest, OptimizerThresholdsChangeWhileTheShardRuns) {
+  ShardOptions o;
+  o.index = FlatIndexVtable();
+  o.indexing_threshold_kb = 0;  // never index
+  o.full_scan_threshold_kb = 1;
+  o.optimizer_interval_ms = 5;
+  std::unique_ptr<LocalShard> shard =
+      *LocalShard::Open(fs_->view(), "p", {{"", kDim, Metric::kEuclid}}, o);
+  std::mt19937 rng(21);
+  ASSERT_TRUE(shard->Write(STRATA_METHOD_Points_Upsert, Upsert(0, 300, rng)).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // 20 optimizer rounds
+  EXPECT_EQ(shard->indexed_count(), 0u);
+  LocalShard::Tunables t{4, 1, 1000, 0.2, /*optimizations_enabled=*/false};
+  shard->SetTunables(t);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(shard->indexed_count(), 0u) << "optimizations are off";
+  t.optimizations_enabled = true;
+  shard->SetTunables(t);
+  for (int i = 0; i < 1000 && shard->indexed_count() < 300; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(shard->indexed_count(), 300u) << "the threshold set while running is used";
+}
+
 // params.indexed_only: an unindexed tail is searched while it is below the indexing threshold
 // and left out above it (Qdrant skips unindexed segments that are not small).
 TEST_F(IndexedSearchTest, IndexedOnlyLeavesOutALargeUnindexedTailOnly) {

@@ -275,6 +275,9 @@ Result<std::unique_ptr<LocalShard>> LocalShard::Open(FileSystem fs, std::string 
     STRATA_RETURN_IF_ERROR(shard->ConvertPayloadsLocked(options.payload_on_disk));
   }
   shard->payloads_on_disk_ = shard->segment_->disk_payloads() != nullptr;
+  shard->SetTunables({options.indexing_threshold_kb, options.full_scan_threshold_kb,
+                      options.vacuum_min_vector_number, options.deleted_threshold,
+                      options.optimizations_enabled});
   if (options.index != nullptr && options.indexing_threshold_kb > 0) {
     for (const VectorSpec& spec : shard->specs_) {
       Result<std::shared_ptr<VectorIndex>> loaded = shard->LoadIndex(spec);
@@ -306,6 +309,7 @@ void LocalShard::OptimizerLoop() {
                              [this] { return stopping_; });
       if (stopping_) return;
     }
+    if (!optimizations_enabled_.load()) continue;  // max_optimization_threads: 0
     uint64_t dead = 0, total = 0;
     {
       std::shared_lock<std::shared_mutex> data(data_mu_);
@@ -485,7 +489,7 @@ Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
   // Qdrant's rule: groups the planner would not scan exactly (at least full_scan_threshold of
   // vectors) get payload_m links (hnsw_config.payload_m, else m; 0 = none).
   const uint64_t min_points = std::max<uint64_t>(
-      1, options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float)));
+      1, full_scan_threshold_kb_.load() * 1024 / (uint64_t{spec.dim} * sizeof(float)));
   std::vector<PayloadIndex::ValueGroup> groups;
   uint64_t payload_m = 0;
   {
@@ -579,7 +583,7 @@ void LocalShard::LinkPayloadChanges(const VectorSpec& spec) {
     }
     // Values that reached the threshold since: their groups are linked whole.
     const uint64_t min_points = std::max<uint64_t>(
-        1, options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float)));
+        1, full_scan_threshold_kb_.load() * 1024 / (uint64_t{spec.dim} * sizeof(float)));
     for (PayloadIndex::ValueGroup& g : pi.ValueGroups(min_points, n)) {
       auto f = index->linked.find(g.field);
       if (f == index->linked.end() || f->second.count(g.key) > 0) continue;
@@ -903,7 +907,7 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   const uint32_t n = *graph_n;
   if (est.max == 0) return {};
   const uint64_t full_scan_points =
-      options_.full_scan_threshold_kb * 1024 / (uint64_t{spec.dim} * sizeof(float));
+      full_scan_threshold_kb_.load() * 1024 / (uint64_t{spec.dim} * sizeof(float));
   // Qdrant's rule (few matching vectors: scan them) plus a cost model: a filtered traversal
   // costs about ef * n / matches distance computations, the scan `matches`, so the scan wins
   // below sqrt(K * ef * n) matches (K = 32, measured with hnsw_benchmark: at 10% of 100k 768-d
@@ -1028,7 +1032,7 @@ void LocalShard::SaveGrownIndex(const VectorSpec& spec) {
   // The saved offsets must be what recovery reproduces: the same layout, durable.
   if (ix.layout != layout_id_ || !layout_on_disk_) return;
   const uint64_t threshold =
-      std::max<uint64_t>(1, options_.indexing_threshold_kb * 1024 / (uint64_t{spec.dim} * 4));
+      std::max<uint64_t>(1, indexing_threshold_kb_.load() * 1024 / (uint64_t{spec.dim} * 4));
   if (ix.n <= ix.saved_n || ix.n - ix.saved_n < std::max<uint64_t>(threshold, ix.saved_n / 10)) {
     return;
   }
@@ -1044,9 +1048,9 @@ void LocalShard::SaveGrownIndex(const VectorSpec& spec) {
 }
 
 bool LocalShard::IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const {
-  if (options_.index == nullptr || options_.indexing_threshold_kb == 0) return false;
+  if (options_.index == nullptr || indexing_threshold_kb_.load() == 0) return false;
   const uint64_t threshold =
-      std::max<uint64_t>(1, options_.indexing_threshold_kb * 1024 / (uint64_t{spec.dim} * 4));
+      std::max<uint64_t>(1, indexing_threshold_kb_.load() * 1024 / (uint64_t{spec.dim} * 4));
   // Build when the unindexed tail reaches the threshold and at least doubles the data, so the
   // total build work stays O(n log n) during a bulk load.
   return n >= threshold && n - indexed >= std::max<uint64_t>(threshold, indexed);
@@ -1068,9 +1072,17 @@ LocalShard::OptimizerState LocalShard::optimizer_state() const {
   return state;
 }
 
+void LocalShard::SetTunables(const Tunables& t) {
+  indexing_threshold_kb_ = t.indexing_threshold_kb;
+  full_scan_threshold_kb_ = t.full_scan_threshold_kb;
+  vacuum_min_vector_number_ = t.vacuum_min_vector_number;
+  deleted_threshold_ = t.deleted_threshold;
+  optimizations_enabled_ = t.optimizations_enabled;
+}
+
 bool LocalShard::VacuumDue(uint64_t dead, uint64_t total) const {
-  return dead > 0 && dead >= options_.vacuum_min_vector_number &&
-         static_cast<double>(dead) >= options_.deleted_threshold * static_cast<double>(total);
+  return dead > 0 && dead >= vacuum_min_vector_number_.load() &&
+         static_cast<double>(dead) >= deleted_threshold_.load() * static_cast<double>(total);
 }
 
 std::vector<std::string> LocalShard::QueuedOptimizations() const {
@@ -2116,10 +2128,10 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   // indexed_only: offsets past the index (all of them without one) are searched only while
   // they are few (below the indexing threshold), as Qdrant searches small unindexed segments.
   uint32_t end = UINT32_MAX;
-  if (spec.indexed_only && !spec.exact && options_.indexing_threshold_kb > 0) {
+  if (spec.indexed_only && !spec.exact && indexing_threshold_kb_.load() > 0) {
     const uint32_t covered = indexed == indexes_.end() ? 0 : indexed->second->n;
     const uint64_t tail = segment_->offset_count() - std::min(segment_->offset_count(), covered);
-    if (tail > options_.indexing_threshold_kb * 1024 / (uint64_t{vs->dim} * sizeof(float))) {
+    if (tail > indexing_threshold_kb_.load() * 1024 / (uint64_t{vs->dim} * sizeof(float))) {
       end = covered;
     }
   }
@@ -2127,7 +2139,7 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
   std::optional<CandidateSet> cand;
   if (spec.filter != nullptr) cand = segment_->Candidates(*spec.filter);
   const uint64_t full_scan_points =
-      options_.full_scan_threshold_kb * 1024 / (uint64_t{vs->dim} * sizeof(float));
+      full_scan_threshold_kb_.load() * 1024 / (uint64_t{vs->dim} * sizeof(float));
   if (spec.custom_score) {
     hits = segment_->SearchCustom(spec.vector_name, want, spec.filter, spec.custom_score);
   } else if (cand && (!use_index || cand->size() < full_scan_points)) {

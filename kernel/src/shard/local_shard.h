@@ -50,6 +50,9 @@ struct ShardOptions {
   // and they are at least this share of all offsets (optimizers_config).
   uint64_t vacuum_min_vector_number = 1000;
   double deleted_threshold = 0.2;
+  // optimizers_config.max_optimization_threads = 0: no optimizations at all (no indexing, no
+  // vacuum); one optimizer thread per shard otherwise.
+  bool optimizations_enabled = true;
   // The collection's sparse vectors (sparse_vectors_config), searched through their inverted
   // index (exact).
   std::vector<SparseSpec> sparse;
@@ -129,6 +132,16 @@ class LocalShard {
   // New index parameters (hnsw or quantization changed): the built indexes are dropped and the
   // optimizer rebuilds with the new ones; searches are exact meanwhile.
   void SetIndexParams(const std::map<std::string, std::string>& params);
+  // Optimizer thresholds changed while the shard runs (PATCH optimizers_config / hnsw_config):
+  // the next optimizer round and searches use them.
+  struct Tunables {
+    uint64_t indexing_threshold_kb = 0;
+    uint64_t full_scan_threshold_kb = 0;
+    uint64_t vacuum_min_vector_number = 0;
+    double deleted_threshold = 0;
+    bool optimizations_enabled = true;
+  };
+  void SetTunables(const Tunables& t);
   // New settings (modifier) for the sparse vectors, same names as configured.
   void SetSparseSpecs(const std::vector<SparseSpec>& specs);
   // Live points with a value in the field's index (0 when not indexed).
@@ -324,6 +337,12 @@ class LocalShard {
   // Whether the optimizer builds an index over n offsets when `indexed` are covered.
   bool IndexDue(const VectorSpec& spec, uint64_t n, uint64_t indexed) const;
   OptimizationLog optimizations_;
+  // The live values of ShardOptions' optimizer thresholds (SetTunables), read without locks.
+  std::atomic<uint64_t> indexing_threshold_kb_{0};
+  std::atomic<uint64_t> full_scan_threshold_kb_{0};
+  std::atomic<uint64_t> vacuum_min_vector_number_{0};
+  std::atomic<double> deleted_threshold_{0};
+  std::atomic<bool> optimizations_enabled_{true};
   mutable std::mutex segment_uuid_mu_;
   std::string segment_uuid_ = RandomUuid();  // guarded by segment_uuid_mu_
   void SetSegmentUuid(const std::string& uuid);
