@@ -413,7 +413,7 @@ bool Graph::LinkGroupAdd(const uint32_t* members, size_t n_members, const uint32
   std::vector<uint32_t> todo;  // the added points, each once
   todo.reserve(n_added);
   for (size_t i = 0; i < n_added; ++i) {
-    if (!valid(added[i]) || Bit(linked_bits_, added[i]) || Bit(group_bits_, added[i])) continue;
+    if (!valid(added[i]) || Bit(group_bits_, added[i])) continue;  // a member, or listed twice
     SetBit(group_bits_, added[i]);
     todo.push_back(added[i]);
   }

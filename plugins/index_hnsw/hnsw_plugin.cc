@@ -262,8 +262,7 @@ class HnswIndex : public sdk::IndexPlugin<HnswIndex> {
   }
   // The saved quantizer, checked to fit these vectors and settings.
   Status LoadCodes(const sdk::Dir& dir) {
-    STRATA_ASSIGN_OR_RETURN(bool exists, dir.Exists(kQuantFile));
-    if (!exists) return strata::NotFound("no saved codes");
+    // A missing file reads as NOT_FOUND (storage conformance): no saved codes.
     STRATA_ASSIGN_OR_RETURN(std::string data, dir.ReadFile(kQuantFile));
     const std::string where = dir.Path(kQuantFile);
     if (binary_) {

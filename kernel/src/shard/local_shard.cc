@@ -526,6 +526,11 @@ Status LocalShard::LinkPayloadGroups(const VectorSpec& spec, VectorIndex& index,
   return Status::Ok();
 }
 
+bool LocalShard::LinksBehind(const VectorIndex& index) const {
+  return PayloadM() > 0 && !index.linked.empty() &&
+         (index.linked_n < index.n || index.linked_seq < applied_seq_);
+}
+
 uint32_t LocalShard::PayloadM() const {
   auto it = options_.index_params.find("payload_m");
   if (it == options_.index_params.end()) it = options_.index_params.find("m");
@@ -556,8 +561,7 @@ void LocalShard::LinkPayloadChanges(const VectorSpec& spec) {
     n = index->n;
     seq = applied_seq_;
     payload_m = PayloadM();
-    if (payload_m == 0 || index->linked.empty() || index->layout != layout_id_) return;
-    if (index->linked_n >= n && index->linked_seq >= seq) return;
+    if (!LinksBehind(*index) || index->layout != layout_id_) return;
     const PayloadIndex& pi = segment_->payload_index();
     std::map<std::pair<std::string, std::string>, std::vector<uint32_t>> by_value;
     auto join = [&](uint32_t o) {
@@ -604,7 +608,9 @@ void LocalShard::LinkPayloadChanges(const VectorSpec& spec) {
   std::shared_ptr<OptimizationLog::Run> run =
       optimizations_.Start("payload_links", segment_uuid(), live_points());
   OptimizationLog::Step* step = optimizations_.AddStep(run.get(), "link", true);
-  for (const Join& j : joins) step->SetTotal(step->counter()->total.load() + j.added.size());
+  uint64_t total = 0;
+  for (const Join& j : joins) total += j.added.size();
+  step->SetTotal(total);
   auto cancelled = [&](const std::string& why) {
     optimizations_.Finish(run.get(), OptimizationView::Status::kCancelled, why);
   };
@@ -891,7 +897,7 @@ bool LocalShard::RelinkDue(const VectorSpec& spec) const {
 std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
                                                     const VectorSpec& spec, const SearchSpec& s,
                                                     size_t want, const CandidateSet* candidates,
-                                                    uint32_t* graph_n, bool* linked_walk) const {
+                                                    uint32_t* graph_n) const {
   // The planner: from the cardinality estimate, either score the few matching points exactly
   // or traverse the graph with the filter checked on the way.
   const Cardinality est = segment_->EstimateMatches(s.filter);
@@ -903,7 +909,6 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   const bool linked = index.linked_n > 0 && FilterPinsLinkedValue(s.filter, index) &&
                       est.exp * 20 <= index.linked_n;
   *graph_n = linked ? index.linked_n : index.n;
-  *linked_walk = false;
   const uint32_t n = *graph_n;
   if (est.max == 0) return {};
   const uint64_t full_scan_points =
@@ -947,7 +952,6 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   sdk::OwnedParams params;
   if (s.hnsw_ef > 0) params.Set("ef", std::to_string(s.hnsw_ef));
   if (linked) params.Set("filter.linked_group", "1");
-  *linked_walk = linked;
   if (s.quantization_ignore) params.Set("quantization.ignore", *s.quantization_ignore ? "1" : "0");
   if (s.quantization_rescore) {
     params.Set("quantization.rescore", *s.quantization_rescore ? "1" : "0");
@@ -972,6 +976,22 @@ std::vector<ScoredOffset> LocalShard::IndexedSearch(const VectorIndex& index,
   }
   std::vector<ScoredOffset> out;
   for (uint32_t i = 0; i < count; ++i) out.push_back({scores[i], ids[i]});
+  if (linked && candidates != nullptr) {
+    // Points written since their links were made may have joined the group without links to
+    // its members: scored exactly too (the walk may have found some of them).
+    CandidateSet unlinked;
+    unlinked.dirty = candidates->dirty;
+    for (uint32_t o : candidates->offsets) {
+      if (o >= n) break;
+      if (segment_->VersionAt(o) > index.linked_seq) unlinked.offsets.push_back(o);
+    }
+    for (const ScoredOffset& m :
+         segment_->SearchOffsets(spec.name, s.query.data(), want, unlinked, s.filter, 0, n)) {
+      const bool found = std::any_of(out.begin(), out.end(),
+                                     [&](const ScoredOffset& h) { return h.offset == m.offset; });
+      if (!found) out.push_back(m);
+    }
+  }
   return out;
 }
 
@@ -1106,8 +1126,7 @@ std::vector<std::string> LocalShard::QueuedOptimizations() const {
     if (IndexDue(spec, total, indexed) || (ix != nullptr && options_.index != nullptr &&
                                            options_.index->insert != nullptr && indexed < total)) {
       queue("indexing");
-    } else if (ix != nullptr && can_add && !ix->linked.empty() && PayloadM() > 0 &&
-               (ix->linked_n < ix->n || ix->linked_seq < applied_seq_)) {
+    } else if (ix != nullptr && can_add && LinksBehind(*ix)) {
       queue("payload_links");
     }
   }
@@ -2149,8 +2168,7 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
     // Indexed offsets through the planner, the rest exactly; one merged top list.
     const VectorIndex& index = *indexed->second;
     uint32_t graph_n = index.n;
-    bool linked_walk = false;
-    hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr, &graph_n, &linked_walk);
+    hits = IndexedSearch(index, *vs, spec, want, cand ? &*cand : nullptr, &graph_n);
     std::vector<ScoredOffset> tail;
     if (end <= graph_n) {
       // indexed_only: the large unindexed tail is left out.
@@ -2161,25 +2179,6 @@ Result<std::vector<qdrant::ScoredPoint>> LocalShard::Search(const SearchSpec& sp
       tail = segment_->Search(spec.vector_name, spec.query.data(), want, spec.filter, graph_n, end);
     }
     hits.insert(hits.end(), tail.begin(), tail.end());
-    if (linked_walk && cand) {
-      // Points written since their links were made may have joined the group without links
-      // to its members: scored exactly (the walk may have found some of them too).
-      CandidateSet unlinked;
-      unlinked.dirty = cand->dirty;
-      for (uint32_t o : cand->offsets) {
-        if (o >= graph_n) break;
-        if (segment_->VersionAt(o) > index.linked_seq) unlinked.offsets.push_back(o);
-      }
-      if (!unlinked.offsets.empty()) {
-        std::vector<ScoredOffset> more = segment_->SearchOffsets(
-            spec.vector_name, spec.query.data(), want, unlinked, spec.filter, 0, graph_n);
-        for (const ScoredOffset& m : more) {
-          const bool dup = std::any_of(hits.begin(), hits.end(),
-                                       [&](const ScoredOffset& h) { return h.offset == m.offset; });
-          if (!dup) hits.push_back(m);
-        }
-      }
-    }
     std::sort(hits.begin(), hits.end(),
               [](const ScoredOffset& a, const ScoredOffset& b) { return a.score > b.score; });
     if (hits.size() > want) hits.resize(want);

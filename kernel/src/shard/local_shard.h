@@ -278,6 +278,9 @@ class LocalShard {
   void LinkPayloadChanges(const VectorSpec& spec);
   // hnsw_config.payload_m (else m; 0 = no payload links). Requires data_mu_.
   uint32_t PayloadM() const;
+  // Whether a LinkPayloadChanges round has work: payload links are on, and points were
+  // inserted or written since the links were made. Requires data_mu_.
+  bool LinksBehind(const VectorIndex& index) const;
   // True when the filter is exactly one match on a value whose group has links in `index`.
   static bool FilterPinsLinkedValue(const qdrant::Filter* filter, const VectorIndex& index);
   // Creates the plugin's index over offsets [0, n) without building it.
@@ -289,12 +292,10 @@ class LocalShard {
   Result<std::shared_ptr<VectorIndex>> LoadIndex(const VectorSpec& spec);
   // candidates: what the payload indexes allow (null: unbounded).
   // *graph_n: the offsets the answer covers ([0, *graph_n)); the caller scans the rest exactly.
-  // *linked_walk: the answer walked a value's group links, so candidates below *graph_n that
-  // are not linked yet (see VectorIndex::linked_seq) must be scored by the caller too.
+  // A walk over a value's group links also scores the group's points not linked yet.
   std::vector<ScoredOffset> IndexedSearch(const VectorIndex& index, const VectorSpec& spec,
                                           const SearchSpec& s, size_t want,
-                                          const CandidateSet* candidates, uint32_t* graph_n,
-                                          bool* linked_walk) const;
+                                          const CandidateSet* candidates, uint32_t* graph_n) const;
   Status ScrollOrdered(const qdrant::ScrollPoints& req, const qdrant::Filter* filter,
                        qdrant::ScrollResponse* out) const;
   std::vector<ExternalId> Select(const Segment& seg, const qdrant::PointsSelector& sel) const;
