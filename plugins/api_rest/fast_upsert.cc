@@ -1,11 +1,17 @@
 #include "fast_upsert.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace strata::rest {
 namespace {
@@ -167,6 +173,149 @@ __attribute__((always_inline)) inline bool ToFloat(const Number& n, const char* 
   *out = static_cast<float>(d);
   return true;
 }
+
+// The value of the first k ASCII digits of `v` (1 <= k <= 8): they are shifted to the top and
+// the bytes below filled with '0' (the fill is built with two shifts so k = 8 shifts by 64 never).
+inline uint64_t DigitsValue(uint64_t v, int k) {
+  const uint64_t fill = (0x3030303030303030ULL >> (8 * k - 1)) >> 1;
+  return Parse8((v << (8 * (8 - k))) | fill);
+}
+
+// mantissa * 10^-frac (frac <= 22, at most 19 significant digits) as the float of the nearest
+// double, or false when it is too close to call. The conversion, the power and the product
+// each round once, so the product is within 3 units in the last place of the nearest double;
+// it rounds to the same float unless it lies within 4 units of a point halfway between two
+// floats (then the caller takes the exact path).
+__attribute__((always_inline)) inline bool DecimalToFloat(uint64_t mantissa, int frac,
+                                                          bool negative, float* out) {
+  const double approx = static_cast<double>(mantissa) * kPow10Neg[frac];
+  uint64_t bits;
+  std::memcpy(&bits, &approx, sizeof(bits));
+  const uint64_t below_float = bits & ((uint64_t{1} << 29) - 1);  // bits a float drops
+  const uint64_t half = uint64_t{1} << 28;
+  if (below_float <= half + 4 && below_float + 4 >= half) return false;
+  bits |= static_cast<uint64_t>(negative) << 63;
+  double value;
+  std::memcpy(&value, &bits, sizeof(value));
+  *out = static_cast<float>(value);
+  return true;
+}
+
+// Bytes FastComponent may read from where a number starts.
+constexpr ptrdiff_t kFastComponentBytes = 40;
+
+// The usual vector component, [-]D{1,7}.D{1,22} not followed by an exponent, with at most 19
+// significant digits, as a float, with few branches: the digit runs are measured and converted
+// eight bytes at a time (a mispredicted branch per number, on the digit counts, was most of what
+// the scalar scan cost). Anything else (integers, exponents, longer runs, a float too close to a
+// rounding boundary) answers false with `*pp` untouched, and the caller scans it the general
+// way. Needs kFastComponentBytes readable bytes at `*pp`.
+__attribute__((always_inline)) inline bool FastComponent(const char** pp, float* out) {
+  const char* p = *pp;
+  const bool negative = *p == '-';
+  const char* q = p + negative;
+  const uint64_t a = Load8(q);
+  const int int_digits = LeadingDigits(a);
+  // 1 to 7 integer digits then '.'; JSON allows no leading zero ("0.5", never "00.5").
+  if (int_digits == 0 || int_digits == 8 || q[int_digits] != '.' ||
+      (q[0] == '0' && int_digits > 1)) {
+    return false;
+  }
+  const char* const f = q + int_digits + 1;
+  uint64_t mantissa = DigitsValue(a, int_digits);
+  int frac = 0;
+  // The fraction, eight digits at a time (a Python client's 17 significant digits take three).
+  for (int chunk = 0;; ++chunk) {
+    const uint64_t b = Load8(f + frac);
+    const int k = LeadingDigits(b);
+    if (k == 0) {
+      if (frac == 0) return false;  // "1." is not JSON
+      break;
+    }
+    uint64_t scaled;
+    if (__builtin_mul_overflow(mantissa, kPow10Int[k], &scaled) ||
+        __builtin_add_overflow(scaled, DigitsValue(b, k), &mantissa)) {
+      return false;  // more than 19 significant digits
+    }
+    frac += k;
+    if (k < 8) break;
+    if (chunk == 2) return false;  // longer than kPow10Neg reaches
+  }
+  const char* e = f + frac;
+  if (frac > 22 || (*e | 0x20) == 'e' || !DecimalToFloat(mantissa, frac, negative, out)) {
+    return false;
+  }
+  *pp = e;
+  return true;
+}
+
+#if defined(__x86_64__)
+#define STRATA_SSE41_COMPONENTS 1
+// pshufb masks that drop the '.' and right-align the digits of D{i}.D{f} (i <= 7, f <= 14) in
+// 16 lanes, zeros in front: [i][f][lane].
+struct DigitShuffles {
+  alignas(16) uint8_t mask[8][16][16];
+};
+constexpr DigitShuffles MakeDigitShuffles() {
+  DigitShuffles t{};
+  for (int i = 0; i < 8; ++i) {
+    for (int f = 0; f < 16; ++f) {
+      const int n = i + f;
+      for (int lane = 0; lane < 16; ++lane) {
+        const int digit = lane - (16 - n);  // which of the n digits this lane holds
+        t.mask[i][f][lane] =
+            digit < 0 || n > 16 ? 0x80 : static_cast<uint8_t>(digit < i ? digit : digit + 1);
+      }
+    }
+  }
+  return t;
+}
+constexpr DigitShuffles kDigitShuffles = MakeDigitShuffles();
+
+// FastComponent for numbers that fit in 16 bytes after the sign (all of a JavaScript client's
+// 7-digit floats), with SSE4.1: one load finds the digit runs, one shuffle lines the digits up
+// and three multiply-adds make the 16-digit value.
+__attribute__((target("ssse3,sse4.1"), always_inline)) inline bool Sse41Component(const char** pp,
+                                                                                  float* out) {
+  const char* p = *pp;
+  const bool negative = *p == '-';
+  const char* q = p + negative;
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+  const __m128i d = _mm_sub_epi8(bytes, _mm_set1_epi8('0'));
+  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+  // Bits 16 and up are set, so the counts below stay inside the 16 bytes.
+  const unsigned non_digits = ~static_cast<unsigned>(_mm_movemask_epi8(is_digit));
+  const int int_digits = __builtin_ctz(non_digits);
+  if (int_digits == 0 || int_digits > 7 || q[int_digits] != '.' ||
+      (q[0] == '0' && int_digits > 1)) {
+    return FastComponent(pp, out);
+  }
+  const int frac = __builtin_ctz(non_digits >> (int_digits + 1));
+  const int end = int_digits + 1 + frac;
+  if (frac == 0 || end > 15) return FastComponent(pp, out);  // longer: eight bytes at a time
+  if ((q[end] | 0x20) == 'e') return false;
+  const __m128i digits = _mm_shuffle_epi8(
+      d, _mm_load_si128(reinterpret_cast<const __m128i*>(kDigitShuffles.mask[int_digits][frac])));
+  const __m128i pairs = _mm_maddubs_epi16(digits, _mm_set1_epi16(0x010A));  // 10a + b
+  const __m128i quads = _mm_madd_epi16(pairs, _mm_set1_epi32(0x00010064));  // 100a + b
+  const __m128i packed = _mm_packus_epi32(quads, quads);
+  const __m128i eights = _mm_madd_epi16(packed, _mm_set1_epi32(0x00012710));  // 10000a + b
+  const uint64_t mantissa = uint64_t{static_cast<uint32_t>(_mm_cvtsi128_si32(eights))} * 100000000 +
+                            static_cast<uint32_t>(_mm_extract_epi32(eights, 1));
+  if (!DecimalToFloat(mantissa, frac, negative, out)) return false;
+  *pp = q + end;
+  return true;
+}
+
+__attribute__((target("ssse3,sse4.1"))) bool Sse41ComponentEntry(const char** pp, float* out) {
+  return Sse41Component(pp, out);
+}
+
+bool HaveSse41() {
+  static const bool have = __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("sse4.1");
+  return have;
+}
+#endif
 
 class Decoder {
  public:
@@ -421,26 +570,61 @@ class Decoder {
       return true;
     }
     data->Reserve(last_dim_);  // the vectors of one batch have one size
+#ifdef STRATA_SSE41_COMPONENTS
+    if (HaveSse41()) return Sse41Components(data);
+#endif
+    return Components(data);
+  }
+
+  // The components after '[' up to and with the ']'. The loop is written twice, as a template
+  // instantiated for a target cannot inline the SSE4.1 reader.
+  bool Components(google::protobuf::RepeatedField<float>* data) {
     for (;;) {
-      SkipSpace();
-      const char* start = p_;
-      Number n;
       float f = 0;
-      if (!ScanNumber(&p_, end_, &n) || !ToFloat(n, start, p_, &f)) return false;
+      if ((end_ - p_ < kFastComponentBytes || !FastComponent(&p_, &f)) && !ScanComponent(&f)) {
+        return false;
+      }
       data->Add(f);
-      // The common separator "," with no space, then the closing bracket.
-      if (p_ < end_ && *p_ == ',') {
-        ++p_;
-        continue;
-      }
-      const char c = Peek();
-      ++p_;
-      if (c == ']') {
-        last_dim_ = data->size();
-        return true;
-      }
-      if (c != ',') return false;
+      if (const Next next = AfterComponent(data); next != Next::kMore) return next == Next::kEnd;
     }
+  }
+#ifdef STRATA_SSE41_COMPONENTS
+  __attribute__((target("ssse3,sse4.1"))) bool Sse41Components(
+      google::protobuf::RepeatedField<float>* data) {
+    for (;;) {
+      float f = 0;
+      if ((end_ - p_ < kFastComponentBytes || !Sse41Component(&p_, &f)) && !ScanComponent(&f)) {
+        return false;
+      }
+      data->Add(f);
+      if (const Next next = AfterComponent(data); next != Next::kMore) return next == Next::kEnd;
+    }
+  }
+#endif
+
+  // A component by the full grammar (what the fast readers decline).
+  __attribute__((always_inline)) bool ScanComponent(float* f) {
+    SkipSpace();
+    const char* start = p_;
+    Number n;
+    return ScanNumber(&p_, end_, &n) && ToFloat(n, start, p_, f);
+  }
+
+  enum class Next { kMore, kEnd, kError };
+  // The separator after a component: the common "," (JavaScript) and ", " (Python) first.
+  __attribute__((always_inline)) Next AfterComponent(google::protobuf::RepeatedField<float>* data) {
+    if (p_ < end_ && *p_ == ',') {
+      ++p_;
+      if (p_ < end_ && *p_ == ' ') ++p_;
+      return Next::kMore;
+    }
+    const char c = Peek();
+    ++p_;
+    if (c == ']') {
+      last_dim_ = data->size();
+      return Next::kEnd;
+    }
+    return c == ',' ? Next::kMore : Next::kError;
   }
 
   bool Value(qdrant::Value* out, int depth) {
@@ -540,7 +724,13 @@ bool ParseJsonDouble(const char** p, const char* end, double* out) {
   return ToDouble(n, start, *p, out);
 }
 
-bool ParseJsonFloat(const char** p, const char* end, float* out) {
+bool ParseJsonFloat(const char** p, const char* end, float* out, bool portable) {
+  if (end - *p >= kFastComponentBytes) {
+#ifdef STRATA_SSE41_COMPONENTS
+    if (!portable && HaveSse41() && Sse41ComponentEntry(p, out)) return true;
+#endif
+    if (FastComponent(p, out)) return true;
+  }
   const char* start = *p;
   Number n;
   if (!ScanNumber(p, end, &n)) return false;
@@ -549,13 +739,13 @@ bool ParseJsonFloat(const char** p, const char* end, float* out) {
 
 namespace {
 
-// Where a second decoder may start: the first `{"id"` (or `{ "id"`) at or after the middle,
+// Where a second decoder may start: the first `{"id"` (or `{ "id"`) at or after `from`,
 // preceded by a comma. Only a guess (it could sit inside a string): the first decoder confirms
 // it by arriving there exactly between two points.
-const char* SplitGuess(std::string_view body) {
+const char* SplitGuess(std::string_view body, size_t from) {
   const char* const begin = body.data();
   const char* const end = begin + body.size();
-  for (const char* p = begin + body.size() / 2; p + 6 < end; ++p) {
+  for (const char* p = begin + from; p + 6 < end; ++p) {
     p = static_cast<const char*>(std::memchr(p, '{', static_cast<size_t>(end - p)));
     if (p == nullptr) return nullptr;
     const char* k = p + 1;
@@ -612,16 +802,40 @@ void SplitWorker::Loop() {
   }
 }
 
+size_t SplitWorker::TailBytes(size_t body_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Both parts take equally long when the tail is shorter by what the head decodes while the
+  // worker wakes up; a tenth less again, so that the worker is usually done first (a caller
+  // that has to sleep until it is done wakes up late, as the worker does).
+  const double head_start = wake_ns_ * bytes_per_ns_;
+  const double tail = 0.9 * (static_cast<double>(body_bytes) - head_start) / 2;
+  return static_cast<size_t>(std::clamp(tail, body_bytes * 0.3, body_bytes * 0.5));
+}
+
+void SplitWorker::Record(int64_t wake_ns, size_t head_bytes, int64_t head_ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  constexpr double kWeight = 0.2;  // moving averages over the last few large bodies
+  wake_ns_ += kWeight * (static_cast<double>(std::max<int64_t>(wake_ns, 0)) - wake_ns_);
+  if (head_ns > 0) {
+    bytes_per_ns_ +=
+        kWeight * (static_cast<double>(head_bytes) / static_cast<double>(head_ns) - bytes_per_ns_);
+  }
+}
+
 bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out, SplitWorker* worker) {
+  using Clock = std::chrono::steady_clock;
   google::protobuf::Arena* arena = out->GetArena();
   const char* split = worker != nullptr && arena != nullptr && body.size() >= kParallelDecodeBytes
-                          ? SplitGuess(body)
+                          ? SplitGuess(body, body.size() - worker->TailBytes(body.size()))
                           : nullptr;
-  // Two halves at once: the tail on the worker, the head here. The tail counts only if the
+  // Two parts at once: the tail on the worker, the head here. The tail counts only if the
   // head confirms the split; either way the head alone decides what is valid.
   std::vector<qdrant::PointStruct*> tail;
   bool tail_ok = false;
+  const Clock::time_point started = Clock::now();
+  Clock::time_point tail_started;
   if (split != nullptr && !worker->TryStart([&] {
+        tail_started = Clock::now();
         Decoder t(std::string_view(split, static_cast<size_t>(body.data() + body.size() - split)));
         tail_ok = t.Tail(arena, &tail);
       })) {
@@ -630,7 +844,14 @@ bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out, SplitWor
   Decoder d(body);
   bool stopped = false;
   const bool head_ok = d.Upsert(out, split, &stopped);
-  if (split != nullptr) worker->Wait();
+  if (split != nullptr) {
+    const Clock::time_point head_done = Clock::now();
+    worker->Wait();
+    if (head_ok && stopped) {
+      worker->Record((tail_started - started).count(), static_cast<size_t>(split - body.data()),
+                     (head_done - started).count());
+    }
+  }
   if (head_ok && stopped && tail_ok) {
     for (qdrant::PointStruct* p : tail) out->mutable_points()->UnsafeArenaAddAllocated(p);
     return true;

@@ -9,6 +9,8 @@
 #define STRATA_PLUGINS_API_REST_FAST_UPSERT_H_
 
 #include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string_view>
@@ -35,6 +37,12 @@ class SplitWorker {
   // false when it is busy with another request's half.
   bool TryStart(std::function<void()> job);
   void Wait();
+  // How much of a body of `body_bytes` the worker should take: half, less what the caller
+  // decodes while the worker wakes up (from the moving averages Record keeps).
+  size_t TailBytes(size_t body_bytes);
+  // One split decode: the worker started `wake_ns` after it was asked; the caller decoded
+  // `head_bytes` in `head_ns`.
+  void Record(int64_t wake_ns, size_t head_bytes, int64_t head_ns);
 
  private:
   void Loop();
@@ -43,6 +51,8 @@ class SplitWorker {
   std::function<void()> job_;
   bool busy_ = false;
   bool stopping_ = false;
+  double wake_ns_ = 0;         // moving average of the worker's wake-up delay
+  double bytes_per_ns_ = 0.8;  // moving average of the decode speed (about 0.8 GB/s)
   std::thread thread_;
 };
 
@@ -52,8 +62,9 @@ bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out,
 // One JSON number at `*p` (strict JSON grammar), as the nearest double; advances `*p` past it.
 // Exposed for tests.
 bool ParseJsonDouble(const char** p, const char* end, double* out);
-// The same number as a vector component: the float nearest to that double.
-bool ParseJsonFloat(const char** p, const char* end, float* out);
+// The same number as a vector component: the float nearest to that double, read as the
+// decoder reads components (with SSE4.1 where the CPU has it; `portable`: without).
+bool ParseJsonFloat(const char** p, const char* end, float* out, bool portable = false);
 
 }  // namespace strata::rest
 

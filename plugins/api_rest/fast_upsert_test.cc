@@ -267,14 +267,63 @@ TEST(FastUpsertTest, FloatsAreTheFloatOfTheNearestDouble) {
       text = buf;
     }
     const float want = static_cast<float>(std::strtod(text.c_str(), nullptr));
-    const char* p = text.data();
-    float got = 0;
-    if (!ParseJsonFloat(&p, text.data() + text.size(), &got)) {
-      EXPECT_TRUE(std::isinf(want)) << text;  // beyond the double range: declined
-      continue;
+    // Alone (the scalar scan), and followed by the rest of an array (where the eight-bytes-at-a-
+    // time path may read ahead).
+    for (const int mode : {0, 1, 2}) {  // alone; in an array, with and without SSE4.1
+      const std::string buffer = mode > 0 ? text + ", 0.5, 0.25, 0.125, 0.0625, 1.5]" : text;
+      const char* p = buffer.data();
+      float got = 0;
+      if (!ParseJsonFloat(&p, buffer.data() + buffer.size(), &got, mode == 2)) {
+        EXPECT_TRUE(std::isinf(want)) << text;  // beyond the double range: declined
+        continue;
+      }
+      ASSERT_EQ(p, buffer.data() + text.size()) << text;
+      ASSERT_EQ(std::memcmp(&got, &want, sizeof(float)), 0) << text << " " << got << " " << want;
     }
-    ASSERT_EQ(std::memcmp(&got, &want, sizeof(float)), 0) << text << " " << got << " " << want;
   }
+}
+
+// The shapes vector components usually have (a client's shortest round-trip text of a float
+// or double), and their neighbours that are not numbers or not JSON.
+TEST(FastUpsertTest, UsualComponentShapesAndTheirMalformedNeighbours) {
+  std::mt19937_64 rng(17);
+  std::normal_distribution<float> g(0, 1);
+  char buf[64];
+  for (int i = 0; i < 100000; ++i) {
+    const float x = g(rng) * static_cast<float>(std::pow(10.0, int(rng() % 9) - 4));
+    const int digits = 1 + static_cast<int>(rng() % 25);
+    std::snprintf(buf, sizeof(buf), "%.*f", digits, static_cast<double>(x));
+    const std::string text = buf;
+    const std::string buffer = text + (i % 2 ? ", " : ",") + std::string(40, ' ');
+    const float want = static_cast<float>(std::strtod(text.c_str(), nullptr));
+    for (const bool portable : {false, true}) {
+      const char* p = buffer.data();
+      float got = 0;
+      ASSERT_TRUE(ParseJsonFloat(&p, buffer.data() + buffer.size(), &got, portable)) << text;
+      ASSERT_EQ(p, buffer.data() + text.size()) << text;
+      ASSERT_EQ(std::memcmp(&got, &want, sizeof(float)), 0) << text << " " << got << " " << want;
+    }
+  }
+  // Not one number: declined, or read only up to where the array's reader then refuses it.
+  for (const char* bad : {"01.5", "-01.5", "1.", "-.5", ".5", "+1.5", "1.e5", "-", "1.5.5"}) {
+    const std::string buffer = std::string(bad) + "," + std::string(40, ' ');
+    for (const bool portable : {false, true}) {
+      const char* p = buffer.data();
+      float got = 0;
+      const bool ok = ParseJsonFloat(&p, buffer.data() + buffer.size(), &got, portable);
+      EXPECT_TRUE(!ok || p < buffer.data() + std::strlen(bad)) << bad;
+    }
+    EXPECT_FALSE(Agrees(std::string("{\"points\":[{\"id\":1,\"vector\":[") + bad +
+                        ",0.25,0.125,0.0625,0.5,0.75,0.875,0.9375,0.25]}]}"))
+        << bad;
+  }
+  // Exponents are read in full, not cut at the 'e'.
+  const std::string exp = std::string("1.5e3,") + std::string(40, ' ');
+  const char* p = exp.data();
+  float got = 0;
+  ASSERT_TRUE(ParseJsonFloat(&p, exp.data() + exp.size(), &got));
+  EXPECT_EQ(got, 1500.0f);
+  EXPECT_EQ(p, exp.data() + 5);
 }
 
 }  // namespace
