@@ -319,31 +319,69 @@ bool HaveSse41() {
 
 class Decoder {
  public:
-  Decoder(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+  // Reads `s` from offset `from`.
+  explicit Decoder(std::string_view s, size_t from = 0)
+      : base_(s.data()), p_(s.data() + from), end_(s.data() + s.size()) {}
 
-  // The whole body. With `stop_at` (the start of a point object, guessed by the caller), stops
-  // there when it turns out to be where a point of the array starts, and says so in *stopped:
-  // the rest is the tail another decoder read.
-  bool Upsert(qdrant::UpsertPoints* out, const char* stop_at = nullptr, bool* stopped = nullptr) {
-    if (!Expect('{')) return false;
-    bool points = false;
-    if (Peek() == '}') return false;  // no points: the general path words the error
-    for (;;) {
-      std::string_view key;
-      if (!Key(&key)) return false;
-      if (key != "points" || points) return false;
-      points = true;
-      if (!Points(out, stop_at, stopped)) return false;
-      if (stopped != nullptr && *stopped) return true;
-      if (Peek() == ',') {
-        ++p_;
-        continue;
-      }
-      if (!Expect('}')) return false;
-      break;
-    }
+  size_t offset() const { return static_cast<size_t>(p_ - base_); }
+
+  // The body's opening, `{"points":[`; false for any other shape (the general path reads it).
+  bool Open() {
+    std::string_view key;
+    if (!Expect('{') || Peek() == '}') return false;  // no points: the general path words it
+    return Key(&key) && key == "points" && Expect('[');
+  }
+  // After Open: the array is empty (its ']' read).
+  bool EmptyArray() {
+    if (Peek() != ']') return false;
+    ++p_;
+    return true;
+  }
+  // The body's end after the array: '}' and nothing but space.
+  bool Close() {
+    if (!Expect('}')) return false;
     SkipSpace();
     return p_ == end_;
+  }
+
+  enum class Step { kMore, kEnd, kError };
+  // One point of the array and what follows it: ',' (kMore) or the array's ']' (kEnd).
+  Step NextPoint(qdrant::PointStruct* out) {
+    if (!Point(out)) return Step::kError;
+    const char c = Peek();
+    if (c != ',' && c != ']') return Step::kError;
+    ++p_;
+    return c == ',' ? Step::kMore : Step::kEnd;
+  }
+
+  // Points from here (the start of one) to the array's end. With `stop_at` (the start of a
+  // point object, guessed by the caller), stops there when it turns out to be where a point of
+  // the array starts, and says so in *stopped: the rest is the tail another decoder read.
+  bool Points(qdrant::UpsertPoints* out, const char* stop_at, bool* stopped) {
+    for (;;) {
+      const Step step = NextPoint(out->add_points());
+      if (step != Step::kMore) return step == Step::kEnd;
+      if (stop_at != nullptr) {
+        SkipSpace();
+        if (p_ == stop_at) {
+          *stopped = true;
+          return true;
+        }
+        if (p_ > stop_at) stop_at = nullptr;  // the guess was inside a point: read on
+      }
+    }
+  }
+
+  // The rest of the body from a point object: points up to the array's end, then the end of
+  // the top-level object. Each point is created on `arena`.
+  bool Tail(google::protobuf::Arena* arena, std::vector<qdrant::PointStruct*>* points) {
+    for (;;) {
+      auto* p = google::protobuf::Arena::CreateMessage<qdrant::PointStruct>(arena);
+      points->push_back(p);
+      const Step step = NextPoint(p);
+      if (step == Step::kError) return false;
+      if (step == Step::kEnd) return Close();
+    }
   }
 
  private:
@@ -475,47 +513,6 @@ class Decoder {
     if (static_cast<size_t>(end_ - p_) < n || std::memcmp(p_, word, n) != 0) return false;
     p_ += n;
     return true;
-  }
-
-  bool Points(qdrant::UpsertPoints* out, const char* stop_at, bool* stopped) {
-    if (!Expect('[')) return false;
-    if (Peek() == ']') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
-      if (!Point(out->add_points())) return false;
-      const char c = Peek();
-      ++p_;
-      if (c == ']') return true;
-      if (c != ',') return false;
-      if (stop_at != nullptr) {
-        SkipSpace();
-        if (p_ == stop_at) {
-          *stopped = true;
-          return true;
-        }
-        if (p_ > stop_at) stop_at = nullptr;  // the guess was inside a point: read on
-      }
-    }
-  }
-
- public:
-  // The rest of the body from a point object: points up to the array's end, then the end of
-  // the top-level object. Each point is created on `arena`.
-  bool Tail(google::protobuf::Arena* arena, std::vector<qdrant::PointStruct*>* points) {
-    for (;;) {
-      auto* p = google::protobuf::Arena::CreateMessage<qdrant::PointStruct>(arena);
-      points->push_back(p);
-      if (!Point(p)) return false;
-      const char c = Peek();
-      ++p_;
-      if (c == ']') break;
-      if (c != ',') return false;
-    }
-    if (!Expect('}')) return false;
-    SkipSpace();
-    return p_ == end_;
   }
 
  private:
@@ -710,6 +707,7 @@ class Decoder {
     }
   }
 
+  const char* base_;
   const char* p_;
   const char* end_;
   int last_dim_ = 4;
@@ -822,11 +820,17 @@ void SplitWorker::Record(int64_t wake_ns, size_t head_bytes, int64_t head_ns) {
   }
 }
 
-bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out, SplitWorker* worker) {
+namespace {
+
+// Decodes the points from where `d` stands (the start of one) to the end of `body`, the last
+// part of them on the worker when the rest is large; on failure clears all of out's points.
+bool DecodeRest(std::string_view body, Decoder& d, qdrant::UpsertPoints* out, SplitWorker* worker) {
   using Clock = std::chrono::steady_clock;
   google::protobuf::Arena* arena = out->GetArena();
-  const char* split = worker != nullptr && arena != nullptr && body.size() >= kParallelDecodeBytes
-                          ? SplitGuess(body, body.size() - worker->TailBytes(body.size()))
+  const size_t from = d.offset();
+  const size_t rest = body.size() - from;
+  const char* split = worker != nullptr && arena != nullptr && rest >= kParallelDecodeBytes
+                          ? SplitGuess(body, body.size() - worker->TailBytes(rest))
                           : nullptr;
   // Two parts at once: the tail on the worker, the head here. The tail counts only if the
   // head confirms the split; either way the head alone decides what is valid.
@@ -841,14 +845,14 @@ bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out, SplitWor
       })) {
     split = nullptr;  // the worker is busy with another request: read it all here
   }
-  Decoder d(body);
   bool stopped = false;
-  const bool head_ok = d.Upsert(out, split, &stopped);
+  const bool head_ok = d.Points(out, split, &stopped) && (stopped || d.Close());
   if (split != nullptr) {
     const Clock::time_point head_done = Clock::now();
     worker->Wait();
     if (head_ok && stopped) {
-      worker->Record((tail_started - started).count(), static_cast<size_t>(split - body.data()),
+      worker->Record((tail_started - started).count(),
+                     static_cast<size_t>(split - body.data()) - from,
                      (head_done - started).count());
     }
   }
@@ -858,6 +862,78 @@ bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out, SplitWor
   }
   if (head_ok && !stopped) return true;  // read to the end (no split, or a wrong guess)
   out->clear_points();
+  return false;
+}
+
+}  // namespace
+
+bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out, SplitWorker* worker) {
+  Decoder d(body);
+  if (!d.Open()) return false;
+  if (d.EmptyArray()) return d.Close();
+  return DecodeRest(body, d, out, worker);
+}
+
+UpsertStream::UpsertStream(size_t first_margin) : arena_(ArenaOptions()), margin_(first_margin) {
+  request_ = google::protobuf::Arena::CreateMessage<qdrant::UpsertPoints>(&arena_);
+}
+
+google::protobuf::ArenaOptions UpsertStream::ArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 1 << 20;
+  return options;
+}
+
+void UpsertStream::Feed(std::string_view so_far, const std::function<bool()>& stop) {
+  Decoder d(so_far, pos_);
+  if (state_ == State::kStart) {
+    if (so_far.size() < 64) return;  // wait for more than a key's worth
+    if (!d.Open() || d.EmptyArray()) {
+      state_ = State::kWhole;  // an unusual or tiny body: Finish reads it whole
+      return;
+    }
+    pos_ = d.offset();
+    state_ = State::kPoints;
+  }
+  if (state_ != State::kPoints) return;
+  // Once the rest has arrived the caller takes it and Finish splits what is left between two
+  // threads: asked every few points (it costs a system call).
+  for (unsigned n = 1; so_far.size() - pos_ >= margin_; ++n) {
+    if (stop && n % 4 == 0 && stop()) return;
+    auto* point = google::protobuf::Arena::CreateMessage<qdrant::PointStruct>(&arena_);
+    const Decoder::Step step = d.NextPoint(point);
+    if (step == Decoder::Step::kError) {
+      // Most likely cut off by the end of what came so far (or not valid: Finish will tell).
+      // Try again when twice as much is in.
+      margin_ = 2 * (so_far.size() - pos_);
+      return;
+    }
+    request_->mutable_points()->UnsafeArenaAddAllocated(point);
+    const size_t next = d.offset();
+    margin_ = std::max<size_t>(margin_, 2 * (next - pos_) + 64);  // room for a point like it
+    pos_ = next;
+    ++streamed_;
+    if (step == Decoder::Step::kEnd) {
+      state_ = State::kEnded;
+      return;
+    }
+  }
+}
+
+bool UpsertStream::Finish(std::string_view body, SplitWorker* worker) {
+  Decoder d(body, pos_);
+  switch (state_) {
+    case State::kStart:
+    case State::kWhole:
+      return FastDecodeUpsert(body, request_, worker);
+    case State::kEnded:
+      if (d.Close()) return true;
+      break;
+    case State::kPoints:
+      return DecodeRest(body, d, request_, worker);
+  }
+  request_->clear_points();
   return false;
 }
 

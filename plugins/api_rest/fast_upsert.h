@@ -23,6 +23,8 @@ namespace strata::rest {
 // Bodies of at least this size, decoded into an arena-allocated message with a SplitWorker at
 // hand, are split in two and decoded on two threads (see FastDecodeUpsert).
 constexpr size_t kParallelDecodeBytes = 256 << 10;
+// Bodies of at least this size are decoded while they arrive (UpsertStream).
+constexpr size_t kStreamDecodeBytes = 64 << 10;
 
 // One standing thread that decodes the second half of large bodies. A standing thread, not one
 // per request: a fresh thread often waits for the scheduler to move it to the idle core, which
@@ -58,6 +60,38 @@ class SplitWorker {
 
 bool FastDecodeUpsert(std::string_view body, qdrant::UpsertPoints* out,
                       SplitWorker* worker = nullptr);
+
+// An upsert body decoded while it arrives: Feed() with what came so far decodes the points
+// that are in; Finish() with the whole body decodes the rest, exactly as FastDecodeUpsert
+// would decode the whole, or declines. A large body then costs after its last byte only the
+// decode of what its last reads brought, not of all of it.
+class UpsertStream {
+ public:
+  // `first_margin`: bytes past the array's start wanted before the first point is tried
+  // (later, twice the size of the last point read).
+  explicit UpsertStream(size_t first_margin = 16 << 10);
+  UpsertStream(const UpsertStream&) = delete;
+  UpsertStream& operator=(const UpsertStream&) = delete;
+  // The body's first so_far.size() bytes (each call a longer prefix of the same body). Stops
+  // early once `stop()` (asked between points) says so: the caller has the rest waiting.
+  void Feed(std::string_view so_far, const std::function<bool()>& stop = nullptr);
+  // The whole body: true with the request in request(), false when the general path must read
+  // it (nothing is kept then).
+  bool Finish(std::string_view body, SplitWorker* worker);
+  qdrant::UpsertPoints* request() const { return request_; }
+  // Points Feed decoded.
+  size_t streamed() const { return streamed_; }
+
+ private:
+  static google::protobuf::ArenaOptions ArenaOptions();
+  enum class State { kStart, kPoints, kEnded, kWhole };
+  google::protobuf::Arena arena_;
+  qdrant::UpsertPoints* request_ = nullptr;
+  State state_ = State::kStart;
+  size_t pos_ = 0;  // where the next point starts (kPoints) or the array ended
+  size_t margin_;   // bytes wanted past pos_ before a point is tried
+  size_t streamed_ = 0;
+};
 
 // One JSON number at `*p` (strict JSON grammar), as the nearest double; advances `*p` past it.
 // Exposed for tests.

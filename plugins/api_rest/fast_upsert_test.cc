@@ -120,10 +120,12 @@ std::string RandomValue(std::mt19937_64& rng, int depth) {
   }
 }
 
-std::string RandomBody(std::mt19937_64& rng) {
+// `points` < 0: 0 to 4 of them, some without an id or a vector (declined).
+std::string RandomBody(std::mt19937_64& rng, int points = -1) {
   const char* ws = rng() % 3 == 0 ? " \n\t" : "";
   std::string s = std::string("{") + ws + "\"points\"" + ws + ":" + ws + "[";
-  const int points = static_cast<int>(rng() % 5);
+  const bool points_given = points >= 0;
+  if (!points_given) points = static_cast<int>(rng() % 5);
   for (int i = 0; i < points; ++i) {
     if (i) s += std::string(",") + ws;
     std::string id = rng() % 3 == 0 ? "\"5c56c793-69f3-4fbf-87e6-c4bf54c28c26\""
@@ -138,7 +140,8 @@ std::string RandomBody(std::mt19937_64& rng) {
                                          : "{\"a\":" + RandomValue(rng, 0) +
                                                ",\"b\":" + RandomValue(rng, 0) + "}")};
     std::shuffle(std::begin(fields), std::end(fields), rng);
-    const int n = rng() % 4 == 0 ? 2 : 3;  // sometimes without payload or vector
+    // Sometimes without payload or vector (or id: declined) when the count was not given.
+    const int n = points_given || rng() % 4 != 0 ? 3 : 2;
     s += "{";
     for (int f = 0; f < n; ++f) s += (f ? "," : "") + std::string(ws) + fields[f];
     s += "}";
@@ -246,6 +249,69 @@ TEST(FastUpsertTest, LargeBodiesSplitInTwoAgreeWithTheGeneralPath) {
                     std::string(300 << 10, 'a') + "\"}}]}";
   ASSERT_TRUE(decode(one, &out));
   EXPECT_EQ(out->points_size(), 1);
+}
+
+// A body decoded while it arrives, cut anywhere (inside numbers, strings, keys), ends up as the
+// body decoded whole: the same points, or declined alike.
+TEST(UpsertStreamTest, PrefixesCutAnywhereDecodeAsTheWholeBody) {
+  std::mt19937_64 rng(23);
+  int streamed = 0, compared = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string body = RandomBody(rng, 20 + static_cast<int>(rng() % 20));
+    if (i % 10 == 0) body.insert(body.size() / 2, "@");  // broken in the middle
+    UpsertStream stream(/*first_margin=*/1);
+    for (size_t n = 0; n < body.size(); n += 1 + rng() % 40) {
+      stream.Feed(std::string_view(body.data(), n));
+    }
+    const bool ok = stream.Finish(body, nullptr);
+    qdrant::UpsertPoints whole;
+    ASSERT_EQ(ok, FastDecodeUpsert(body, &whole)) << body.substr(0, 300);
+    if (ok) {
+      ++compared;
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*stream.request(), whole))
+          << body.substr(0, 300);
+    } else {
+      EXPECT_EQ(stream.request()->points_size(), 0);
+    }
+    streamed += static_cast<int>(stream.streamed());
+  }
+  EXPECT_GT(compared, 200);
+  EXPECT_GT(streamed, 3000);  // most points were decoded before their body was complete
+}
+
+// A large body arriving in reads of a few KiB to 256 KiB: part decoded on arrival, the rest
+// split between two threads, the same as the general path's.
+TEST(UpsertStreamTest, LargeBodiesInPiecesAgreeWithTheGeneralPath) {
+  std::mt19937_64 rng(29);
+  std::string body = "{\"points\":[";
+  char buf[32];
+  for (int i = 0; i < 600; ++i) {
+    if (i) body += ',';
+    body += "{\"id\":" + std::to_string(i) + ",\"vector\":[";
+    for (int d = 0; d < 256; ++d) {
+      if (d) body += i % 2 ? ", " : ",";
+      body.append(buf, std::snprintf(buf, sizeof(buf), "%.9g",
+                                     std::normal_distribution<double>(0, 0.05)(rng)));
+    }
+    body += "],\"payload\":{\"n\":" + std::to_string(i) + "}}";
+  }
+  body += "]}";
+  SplitWorker worker;
+  qdrant::UpsertPoints general;
+  std::string error;
+  ASSERT_TRUE(General(body, &general, &error)) << error;
+  for (int round = 0; round < 4; ++round) {
+    UpsertStream stream;
+    size_t n = 0;
+    while (n < body.size()) {
+      n = std::min(body.size(), n + 4096 + rng() % (256 << 10));
+      if (n < body.size()) stream.Feed(std::string_view(body.data(), n));
+    }
+    ASSERT_TRUE(stream.Finish(body, &worker));
+    EXPECT_GT(stream.streamed(), 0u);
+    EXPECT_LT(stream.streamed(), 600u);
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*stream.request(), general));
+  }
 }
 
 // Vector components: the float of the nearest double, also for decimals that sit right next to

@@ -72,6 +72,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void Read() {
     parser_.emplace();
+    observer_.reset();
     // The larger limit until the headers say whether the body streams (the parser refuses a
     // Content-Length over its limit while reading the headers); OnHeader narrows it.
     parser_->body_limit(std::max(server_->options.max_body_bytes,
@@ -91,6 +92,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       StreamStart start = server_->options.stream(Head());
       if (start.refuse) return Write(std::move(*start.refuse), false);
       if (start.sink) return StartStream(std::move(start.sink));
+      observer_ = std::move(start.observer);
     }
     parser_->body_limit(server_->options.max_body_bytes);
     if (parser_->content_length() && *parser_->content_length() > server_->options.max_body_bytes) {
@@ -122,12 +124,40 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const size_t have = buffer_.size();
     asio::buffer_copy(asio::buffer(body_), buffer_.data());
     buffer_.consume(have);
+    if (observer_) {
+      received_ = have;
+      return ReadObserved();
+    }
     asio::async_read(stream_, asio::buffer(body_.data() + have, body_.size() - have),
                      [self = self()](beast::error_code ec, size_t) {
                        if (ec) return self->OnRead(ec);
                        self->parser_->get().body() = std::move(self->body_);
                        self->Dispatch();
                      });
+  }
+
+  // A sized body read piece by piece, each piece shown to the observer unless it completes
+  // the body (the handler takes the complete body).
+  void ReadObserved() {
+    if (received_ == body_.size()) {
+      parser_->get().body() = std::move(body_);
+      return Dispatch();
+    }
+    stream_.async_read_some(
+        asio::buffer(body_.data() + received_, body_.size() - received_),
+        [self = self()](beast::error_code ec, size_t n) {
+          if (ec) return self->OnRead(ec);
+          self->received_ += n;
+          if (self->received_ < self->body_.size()) {
+            const size_t missing = self->body_.size() - self->received_;
+            self->observer_->Received(
+                std::string_view(self->body_.data(), self->received_), [&self, missing] {
+                  beast::error_code aec;
+                  return self->Lowest().socket().available(aec) >= missing || aec;
+                });
+          }
+          self->ReadObserved();
+        });
   }
 
   void OnRead(beast::error_code ec) {
@@ -225,6 +255,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto& msg = parser_->get();
     HttpRequest req = Head();
     req.body = std::move(msg.body());
+    req.observer = std::move(observer_);
     keep_alive_ = msg.keep_alive();
     ++server_->in_flight;
     HttpResponse resp = server_->handler(req);
@@ -313,9 +344,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::string body_;                // a sized body being read past the parser
-  std::unique_ptr<BodySink> sink_;  // a streamed body's receiver
-  uint64_t remaining_ = 0;          // its bytes still to read
+  std::string body_;                        // a sized body being read past the parser
+  size_t received_ = 0;                     // of body_, when read piece by piece for observer_
+  std::shared_ptr<BodyObserver> observer_;  // the current request's, if any
+  std::unique_ptr<BodySink> sink_;          // a streamed body's receiver
+  uint64_t remaining_ = 0;                  // its bytes still to read
   std::vector<char> piece_;
   HttpServer::Impl* server_;
   bool keep_alive_ = true;

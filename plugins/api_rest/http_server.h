@@ -16,11 +16,15 @@
 
 namespace strata::rest {
 
+class BodyObserver;
+
 struct HttpRequest {
   std::string method;  // "GET", "PUT", ...
   std::string target;  // path + query
   std::string body;
   std::map<std::string, std::string> headers;  // lower-case names
+  // The observer that saw the body arrive (StreamStart::observer), if the handler set one.
+  std::shared_ptr<BodyObserver> observer;
 };
 
 struct HttpResponse {
@@ -47,9 +51,21 @@ class BodySink {
   // The body is complete (read OK) or is not (why, e.g. the write's error): the answer.
   virtual HttpResponse Finish(const Status& read) = 0;
 };
+// Shown a request body while it arrives, which is collected whole as usual and then handed to
+// the handler together with this observer (HttpRequest::observer): work on the body can start
+// before its last byte. Called on the connection's thread, never after the body is complete.
+class BodyObserver {
+ public:
+  virtual ~BodyObserver() = default;
+  // The body's first so_far.size() bytes (each call a longer prefix; maybe none at all).
+  // rest_arrived() tells whether the rest of the body is waiting to be read: an observer that
+  // works through what it has can stop then, so that the complete body is not kept waiting.
+  virtual void Received(std::string_view so_far, const std::function<bool()>& rest_arrived) = 0;
+};
 struct StreamStart {
-  std::unique_ptr<BodySink> sink;      // null: not a streamed request, the handler gets it
-  std::optional<HttpResponse> refuse;  // set: answer this at once, the body is not read
+  std::unique_ptr<BodySink> sink;          // null: not a streamed request, the handler gets it
+  std::optional<HttpResponse> refuse;      // set: answer this at once, the body is not read
+  std::shared_ptr<BodyObserver> observer;  // set (without sink): shown the body as it comes
 };
 // Called with the request's head (no body) once its headers are in.
 using StreamHandler = std::function<StreamStart(const HttpRequest& head)>;

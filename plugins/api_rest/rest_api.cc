@@ -553,6 +553,14 @@ void WriteScoredList(JsonWriter& w,
 using RouteFn = std::function<HttpResponse(RestFrontend&, Call&)>;
 // A route's optional accelerator: runs on the raw body before the DOM parse; no answer means
 // "take the general path" (fn, with the parsed body).
+// An upsert body decoded while it arrives (fast_upsert.h's UpsertStream).
+struct UpsertObserver : BodyObserver {
+  UpsertStream stream;
+  void Received(std::string_view so_far, const std::function<bool()>& rest_arrived) override {
+    stream.Feed(so_far, rest_arrived);
+  }
+};
+
 using FastFn = std::function<std::optional<HttpResponse>(RestFrontend&, Call&)>;
 struct Route {
   std::string method;
@@ -923,6 +931,7 @@ class RestFrontend {
 
   // Snapshot uploads: the body streams into the kernel as it arrives (see UploadSink).
   StreamStart StartUpload(const HttpRequest& head);
+  std::shared_ptr<BodyObserver> UpsertObserverFor(const HttpRequest& head);
 
   Status Authenticate(const HttpRequest& http, uint32_t* access) const {
     *access = STRATA_ACCESS_READ_WRITE;
@@ -1020,15 +1029,13 @@ RouteFn WriteRoute(uint32_t method, std::function<Status(Call&, Req*)> build) {
 }
 
 // The upsert accelerator (fast_upsert.h): the common body straight into an arena-allocated
-// request, no DOM; anything else goes the general way.
+// request, no DOM, decoded in part while it arrived; anything else goes the general way.
 std::optional<HttpResponse> FastUpsert(RestFrontend& fe, Call& c) {
-  google::protobuf::ArenaOptions options;
-  options.start_block_size = 64 << 10;
-  options.max_block_size = 1 << 20;
-  google::protobuf::Arena arena(options);
-  auto* req = google::protobuf::Arena::CreateMessage<qdrant::UpsertPoints>(&arena);
-  if (!FastDecodeUpsert(c.http.body, req, fe.split_worker())) return std::nullopt;
-  return SendWrite(fe, c, STRATA_METHOD_Points_Upsert, req);
+  std::shared_ptr<UpsertObserver> observer =
+      std::dynamic_pointer_cast<UpsertObserver>(c.http.observer);
+  if (observer == nullptr) observer = std::make_shared<UpsertObserver>();
+  if (!observer->stream.Finish(c.http.body, fe.split_worker())) return std::nullopt;
+  return SendWrite(fe, c, STRATA_METHOD_Points_Upsert, observer->stream.request());
 }
 
 HttpResponse Text(const std::string& body) {
@@ -2199,6 +2206,19 @@ class UploadSink : public BodySink {
   Clock::time_point start_ = Clock::now();
 };
 
+// A large body for a route with an accelerator, from a caller allowed to write (the handler
+// refuses the others before reading the body): decoded while it arrives.
+std::shared_ptr<BodyObserver> RestFrontend::UpsertObserverFor(const HttpRequest& head) {
+  auto length = head.headers.find("content-length");
+  if (length == head.headers.end() ||
+      std::strtoull(length->second.c_str(), nullptr, 10) < kStreamDecodeBytes) {
+    return nullptr;
+  }
+  uint32_t access = STRATA_ACCESS_READ_WRITE;
+  if (!Authenticate(head, &access).ok() || access != STRATA_ACCESS_READ_WRITE) return nullptr;
+  return std::make_shared<UpsertObserver>();
+}
+
 StreamStart RestFrontend::StartUpload(const HttpRequest& head) {
   StreamStart out;
   std::map<std::string, std::string> query;
@@ -2206,6 +2226,10 @@ StreamStart RestFrontend::StartUpload(const HttpRequest& head) {
   std::map<std::string, std::string> captured;
   bool path_matched = false;
   const Route* route = MatchRoute(head.method, path, &captured, &path_matched);
+  if (route != nullptr && route->fast != nullptr) {
+    out.observer = UpsertObserverFor(head);
+    return out;
+  }
   if (route == nullptr || route->pattern != UploadSink::kRoute) return out;  // not an upload
   Call c{head, captured, query, {}, STRATA_ACCESS_READ_WRITE, Clock::now()};
   Status s = Authenticate(head, &c.access);

@@ -1324,6 +1324,39 @@ class RestApiTest(unittest.TestCase):
         self.assertEqual(got["payload"]["pad"], "y" * 200)
         for have, want in zip(got["vector"], [0.5, 0.25, 0.125, 1899 / 7.0]):
             self.assertAlmostEqual(have, want, places=3)
+        # Every point of the trickled body (decoded while it arrived) as sent.
+        pts = self.call("POST", "/collections/cont/points/scroll",
+                        {"limit": 3000, "with_vector": True, "with_payload": False})["result"]["points"]
+        by_id = {p["id"]: p["vector"] for p in pts}
+        for i in range(2000):
+            want = [0.5, 0.25, 0.125, i / 7.0]
+            self.assertEqual(len(by_id[100 + i]), 4)
+            for have, w in zip(by_id[100 + i], want):
+                self.assertAlmostEqual(have, w, places=4, msg=f"point {100 + i}")
+
+        # Broken in its middle, seen only after part of it was decoded: a 400 naming the
+        # problem, and none of its points written.
+        def trickle(payload):
+            with socket.create_connection(("127.0.0.1", self.s.port), timeout=10) as sock:
+                send_head(sock, len(payload), expect=False)
+                for at in range(0, len(payload), 50000):
+                    sock.sendall(payload[at:at + 50000])
+                    time.sleep(0.005)
+                head, answer = read_response(sock)
+                return int(head.split()[1]), json.loads(answer)
+
+        points = [{"id": 5000 + i, "vector": [0.5, 0.25, 0.125, i / 7.0], "payload": {"pad": "z" * 200}}
+                  for i in range(2000)]
+        text = json.dumps({"points": points})
+        cut = text.index('{"id": 6500')
+        status, answer = trickle((text[:cut] + "@" + text[cut:]).encode())
+        self.assertEqual(status, 400, answer)
+        self.assertIn("Format error", answer["status"]["error"])
+        points[1500]["id"] = -3
+        status, answer = trickle(json.dumps({"points": points}).encode())
+        self.assertEqual(status, 400, answer)
+        self.assertIn("id", answer["status"]["error"])
+        self.assertEqual(self.call("POST", "/collections/cont/points/count", {})["result"]["count"], 2003)
 
     def test_16_payload_indexes_answer_like_a_scan(self):
         self.make("pidx")
