@@ -691,6 +691,54 @@ TEST_F(EngineTest, BadInputIsRefusedAndChangesNothing) {
       StatusCode::kNotFound);
 }
 
+// Upserts are decoded in full once, by the shard; the service reads only the name and `wait`
+// unless strict mode needs the points. Whatever reads them, the answers stay the same.
+TEST_F(EngineTest, UpsertsReadTheirHeadOnlyAndAreStillCheckedInFull) {
+  struct Raw {  // request bytes as they are, for Call
+    std::string bytes;
+    std::string SerializeAsString() const { return bytes; }
+  };
+  CreateCollection("once", 3, qdrant::Dot);
+  qdrant::UpsertPoints up;
+  up.set_collection_name("once");
+  *up.add_points() = Point(1, {1, 2, 3}, 0);
+  auto later = Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, up);
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  EXPECT_EQ(later->result().status(), qdrant::Acknowledged);
+  up.set_wait(true);
+  *up.mutable_points(0) = Point(2, {1, 2, 3}, 0);
+  auto now = Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, up);
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  EXPECT_EQ(now->result().status(), qdrant::Completed);
+  EXPECT_EQ(Count("once"), 2u);
+
+  // A point whose bytes are not a PointStruct (field 3, three bytes of 0xff): the head reads
+  // past it, the shard refuses it.
+  *up.mutable_points(0) = Point(3, {1, 2, 3}, 0);
+  const std::string bytes = up.SerializeAsString() + std::string("\x1a\x03\xff\xff\xff", 5);
+  auto bad = Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, Raw{bytes});
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("qdrant.UpsertPoints"), std::string::npos)
+      << bad.status().message();
+  auto cut = Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert,
+                                                   Raw{up.SerializeAsString().substr(0, 4)});
+  EXPECT_EQ(cut.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Count("once"), 2u);
+
+  // With strict mode the points are read before the write: max_points_count holds.
+  qdrant::UpdateCollection strict;
+  strict.set_collection_name("once");
+  strict.mutable_strict_mode_config()->set_enabled(true);
+  strict.mutable_strict_mode_config()->set_max_points_count(2);
+  ASSERT_TRUE(
+      Call<qdrant::CollectionOperationResponse>(STRATA_METHOD_Collections_Update, strict).ok());
+  auto full = Call<qdrant::PointsOperationResponse>(STRATA_METHOD_Points_Upsert, up);
+  EXPECT_EQ(full.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(full.status().message().find("max_points_count"), std::string::npos)
+      << full.status().message();
+  EXPECT_EQ(Count("once"), 2u);
+}
+
 TEST_F(EngineTest, UuidIdsAndNamedVectors) {
   qdrant::CreateCollection req;
   req.set_collection_name("multi");

@@ -9,6 +9,9 @@
 #include <memory>
 #include <set>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "collection/snapshots.h"
 #include "collection/toc.h"
 #include "points.pb.h"
@@ -268,6 +271,62 @@ Status CollectionPointsWrite(Toc& toc, Exchange& ex, const std::string& collecti
   resp->mutable_result()->set_operation_id(seq);
   resp->mutable_result()->set_status(wait ? qdrant::Completed : qdrant::Acknowledged);
   return Status::Ok();
+}
+
+// A points write's collection_name (field 1) and wait (field 2), the same two fields in every
+// qdrant.*Points write message, read off the wire bytes: the other fields are skipped, not
+// decoded. False when the bytes do not hold a well-formed message at this level.
+bool ReadWriteHead(std::string_view bytes, std::string* collection, bool* wait) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  collection->clear();
+  *wait = false;
+  for (;;) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) return in.CurrentPosition() == static_cast<int>(bytes.size());
+    if (tag == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      uint32_t length = 0;
+      if (!in.ReadVarint32(&length) || !in.ReadString(collection, static_cast<int>(length))) {
+        return false;
+      }
+    } else if (tag == WireFormatLite::MakeTag(2, WireFormatLite::WIRETYPE_VARINT)) {
+      uint64_t v = 0;
+      if (!in.ReadVarint64(&v)) return false;
+      *wait = v != 0;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return false;
+    }
+  }
+}
+
+bool StrictModeOn(Toc& toc, const std::string& collection) {
+  Result<std::shared_ptr<Collection>> c = toc.Find(collection);
+  qdrant::StrictModeConfig strict;
+  std::set<std::string> indexed;
+  return c.ok() && (*c)->StrictMode(&strict, &indexed);
+}
+
+// An upsert: the shard decodes (and checks) the request before its WAL takes it, so unless
+// the collection has strict mode, which looks at the points, only the collection name and
+// `wait` are read here (decoding a large upsert twice was a sixth of its cost in-process).
+void HandleUpsert(Toc& toc, Exchange& ex) {
+  std::string collection;
+  bool wait = false;
+  if (ReadWriteHead(ex.bytes(), &collection, &wait) && !StrictModeOn(toc, collection)) {
+    qdrant::PointsOperationResponse resp;
+    Status s = CollectionPointsWrite(toc, ex, collection, wait, &resp);
+    if (!s.ok()) {
+      ex.Fail(s);
+      return;
+    }
+    ex.Reply(&resp);
+    return;
+  }
+  HandlePoints<qdrant::UpsertPoints, qdrant::PointsOperationResponse>(
+      toc, ex, true, [&](const auto& r, auto* resp) {
+        return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
+      });
 }
 
 // One recommend example as a vector: a stored point (then excluded from the results) or a
@@ -1227,10 +1286,7 @@ void Dispatch(Toc& toc, Exchange& ex) {
           });
     // ---- Points: writes ----
     case STRATA_METHOD_Points_Upsert:
-      return HandlePoints<qdrant::UpsertPoints, qdrant::PointsOperationResponse>(
-          toc, ex, true, [&](const auto& r, auto* resp) {
-            return CollectionPointsWrite(toc, ex, r.collection_name(), r.wait(), resp);
-          });
+      return HandleUpsert(toc, ex);
     case STRATA_METHOD_Points_Delete:
       return HandlePoints<qdrant::DeletePoints, qdrant::PointsOperationResponse>(
           toc, ex, true, [&](const auto& r, auto* resp) {
