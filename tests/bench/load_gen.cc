@@ -69,6 +69,8 @@ class Client {
                              uint32_t dim) = 0;
   virtual void Upsert(const std::string& encoded) = 0;
   virtual void Search(const std::vector<float>& q) = 0;
+  // The server's accelerated-upsert counters (REST /metrics): decode and kernel seconds.
+  virtual bool UpsertCost(double* decode_s, double* kernel_s) { return false; }
 };
 
 std::string UpsertJson(const std::vector<float>& data, uint64_t first, uint32_t n, uint32_t dim) {
@@ -232,9 +234,20 @@ class RestClient : public Client {
     body += "]}";
     Request(http::verb::post, std::string("/collections/") + kCollection + "/points/query", body);
   }
+  bool UpsertCost(double* decode_s, double* kernel_s) override {
+    const std::string m = Request(http::verb::get, "/metrics", "");
+    auto value = [&](const std::string& name, double* out) {
+      const size_t at = m.find("\n" + name + " ");
+      if (at == std::string::npos) return false;
+      *out = std::atof(m.c_str() + at + name.size() + 2);
+      return true;
+    };
+    return value("rest_upsert_decode_seconds_total", decode_s) &&
+           value("rest_upsert_kernel_seconds_total", kernel_s);
+  }
 
  private:
-  void Request(http::verb verb, const std::string& target, const std::string& body) {
+  std::string Request(http::verb verb, const std::string& target, const std::string& body) {
     // The body is sent from where it was encoded (outside the timed region), not copied.
     http::request<http::span_body<const char>> req{verb, target, 11};
     req.set(http::field::host, host_);
@@ -249,6 +262,7 @@ class RestClient : public Client {
       std::fprintf(stderr, "%s: %d %s\n", target.c_str(), res.result_int(),
                    res.body().substr(0, 200).c_str());
     }
+    return std::move(res.body());
   }
   boost::asio::io_context io_;
   beast::tcp_stream stream_;
@@ -327,6 +341,8 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<Client>> writers;
     for (int i = 0; i < conc; ++i) writers.push_back(make());
     std::atomic<size_t> next{0};
+    double decode0 = 0, kernel0 = 0;
+    const bool costs = client->UpsertCost(&decode0, &kernel0);
     start = Clock::now();
     std::vector<std::thread> threads;
     for (int t = 0; t < conc; ++t) {
@@ -338,6 +354,16 @@ int main(int argc, char** argv) {
     secs = std::chrono::duration<double>(Clock::now() - start).count();
     std::printf("%s: upsert %u x %u-d in batches of %u, %d connection(s): %.0f points/s\n",
                 mode.c_str(), o.points, o.dim, o.batch, conc, o.points / secs);
+    double decode1 = 0, kernel1 = 0;
+    if (costs && client->UpsertCost(&decode1, &kernel1)) {
+      // Shares of the connections' time (each connection waits for one request at a time).
+      const double busy = secs * conc, batches = static_cast<double>(encoded.size());
+      std::printf(
+          "%s:   per batch: JSON decode %.2f ms (%.0f%% of the time), kernel %.2f ms "
+          "(%.0f%%)\n",
+          mode.c_str(), 1e3 * (decode1 - decode0) / batches, 100 * (decode1 - decode0) / busy,
+          1e3 * (kernel1 - kernel0) / batches, 100 * (kernel1 - kernel0) / busy);
+    }
   }
 
   std::vector<std::vector<float>> queries(256, std::vector<float>(o.dim));

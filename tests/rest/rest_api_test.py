@@ -1486,6 +1486,25 @@ class RestApiTest(unittest.TestCase):
         self.assertRegex(text, r'rest_responses_total\{method="PUT",endpoint="/collections/\{collection_name\}",status="200"\} \d+')
         self.assertIn('rest_responses_duration_seconds_bucket{method="GET",endpoint="/collections/{collection_name}",status="404",le="+Inf"}', text)
 
+        # The accelerated upserts' cost: bytes decoded, decode and kernel seconds, all growing
+        # with an upsert (and not with one the general path reads).
+        def costs():
+            body = self.s.request("GET", "/metrics")[1]
+            return [float(re.search(rf"^{name} ([0-9.e+-]+)$", body, re.M).group(1))
+                    for name in ("rest_upsert_body_bytes_total", "rest_upsert_decode_seconds_total",
+                                 "rest_upsert_kernel_seconds_total")]
+        self.make("costs")
+        before = costs()
+        upsert = {"points": [{"id": i, "vector": [0.1, 0.2, 0.3, i]} for i in range(50)]}
+        self.call("PUT", "/collections/costs/points?wait=true", upsert)
+        after = costs()
+        self.assertEqual(after[0] - before[0], len(json.dumps(upsert)))
+        self.assertGreater(after[1], before[1])
+        self.assertGreater(after[2], before[2])
+        self.call("PUT", "/collections/costs/points?wait=true",
+                  {"batch": {"ids": [1], "vectors": [[1, 2, 3, 4]]}})
+        self.assertEqual(costs()[0], after[0])
+
     def test_06_bad_input(self):
         self.make("bad")
         err = self.call("PUT", "/collections/bad/points", raw=b'{"points": [', expect=400)
