@@ -12,6 +12,10 @@ void FaultState::Attach(const strata_storage_vtable* inner, strata_fs* inner_fs)
 
 void FaultState::Crash() {
   std::lock_guard<std::mutex> lock(mu_);
+  CrashLocked();
+}
+
+void FaultState::CrashLocked() {
   dead_ = true;
   for (auto& [path, t] : files_) {
     strata_error err{};
@@ -36,10 +40,16 @@ void FaultState::Kill() {
   files_.clear();  // what was written is as durable as a killed process leaves it
 }
 
+void FaultState::CrashBeforeNth(int64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  crash_at_ = n > 0 ? ops_ + n : 0;
+}
+
 void FaultState::Revive() {
   std::lock_guard<std::mutex> lock(mu_);
   dead_ = false;
   fail_at_ = 0;
+  crash_at_ = 0;
   space_left_ = -1;
 }
 
@@ -62,6 +72,11 @@ int64_t FaultState::operations() const {
 Status FaultState::BeforeOp(const char* op, const std::string& path, bool mutating) {
   std::lock_guard<std::mutex> lock(mu_);
   ++ops_;
+  if (crash_at_ != 0 && ops_ == crash_at_) {
+    crash_at_ = 0;
+    CrashLocked();
+    return Unavailable(std::string(op) + " " + path + ": simulated crash, process is gone");
+  }
   if (dead_ && mutating) {
     return Unavailable(std::string(op) + " " + path + ": simulated crash, process is gone");
   }
@@ -93,17 +108,23 @@ void FaultState::OnOpenExisting(const std::string& path, uint64_t size) {
   if (files_.count(path) == 0) files_[path] = Tracked{size, true, sdk::ParentDir(path)};
 }
 
-void FaultState::OnSync(const std::string& path, uint64_t size) {
+Status FaultState::OnSync(const std::string& path, uint64_t size) {
   std::lock_guard<std::mutex> lock(mu_);
+  // A crash while the sync was under way: it never returned (what it wrote may or may not
+  // have reached the disk; the crash dropped it).
+  if (dead_) return Unavailable("sync " + path + ": simulated crash, process is gone");
   auto it = files_.find(path);
   if (it != files_.end()) it->second.synced_size = size;
+  return Status::Ok();
 }
 
-void FaultState::OnSyncDir(const std::string& dir) {
+Status FaultState::OnSyncDir(const std::string& dir) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (dead_) return Unavailable("sync " + dir + ": simulated crash, process is gone");
   for (auto& [path, t] : files_) {
     if (t.dir == dir) t.durable_entry = true;
   }
+  return Status::Ok();
 }
 
 void FaultState::OnRemove(const std::string& path) {
@@ -154,8 +175,7 @@ class FaultFile {
     STRATA_RETURN_IF_ERROR(state_->BeforeOp("sync", path_, true));
     STRATA_RETURN_IF_ERROR(inner_->Sync(data_only));
     STRATA_ASSIGN_OR_RETURN(uint64_t size, inner_->Size());
-    state_->OnSync(path_, size);
-    return Status::Ok();
+    return state_->OnSync(path_, size);
   }
   Result<uint64_t> Size() { return inner_->Size(); }
 
@@ -211,8 +231,7 @@ class FaultFs {
   Status SyncDir(const std::string& dir) {
     STRATA_RETURN_IF_ERROR(state_->BeforeOp("sync_dir", dir, true));
     STRATA_RETURN_IF_ERROR(fs().SyncDir(dir));
-    state_->OnSyncDir(dir);
-    return Status::Ok();
+    return state_->OnSyncDir(dir);
   }
   Result<void*> Lock(const std::string& path) {
     strata_error err{};

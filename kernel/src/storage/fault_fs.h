@@ -30,6 +30,10 @@ class FaultState {
   void Revive();
   // The `n`th operation from now (1 = the next) fails with `code`; 0 disables.
   void FailNth(int64_t n, StatusCode code = StatusCode::kInternal);
+  // A crash just before the `n`th operation from now (1 = the next), whichever thread makes
+  // it: what is not durable then is dropped, and that operation and every later write fail.
+  // 0 disables.
+  void CrashBeforeNth(int64_t n);
   // Writes fail with RESOURCE_EXHAUSTED once this many more bytes have been written.
   void SetSpaceBudget(int64_t bytes);
   int64_t operations() const;
@@ -39,8 +43,9 @@ class FaultState {
   Status ChargeWrite(const std::string& path, uint64_t bytes);
   void OnCreate(const std::string& path, const std::string& dir);
   void OnOpenExisting(const std::string& path, uint64_t size);
-  void OnSync(const std::string& path, uint64_t size);
-  void OnSyncDir(const std::string& dir);
+  // After the sync itself: fails when a crash came while it was under way.
+  Status OnSync(const std::string& path, uint64_t size);
+  Status OnSyncDir(const std::string& dir);
   void OnRemove(const std::string& path);
   void OnRename(const std::string& from, const std::string& to);
   void Attach(const strata_storage_vtable* inner, strata_fs* inner_fs);
@@ -57,7 +62,9 @@ class FaultState {
   strata_fs* inner_fs_ = nullptr;
   bool dead_ = false;
   int64_t ops_ = 0;
+  void CrashLocked();
   int64_t fail_at_ = 0;
+  int64_t crash_at_ = 0;
   StatusCode fail_code_ = StatusCode::kInternal;
   int64_t space_left_ = -1;  // -1 = unlimited
 };

@@ -88,14 +88,22 @@ class WritableFile final : public leveldb::WritableFile {
     return leveldb::Status::OK();
   }
   leveldb::Status Sync() override {
+    // The directory is synced first: at a file's first sync, so that a new file (a log that
+    // takes synced writes, a table file) is found after a crash at all (LevelDB itself syncs
+    // no directory for them); and at every MANIFEST sync, so that the table files a MANIFEST
+    // record names are in the directory before the record is on disk (a crash between the
+    // record's sync and the directory's left a MANIFEST naming a table file that was gone).
+    if (!dir_synced_ || Base(path_).rfind("MANIFEST", 0) == 0) {
+      leveldb::Status dir = ToLevelDb(fs_.SyncDir(Parent(path_)));
+      if (!dir.ok()) return dir;
+      dir_synced_ = true;
+    }
     leveldb::Status s = Flush();
     if (!s.ok()) return s;
     if (f_ != nullptr) {
       Status synced = f_->Sync(true);
       if (!synced.ok()) return ToLevelDb(synced);
     }
-    // A new MANIFEST's directory entry must be durable before CURRENT names it.
-    if (Base(path_).rfind("MANIFEST", 0) == 0) return ToLevelDb(fs_.SyncDir(Parent(path_)));
     return leveldb::Status::OK();
   }
 
@@ -104,6 +112,7 @@ class WritableFile final : public leveldb::WritableFile {
   std::string path_;
   std::unique_ptr<File> f_;
   std::string buf_;
+  bool dir_synced_ = false;  // its directory synced since the file was opened
 };
 
 class NullLogger final : public leveldb::Logger {
