@@ -9,7 +9,7 @@ PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libleveldb-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libhnswlib-dev rapidjson-dev libssl-dev openssl
+  libhnswlib-dev rapidjson-dev libssl-dev openssl libjemalloc-dev
   python3 python3-jsonschema
 )
 

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <dlfcn.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -166,9 +167,11 @@ int RunServer(const ServerOptions& options) {
   service.set_toc(toc->get());
   LogInfo(kTarget, std::to_string((*toc)->List().size()) + " collection(s) loaded; WAL sync " +
                        (settings->wal_sync_always ? "always" : "never"));
+  // jemalloc, when the build linked it, replaces malloc and brings mallctl with it.
+  const char* allocator = dlsym(RTLD_DEFAULT, "mallctl") != nullptr ? "jemalloc" : "glibc malloc";
   LogInfo(kTarget, "Strata " + StrataVersion() + " (Qdrant API " + STRATA_QDRANT_API_VERSION +
                        ") storage " + settings->storage_path + " via storage/" +
-                       settings->storage_backend);
+                       settings->storage_backend + "; allocator " + allocator);
 
   // Block the shutdown signals before any plugin starts threads, so only sigwait sees them.
   sigset_t signals;
