@@ -1305,14 +1305,17 @@ class RestApiTest(unittest.TestCase):
             head, payload = read_response(sock)
             self.assertTrue(head.startswith("HTTP/1.1 413"), head)
             self.assertIn("max_request_size_mb", json.loads(payload)["status"]["error"])
+        def send_trickling(sock, payload):
+            send_head(sock, len(payload), expect=False)
+            for at in range(0, len(payload), 50000):
+                sock.sendall(payload[at:at + 50000])
+                time.sleep(0.005)
+
         # A large body trickling in over many reads, then a second request on the same connection.
         big = json.dumps({"points": [{"id": 100 + i, "vector": [0.5, 0.25, 0.125, i / 7.0],
                                       "payload": {"pad": "y" * 200}} for i in range(2000)]}).encode()
         with socket.create_connection(("127.0.0.1", self.s.port), timeout=10) as sock:
-            send_head(sock, len(big), expect=False)
-            for at in range(0, len(big), 50000):
-                sock.sendall(big[at:at + 50000])
-                time.sleep(0.005)
+            send_trickling(sock, big)
             head, payload = read_response(sock)
             self.assertTrue(head.startswith("HTTP/1.1 200"), head)
             send_head(sock, len(body), expect=False)
@@ -1338,10 +1341,7 @@ class RestApiTest(unittest.TestCase):
         # problem, and none of its points written.
         def trickle(payload):
             with socket.create_connection(("127.0.0.1", self.s.port), timeout=10) as sock:
-                send_head(sock, len(payload), expect=False)
-                for at in range(0, len(payload), 50000):
-                    sock.sendall(payload[at:at + 50000])
-                    time.sleep(0.005)
+                send_trickling(sock, payload)
                 head, answer = read_response(sock)
                 return int(head.split()[1]), json.loads(answer)
 
