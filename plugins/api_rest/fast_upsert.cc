@@ -251,14 +251,14 @@ __attribute__((always_inline)) inline bool FastComponent(const char** pp, float*
 
 #if defined(__x86_64__)
 #define STRATA_SSE41_COMPONENTS 1
-// pshufb masks that drop the '.' and right-align the digits of D{i}.D{f} (i <= 7, f <= 14) in
-// 16 lanes, zeros in front: [i][f][lane].
+// pshufb masks that drop the '.' and right-align the digits of D{i}.D{f} (i + f <= 16) in
+// 16 lanes, zeros in front: [i][f][lane]. With f = 0: the first i bytes, no '.'.
 struct DigitShuffles {
-  alignas(16) uint8_t mask[8][16][16];
+  alignas(16) uint8_t mask[16][16][16];
 };
 constexpr DigitShuffles MakeDigitShuffles() {
   DigitShuffles t{};
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < 16; ++i) {
     for (int f = 0; f < 16; ++f) {
       const int n = i + f;
       for (int lane = 0; lane < 16; ++lane) {
@@ -272,37 +272,82 @@ constexpr DigitShuffles MakeDigitShuffles() {
 }
 constexpr DigitShuffles kDigitShuffles = MakeDigitShuffles();
 
-// FastComponent for numbers that fit in 16 bytes after the sign (all of a JavaScript client's
-// 7-digit floats), with SSE4.1: one load finds the digit runs, one shuffle lines the digits up
-// and three multiply-adds make the 16-digit value.
+constexpr uint64_t kPow10U64[] = {1,
+                                  10,
+                                  100,
+                                  1000,
+                                  10000,
+                                  100000,
+                                  1000000,
+                                  10000000,
+                                  100000000,
+                                  1000000000,
+                                  10000000000,
+                                  100000000000,
+                                  1000000000000,
+                                  10000000000000,
+                                  100000000000000,
+                                  1000000000000000};
+
+// The value of 16 right-aligned digits (0-9 per byte, lane 0 the most significant): three
+// multiply-adds, then the two 8-digit halves.
+__attribute__((target("ssse3,sse4.1"), always_inline)) inline uint64_t Sse41Value(__m128i digits) {
+  const __m128i pairs = _mm_maddubs_epi16(digits, _mm_set1_epi16(0x010A));  // 10a + b
+  const __m128i quads = _mm_madd_epi16(pairs, _mm_set1_epi32(0x00010064));  // 100a + b
+  const __m128i packed = _mm_packus_epi32(quads, quads);
+  const __m128i eights = _mm_madd_epi16(packed, _mm_set1_epi32(0x00012710));  // 10000a + b
+  return uint64_t{static_cast<uint32_t>(_mm_cvtsi128_si32(eights))} * 100000000 +
+         static_cast<uint32_t>(_mm_extract_epi32(eights, 1));
+}
+
+// The digit bytes of `bytes` as 0-9 and the mask of its bytes that are not digits (bits 16 and
+// up set, so a count of leading digits stays inside the 16 bytes).
+__attribute__((target("ssse3,sse4.1"), always_inline)) inline unsigned Sse41Digits(
+    __m128i bytes, __m128i* digits) {
+  *digits = _mm_sub_epi8(bytes, _mm_set1_epi8('0'));
+  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(*digits, _mm_set1_epi8(9)), *digits);
+  return ~static_cast<unsigned>(_mm_movemask_epi8(is_digit));
+}
+
+// FastComponent with SSE4.1: one load finds the digit runs, one shuffle lines the digits up
+// and three multiply-adds make their value. A number that fits in 16 bytes after the sign (a
+// JavaScript client's 7-digit floats) takes one such step; one whose fraction runs on (a Python
+// client's 17 significant digits) takes a second over the next 16 bytes.
 __attribute__((target("ssse3,sse4.1"), always_inline)) inline bool Sse41Component(const char** pp,
                                                                                   float* out) {
   const char* p = *pp;
   const bool negative = *p == '-';
   const char* q = p + negative;
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-  const __m128i d = _mm_sub_epi8(bytes, _mm_set1_epi8('0'));
-  const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-  // Bits 16 and up are set, so the counts below stay inside the 16 bytes.
-  const unsigned non_digits = ~static_cast<unsigned>(_mm_movemask_epi8(is_digit));
+  __m128i d;
+  const unsigned non_digits = Sse41Digits(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), &d);
   const int int_digits = __builtin_ctz(non_digits);
   if (int_digits == 0 || int_digits > 7 || q[int_digits] != '.' ||
       (q[0] == '0' && int_digits > 1)) {
     return FastComponent(pp, out);
   }
-  const int frac = __builtin_ctz(non_digits >> (int_digits + 1));
-  const int end = int_digits + 1 + frac;
-  if (frac == 0 || end > 15) return FastComponent(pp, out);  // longer: eight bytes at a time
-  if ((q[end] | 0x20) == 'e') return false;
-  const __m128i digits = _mm_shuffle_epi8(
-      d, _mm_load_si128(reinterpret_cast<const __m128i*>(kDigitShuffles.mask[int_digits][frac])));
-  const __m128i pairs = _mm_maddubs_epi16(digits, _mm_set1_epi16(0x010A));  // 10a + b
-  const __m128i quads = _mm_madd_epi16(pairs, _mm_set1_epi32(0x00010064));  // 100a + b
-  const __m128i packed = _mm_packus_epi32(quads, quads);
-  const __m128i eights = _mm_madd_epi16(packed, _mm_set1_epi32(0x00012710));  // 10000a + b
-  const uint64_t mantissa = uint64_t{static_cast<uint32_t>(_mm_cvtsi128_si32(eights))} * 100000000 +
-                            static_cast<uint32_t>(_mm_extract_epi32(eights, 1));
-  if (!DecimalToFloat(mantissa, frac, negative, out)) return false;
+  const int frac1 = __builtin_ctz(non_digits >> (int_digits + 1));  // in the first 16 bytes
+  if (frac1 == 0) return FastComponent(pp, out);
+  const auto shuffle = [](int i, int f) {
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(kDigitShuffles.mask[i][f]));
+  };
+  uint64_t mantissa = Sse41Value(_mm_shuffle_epi8(d, shuffle(int_digits, frac1)));
+  int frac = frac1;
+  int end = int_digits + 1 + frac1;
+  if (end == 16) {  // the fraction runs on
+    __m128i d2;
+    const int frac2 =
+        __builtin_ctz(Sse41Digits(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + 16)), &d2));
+    if (frac2 == 16 || frac1 + frac2 > 22) return FastComponent(pp, out);
+    uint64_t scaled;
+    if (__builtin_mul_overflow(mantissa, kPow10U64[frac2], &scaled) ||
+        __builtin_add_overflow(scaled, Sse41Value(_mm_shuffle_epi8(d2, shuffle(frac2, 0))),
+                               &mantissa)) {
+      return false;  // more than 19 significant digits
+    }
+    frac += frac2;
+    end += frac2;
+  }
+  if ((q[end] | 0x20) == 'e' || !DecimalToFloat(mantissa, frac, negative, out)) return false;
   *pp = q + end;
   return true;
 }

@@ -8,6 +8,9 @@
 //          --upsert-concurrency 1,2 (client connections sharing the batches)
 //          --payloads cold|cached (payload.memory of the collection; cold = on disk, the
 //          default as in Qdrant)
+//          --json js|python (REST bodies: 6 significant digits and "," as a JavaScript client
+//          writes short decimals, or the 17 digits and ", " of Python's json on a float32
+//          array's tolist())
 //
 // Prints upsert throughput (points/s) and, per concurrency, search throughput and p50/p99
 // latency. Vectors are random, fixed seed; the collection is dropped and re-created each run,
@@ -49,6 +52,8 @@ constexpr const char* kCollection = "load_gen";
 
 // payload.memory of the benchmark collection (--payloads).
 bool g_payloads_cold = true;
+// REST bodies as Python's json writes them (--json python).
+bool g_python_json = false;
 
 struct Options {
   uint32_t dim = 768;
@@ -80,9 +85,10 @@ std::string UpsertJson(const std::vector<float>& data, uint64_t first, uint32_t 
     if (i) s += ',';
     s += "{\"id\":" + std::to_string(first + i) + ",\"vector\":[";
     for (uint32_t d = 0; d < dim; ++d) {
-      if (d) s += ',';
-      int len = std::snprintf(buf, sizeof(buf), "%.6g", data[(size_t(first) + i) * dim + d]);
-      s.append(buf, len);
+      if (d) s += g_python_json ? ", " : ",";
+      const float x = data[(size_t(first) + i) * dim + d];
+      s.append(buf, g_python_json ? std::snprintf(buf, sizeof(buf), "%.17g", double{x})
+                                  : std::snprintf(buf, sizeof(buf), "%.6g", x));
     }
     s += "],\"payload\":{\"n\":" + std::to_string(first + i) + "}}";
   }
@@ -303,6 +309,7 @@ int main(int argc, char** argv) {
     if (k == "--concurrency") o.concurrency = ParseList(argv[i + 1]);
     if (k == "--upsert-concurrency") o.upsert_concurrency = ParseList(argv[i + 1]);
     if (k == "--payloads") g_payloads_cold = std::string(argv[i + 1]) != "cached";
+    if (k == "--json") g_python_json = std::string(argv[i + 1]) == "python";
   }
   std::unique_ptr<strata::kernel::OwnedFs> fs;
   std::unique_ptr<strata::kernel::Toc> toc;
