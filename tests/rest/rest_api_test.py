@@ -1727,6 +1727,15 @@ class RestTlsTest(unittest.TestCase):
             status, body = s.request("POST", "/collections/t/points/query", {"query": [1, 0.1], "limit": 1}, tls=ctx)
             self.assertEqual((status, body["result"]["points"][0]["id"]), (200, 1))
             validate(body, "/collections/{collection_name}/points/query", "POST")
+            # A large upsert over TLS: read in pieces and decoded while it arrives.
+            many = {"points": [{"id": 10 + i, "vector": [i / 3.0, 0.125], "payload": {"pad": "p" * 100}}
+                               for i in range(3000)]}
+            status, body = s.request("PUT", "/collections/t/points?wait=true", many, tls=ctx)
+            self.assertEqual(status, 200, body)
+            status, body = s.request("POST", "/collections/t/points/count", {"exact": True}, tls=ctx)
+            self.assertEqual(body["result"]["count"], 3002)
+            status, body = s.request("GET", "/collections/t/points/2999", tls=ctx)
+            self.assertAlmostEqual(body["result"]["vector"][0], 2989 / 3.0, places=2)
             # A client that does not trust the certificate is refused by its own TLS check, and
             # plain HTTP gets no answer.
             with self.assertRaises(urllib.error.URLError):
