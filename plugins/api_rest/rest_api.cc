@@ -30,6 +30,7 @@
 #include "strata/abi/strata_methods.h"
 #include "strata/sdk/frontend_plugin.hpp"
 #include "strata/sdk/manifest.hpp"
+#include "strata/sdk/uuid.hpp"
 #include "strata_internal.pb.h"
 
 namespace strata::rest {
@@ -787,11 +788,7 @@ class RestFrontend {
 
   Status Start() {
     // Telemetry identity: a random id per start, and the start time (RFC 3339, UTC).
-    std::random_device rd;
-    char id[40];
-    std::snprintf(id, sizeof(id), "%08x-%04x-4%03x-%04x-%08x%04x", rd(), rd() & 0xffff,
-                  rd() & 0xfff, (rd() & 0x3fff) | 0x8000, rd(), rd() & 0xffff);
-    instance_id_ = id;
+    instance_id_ = sdk::RandomUuidV4();
     std::time_t now = std::time(nullptr);
     char when[32];
     std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));

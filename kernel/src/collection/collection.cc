@@ -467,6 +467,12 @@ void Collection::Info(qdrant::CollectionInfo* out) const {
   }
 }
 
+bool Collection::StrictModeEnabled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const qdrant::CollectionConfig& c = meta_.config();
+  return c.has_strict_mode_config() && c.strict_mode_config().enabled();
+}
+
 bool Collection::StrictMode(qdrant::StrictModeConfig* strict,
                             std::set<std::string>* indexed) const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -43,6 +43,8 @@ class Collection {
   // The strict mode settings and the payload fields with an index (service/strict_mode.h);
   // false when strict mode is off.
   bool StrictMode(qdrant::StrictModeConfig* strict, std::set<std::string>* indexed) const;
+  // Whether strict mode is on, without copying its settings (the upsert path asks every time).
+  bool StrictModeEnabled() const;
   Status Update(const qdrant::UpdateCollection& req);
   Status CreateFieldIndex(const qdrant::CreateFieldIndexCollection& req);
   Status DeleteFieldIndex(const std::string& field);

@@ -302,9 +302,7 @@ bool ReadWriteHead(std::string_view bytes, std::string* collection, bool* wait) 
 
 bool StrictModeOn(Toc& toc, const std::string& collection) {
   Result<std::shared_ptr<Collection>> c = toc.Find(collection);
-  qdrant::StrictModeConfig strict;
-  std::set<std::string> indexed;
-  return c.ok() && (*c)->StrictMode(&strict, &indexed);
+  return c.ok() && (*c)->StrictModeEnabled();
 }
 
 // An upsert: the shard decodes (and checks) the request before its WAL takes it, so unless

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <random>
+
+#include "strata/sdk/uuid.hpp"
 
 namespace strata::kernel {
 
@@ -13,24 +13,7 @@ int64_t UnixMillis() {
       .count();
 }
 
-std::string RandomUuid() {
-  static std::mutex mu;
-  static std::mt19937_64 rng(std::random_device{}());
-  uint64_t hi, lo;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    hi = rng();
-    lo = rng();
-  }
-  hi = (hi & ~uint64_t{0xF000}) | 0x4000;                  // version 4
-  lo = (lo & ~(uint64_t{3} << 62)) | (uint64_t{2} << 62);  // RFC 4122 variant
-  char buf[37];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
-  return buf;
-}
+std::string RandomUuid() { return sdk::RandomUuidV4(); }
 
 std::shared_ptr<OptimizationLog::Run> OptimizationLog::Start(const std::string& optimizer,
                                                              const std::string& segment_uuid,
