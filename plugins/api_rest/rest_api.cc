@@ -583,7 +583,8 @@ class UpsertCost {
            "also while bodies arrived)\n"
            "# TYPE rest_upsert_decode_seconds_total counter\nrest_upsert_decode_seconds_total " +
            seconds(decode_ns_) +
-           "\n# HELP rest_upsert_kernel_seconds_total time their writes spent in the kernel\n"
+           "\n# HELP rest_upsert_kernel_seconds_total time their writes took from the decoded "
+           "request to the answer (serializing it for the kernel, the kernel call)\n"
            "# TYPE rest_upsert_kernel_seconds_total counter\nrest_upsert_kernel_seconds_total " +
            seconds(kernel_ns_) + "\n";
   }
@@ -759,7 +760,7 @@ class RestFrontend {
     STRATA_ASSIGN_OR_RETURN(int64_t upload_mb, cfg.GetInt("service.max_snapshot_upload_mb", 4096));
     if (upload_mb < 1) return InvalidArgument("service.max_snapshot_upload_mb: must be >= 1");
     o.max_stream_bytes = static_cast<size_t>(upload_mb) << 20;
-    o.stream = [fe = fe.get()](const HttpRequest& head) { return fe->StartUpload(head); };
+    o.stream = [fe = fe.get()](const HttpRequest& head) { return fe->AtHeaders(head); };
     fe->max_upload_bytes_ = o.max_stream_bytes;
     o.threads = workers > 0 ? static_cast<unsigned>(workers)
                             : std::max(2u, std::thread::hardware_concurrency());
@@ -960,7 +961,7 @@ class RestFrontend {
   }
 
   // Snapshot uploads: the body streams into the kernel as it arrives (see UploadSink).
-  StreamStart StartUpload(const HttpRequest& head);
+  StreamStart AtHeaders(const HttpRequest& head);
   std::shared_ptr<BodyObserver> UpsertObserverFor(const HttpRequest& head);
 
   Status Authenticate(const HttpRequest& http, uint32_t* access) const {
@@ -2256,7 +2257,9 @@ std::shared_ptr<BodyObserver> RestFrontend::UpsertObserverFor(const HttpRequest&
   return std::make_shared<UpsertObserver>();
 }
 
-StreamStart RestFrontend::StartUpload(const HttpRequest& head) {
+// A request's headers are in: an upload's body is streamed to the kernel, an accelerated
+// upsert's decoded while it arrives, any other body collected whole for the handler.
+StreamStart RestFrontend::AtHeaders(const HttpRequest& head) {
   StreamStart out;
   std::map<std::string, std::string> query;
   const std::string path = SplitTarget(head.target, &query);
@@ -2381,7 +2384,7 @@ void RestFrontend::AddSnapshotRoutes() {
     return RunSnapshotOp(fe, c, std::move(op));
   });
   // Upload (multipart/form-data, field `snapshot`): streamed into the kernel as it arrives
-  // (RestFrontend::StartUpload, before the body is read); only bodies sent without a
+  // (RestFrontend::AtHeaders, before the body is read); only bodies sent without a
   // Content-Length reach this route.
   Add("POST", UploadSink::kRoute, [](RestFrontend&, Call& c) {
     return Error(c, InvalidArgument("snapshot uploads need a Content-Length"));
